@@ -1,1 +1,157 @@
+//! Platforms run guest code and hand every guest system call, fault and signal back to the
+//! Sentry as an [`Event`].
+//!
+//! A platform owns the host mechanism (ptrace today; systrap and KVM later) and nothing of the
+//! kernel's semantics: it maps windows of the memory file where the Sentry says, switches into
+//! a guest thread with the registers the Sentry gives, and reports why the guest stopped. This
+//! crate holds most of the project's `unsafe`; each block says why it holds.
 
+pub mod ptrace;
+mod regs;
+
+use std::ops::Range;
+use std::os::fd::RawFd;
+
+pub use regs::{FpuState, Registers};
+
+/// Page size of x86-64 guests.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Memory protection of a mapping, as PROT_* bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Prot {
+    /// PROT_READ.
+    pub read: bool,
+    /// PROT_WRITE.
+    pub write: bool,
+    /// PROT_EXEC.
+    pub exec: bool,
+}
+
+impl Prot {
+    /// No access.
+    pub const NONE: Prot = Prot { read: false, write: false, exec: false };
+    /// Read and write.
+    pub const RW: Prot = Prot { read: true, write: true, exec: false };
+
+    /// From PROT_* bits (other bits ignored).
+    pub fn from_bits(bits: u64) -> Prot {
+        Prot { read: bits & 1 != 0, write: bits & 2 != 0, exec: bits & 4 != 0 }
+    }
+
+    /// To PROT_* bits.
+    pub fn bits(self) -> u64 {
+        u64::from(self.read) | (u64::from(self.write) << 1) | (u64::from(self.exec) << 2)
+    }
+
+    /// Both protections' permissions together.
+    pub fn union(self, o: Prot) -> Prot {
+        Prot { read: self.read || o.read, write: self.write || o.write, exec: self.exec || o.exec }
+    }
+}
+
+/// Why a guest thread stopped running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The guest executed `syscall`; the number and arguments are in the registers, and `rip`
+    /// already points after the instruction.
+    Syscall,
+    /// A synchronous fault the guest's own instruction caused (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+    /// SIGTRAP).
+    Fault(FaultInfo),
+    /// A signal sent to the guest's host thread from outside (a terminal's SIGINT, say).
+    Signal(i32),
+}
+
+/// What the host's siginfo said about a synchronous fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultInfo {
+    /// The signal (SIGSEGV...).
+    pub signo: i32,
+    /// si_code (SEGV_MAPERR, SEGV_ACCERR, ...).
+    pub code: i32,
+    /// The faulting address (si_addr).
+    pub addr: u64,
+}
+
+/// Errors of the host mechanism. Any of them ends the guest: the Sentry reports it and exits.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    /// A host call the platform needs failed.
+    #[error("{op} failed: {source}")]
+    Host {
+        /// What the platform was doing.
+        op: &'static str,
+        /// The host error.
+        source: std::io::Error,
+    },
+    /// The stub process died under us (killed from outside, or by its own seccomp filter).
+    #[error("the stub process {pid} died unexpectedly ({how})")]
+    StubDied {
+        /// Host pid of the stub.
+        pid: i32,
+        /// "exit status N" or "signal N".
+        how: String,
+    },
+    /// The stub stopped in a way the platform did not expect.
+    #[error("the stub process {pid} stopped unexpectedly: {what}")]
+    Unexpected {
+        /// Host pid of the stub.
+        pid: i32,
+        /// A description of the stop.
+        what: String,
+    },
+}
+
+impl PlatformError {
+    /// Wraps the current host errno for `op`.
+    pub fn last_os(op: &'static str) -> PlatformError {
+        PlatformError::Host { op, source: std::io::Error::last_os_error() }
+    }
+}
+
+/// A host mechanism for running guests.
+pub trait Platform: Send + Sync {
+    /// The platform's name ("ptrace").
+    fn name(&self) -> &'static str;
+
+    /// The guest addresses that can be mapped: from mmap_min_addr to below the stub.
+    fn user_range(&self) -> Range<u64>;
+
+    /// Creates an empty address space with one guest thread in it. Both are bound to the
+    /// calling host thread: only it may use them (they are not `Send`).
+    fn new_address_space(&self) -> Result<(Box<dyn AddressSpace>, Box<dyn Context>), PlatformError>;
+}
+
+/// The mappings of one guest address space. Every mapping is a window of the memory file.
+pub trait AddressSpace {
+    /// Maps `[addr, addr+len)` to the memory file at `offset` with `prot`, replacing what was
+    /// there. `addr`, `len` and `offset` are page-aligned.
+    fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError>;
+    /// Unmaps `[addr, addr+len)`.
+    fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError>;
+    /// Changes the protection of `[addr, addr+len)`.
+    fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), PlatformError>;
+}
+
+/// One guest thread's execution context.
+pub trait Context {
+    /// Runs the guest with `regs` until the next event, then stores its registers back.
+    fn switch(&mut self, regs: &mut Registers) -> Result<Event, PlatformError>;
+    /// Reads the full FPU/SSE/AVX state (XSAVE layout).
+    fn fpu_state(&mut self) -> Result<FpuState, PlatformError>;
+    /// Writes the full FPU/SSE/AVX state.
+    fn set_fpu_state(&mut self, state: &FpuState) -> Result<(), PlatformError>;
+    /// The host thread id running the guest thread, for CPU-time clocks.
+    fn host_tid(&self) -> i32;
+}
+
+/// Options every platform understands.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The memory file's descriptor in the Sentry; stubs map windows of it.
+    pub memory_fd: RawFd,
+    /// Keep each tracer thread and its guest thread on one CPU (see DESIGN.md: a hand-off on
+    /// one CPU costs ~3 us, across vCPUs ~40 us).
+    pub pin_cpu: bool,
+}
