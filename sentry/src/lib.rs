@@ -1,1 +1,146 @@
+//! The Sentry: the sandbox's kernel. It serves every system call of the guest itself, keeps
+//! the guest's memory in one memory file, and never lets the host run a guest syscall.
+//!
+//! Modules: `kernel` (tasks), `mm` (address spaces over the memory file), `loader` (ELF and the
+//! initial stack), `vfs` (descriptors and files), `syscalls` (the table and the handlers, one
+//! file per family), `audit` (counters and the report).
 
+pub mod audit;
+pub mod kernel;
+pub mod loader;
+pub mod mm;
+pub mod syscalls;
+pub mod vfs;
+
+use std::os::fd::BorrowedFd;
+use std::sync::Arc;
+
+use platform::{Platform, PlatformError, Registers};
+use policy::audit::AuditReport;
+use ::syscalls::structs::{Rlimit, Sigaction};
+use ::syscalls::Errno;
+
+use kernel::task::{SignalState, RLIM_NLIMITS};
+use kernel::{Credentials, ExitStatus, Kernel, Task};
+use loader::{AuxCreds, ElfImage};
+use mm::{MemoryFile, MemoryManager};
+use vfs::host::HostFile;
+use vfs::{FdTable, FileDescription};
+
+/// Why a sandbox could not run its program to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum SentryError {
+    /// The memfd for guest memory.
+    #[error("cannot create the guest memory file: {0}")]
+    MemoryFile(std::io::Error),
+    /// The platform failed (stub creation, ptrace, a stub that died).
+    #[error("platform error: {0}")]
+    Platform(#[from] PlatformError),
+    /// The program did not fit the address space.
+    #[error("cannot lay out the program in memory: {0}")]
+    Load(Errno),
+    /// The task thread could not start or died.
+    #[error("the task thread failed: {0}")]
+    Thread(String),
+}
+
+/// What to run.
+pub struct Config {
+    /// The guest's argv.
+    pub argv: Vec<Vec<u8>>,
+    /// The guest's environment.
+    pub envp: Vec<Vec<u8>>,
+    /// The executable's path as the guest sees it (/proc/self/exe, AT_EXECFN).
+    pub exe: Vec<u8>,
+    /// --strace.
+    pub strace: bool,
+}
+
+/// How a run ended.
+pub struct Outcome {
+    /// The guest's exit.
+    pub status: ExitStatus,
+}
+
+/// A sandbox: the kernel and the platform, before and after its program runs.
+pub struct Sandbox {
+    kernel: Arc<Kernel>,
+}
+
+impl Sandbox {
+    /// Creates the memory file and the platform.
+    pub fn new(strace: bool, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
+        let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
+        let platform = make_platform(&memory_file)?;
+        // SAFETY: getuid/getgid cannot fail.
+        let creds = unsafe { Credentials { uid: libc::getuid(), gid: libc::getgid() } };
+        Ok(Sandbox { kernel: Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds }) })
+    }
+
+    /// Runs `image` as the sandbox's first process and waits for it to end.
+    pub fn run(&self, cfg: Config, image: ElfImage, file: Vec<u8>) -> Result<Outcome, SentryError> {
+        let kernel = self.kernel.clone();
+        let thread = std::thread::Builder::new()
+            .name("task-1".into())
+            .spawn(move || run_init(kernel, cfg, &image, &file))
+            .map_err(|e| SentryError::Thread(e.to_string()))?;
+        let status = thread.join().map_err(|_| SentryError::Thread("it panicked".into()))??;
+        Ok(Outcome { status })
+    }
+
+    /// The audit report of everything run so far.
+    pub fn audit(&self, program: Vec<String>, exit_status: Option<i32>) -> AuditReport {
+        self.kernel.audit.report(program, self.kernel.platform.name(), exit_status)
+    }
+}
+
+/// The body of the first task's thread: this thread becomes the guest's tracer.
+fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> Result<ExitStatus, SentryError> {
+    let (asp, ctx) = kernel.platform.new_address_space()?;
+    let mut mm = MemoryManager::new(kernel.memory_file.clone(), asp, kernel.platform.user_range());
+    let c = kernel.creds;
+    let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
+    let loaded = loader::load(&mut mm, image, file, &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
+    let mut task = Task {
+        kernel,
+        tid: 1,
+        tgid: 1,
+        ppid: 0,
+        regs: Registers::new_user(loaded.entry, loaded.sp),
+        ctx,
+        mm,
+        fds: stdio_fds(),
+        signals: SignalState { actions: [Sigaction::default(); 64], mask: 0 },
+        clear_child_tid: 0,
+        robust_list: (0, 0),
+        exe: cfg.exe,
+        rlimits: host_rlimits(),
+        exit: None,
+    };
+    Ok(task.run()?)
+}
+
+/// The guest's descriptors 0-2: duplicates of the sandbox's own stdio, where open.
+fn stdio_fds() -> FdTable {
+    let mut fds = FdTable::default();
+    for fd in 0..3 {
+        // SAFETY: 0-2 are the process's standard descriptors; borrowing one only to dup it.
+        let Ok(owned) = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned() else { continue };
+        let file = Arc::new(FileDescription { ops: Box::new(HostFile::new(owned)) });
+        let _ = fds.install_at(fd, file, false);
+    }
+    fds
+}
+
+/// The limits the guest starts with: the sandbox's own, as a child process would inherit.
+fn host_rlimits() -> [Rlimit; RLIM_NLIMITS] {
+    let mut out = [Rlimit::default(); RLIM_NLIMITS];
+    for (r, slot) in out.iter_mut().enumerate() {
+        let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: l is a valid out-pointer; r is below RLIM_NLIMITS.
+        if unsafe { libc::getrlimit(r as libc::__rlimit_resource_t, &mut l) } == 0 {
+            *slot = Rlimit { rlim_cur: l.rlim_cur, rlim_max: l.rlim_max };
+        }
+    }
+    out
+}

@@ -1,0 +1,85 @@
+//! Command-line arguments.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Run untrusted Linux programs in a userspace-kernel sandbox: every system call the program
+/// makes is served by the sandbox's own kernel (the Sentry), never by the host.
+#[derive(Parser, Debug)]
+#[command(name = "sandbox", version, about)]
+pub struct Cli {
+    /// Write the Sentry's debug log to this file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub debug_log: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a program in a new sandbox (alias: do).
+    #[command(visible_alias = "do")]
+    Run(RunArgs),
+    /// Print the syscall support matrix.
+    Syscalls {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Render an audit report written by `run --audit` for people.
+    Audit {
+        /// The report (JSON).
+        report: PathBuf,
+    },
+}
+
+/// `sandbox run` options.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// How guest code is run: auto picks the best platform that works here.
+    #[arg(long, value_enum, default_value_t = PlatformKind::Auto)]
+    pub platform: PlatformKind,
+    /// Print every system call the guest makes, with decoded arguments, on stderr.
+    #[arg(long)]
+    pub strace: bool,
+    /// Write an audit report (JSON) of the guest's system calls to this file.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// Keep each ptrace tracer thread on its guest thread's CPU (faster on most machines).
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub ptrace_pinning: OnOff,
+    /// The program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM [ARGS]...")]
+    pub command: Vec<OsString>,
+}
+
+/// Output formats.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// Platforms.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlatformKind {
+    /// The best available (ptrace, until systrap exists).
+    Auto,
+    /// PTRACE_SYSEMU with a stub process per address space.
+    Ptrace,
+}
+
+/// A switch.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}

@@ -1,0 +1,103 @@
+//! `sandbox run`: find and validate the program, start a sandbox, pass the exit status back.
+
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use platform::ptrace::PtracePlatform;
+use platform::{Options, Platform};
+use sentry::{Config, Sandbox};
+
+use crate::cli::{OnOff, RunArgs};
+use crate::status::{CANNOT_EXECUTE, NOT_FOUND, SANDBOX_FAILED};
+use crate::Failure;
+
+fn fail(status: u8, message: impl Into<String>) -> Failure {
+    Failure { status, message: message.into() }
+}
+
+/// Finds PROGRAM as a shell would: a name with a slash is a path, otherwise PATH is searched.
+fn resolve(program: &OsString) -> Result<PathBuf, Failure> {
+    let p = Path::new(program);
+    if program.as_bytes().contains(&b'/') {
+        return Ok(p.to_path_buf());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(p))
+        .find(|c| c.is_file())
+        .ok_or_else(|| fail(NOT_FOUND, format!("{}: command not found in PATH", p.display())))
+}
+
+/// Reads the executable, with Linux's execve checks in one clear line each.
+fn read_program(path: &Path) -> Result<Vec<u8>, Failure> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => fail(NOT_FOUND, format!("{shown}: no such file or directory")),
+        _ => fail(CANNOT_EXECUTE, format!("{shown}: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(fail(CANNOT_EXECUTE, format!("{shown}: is a directory")));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(fail(CANNOT_EXECUTE, format!("{shown}: permission denied (not executable)")));
+    }
+    std::fs::read(path).map_err(|e| fail(CANNOT_EXECUTE, format!("{shown}: cannot read it: {e}")))
+}
+
+/// Sends tracing output to the debug log, if one was asked for.
+fn init_debug_log(path: Option<&Path>) -> Result<(), Failure> {
+    let Some(path) = path else { return Ok(()) };
+    let file = std::fs::File::create(path).map_err(|e| fail(SANDBOX_FAILED, format!("cannot create the debug log {}: {e}", path.display())))?;
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .init();
+    Ok(())
+}
+
+/// Runs the command; Ok carries the guest's exit status (128+N for signal N).
+pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
+    init_debug_log(debug_log)?;
+    let program = &args.command[0];
+    let path = resolve(program)?;
+    let file = read_program(&path)?;
+    let image = sentry::loader::parse(&file).map_err(|e| fail(CANNOT_EXECUTE, format!("{}: {e}", path.display())))?;
+    let exe = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+
+    let pin_cpu = args.ptrace_pinning == OnOff::On;
+    let sandbox = Sandbox::new(args.strace, |mf| {
+        let p = PtracePlatform::new(Options { memory_fd: mf.raw_fd(), pin_cpu })?;
+        Ok(Arc::new(p) as Arc<dyn Platform>)
+    })
+    .map_err(|e| fail(SANDBOX_FAILED, e.to_string()))?;
+
+    let cfg = Config {
+        argv: args.command.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: std::env::vars_os().map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat()).collect(),
+        exe: exe.into_os_string().into_vec(),
+        strace: args.strace,
+    };
+    let outcome = sandbox.run(cfg, image, file);
+    let code = outcome.as_ref().ok().map(|o| o.status.code());
+    if let Some(audit_path) = &args.audit {
+        let argv = args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let report = sandbox.audit(argv, code);
+        std::fs::write(audit_path, report.to_json() + "\n")
+            .map_err(|e| fail(SANDBOX_FAILED, format!("cannot write the audit report {}: {e}", audit_path.display())))?;
+    }
+    match outcome {
+        Ok(o) => Ok(o.status.code() as u8),
+        Err(e) => {
+            let hint = match debug_log {
+                Some(p) => format!("see the debug log {}", p.display()),
+                None => "rerun with --debug-log FILE for details".into(),
+            };
+            Err(fail(SANDBOX_FAILED, format!("{e} ({hint})")))
+        }
+    }
+}

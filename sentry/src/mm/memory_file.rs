@@ -1,0 +1,169 @@
+//! The memory file: one memfd that holds all guest memory.
+//!
+//! The Sentry maps the whole file once and reads and writes guest memory through that mapping,
+//! so copying in and out costs no system call; stubs map windows of the same file where the
+//! guest's mappings are. Ranges are handed out by a first-fit allocator and given back to the
+//! host with FALLOC_FL_PUNCH_HOLE when the guest unmaps them.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Mutex;
+
+use syscalls::Errno;
+
+/// The size of the file's address range. Sparse: only touched pages use memory.
+pub const MEMORY_FILE_SIZE: u64 = 64 << 30;
+
+/// All guest memory of a sandbox.
+pub struct MemoryFile {
+    fd: OwnedFd,
+    base: *mut u8,
+    size: u64,
+    /// Free ranges: start -> length, never adjacent (coalesced on release).
+    free: Mutex<BTreeMap<u64, u64>>,
+}
+
+// SAFETY: `base` points at a shared mapping that lives as long as the MemoryFile; all access
+// through it is by raw copies (guest memory is shared with guest threads by design), and the
+// allocator state is behind a Mutex.
+unsafe impl Send for MemoryFile {}
+// SAFETY: as for Send.
+unsafe impl Sync for MemoryFile {}
+
+impl MemoryFile {
+    /// Creates the memfd, sizes it and maps it into the Sentry. The mapping is not inherited
+    /// by forks (stubs are forked from the Sentry and map only windows of it).
+    pub fn new(size: u64) -> io::Result<MemoryFile> {
+        // SAFETY: a static NUL-terminated name; the result is a new descriptor or -1.
+        let raw = unsafe { libc::memfd_create(c"sandbox-memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: ftruncate on our own descriptor.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a new shared mapping of our memfd at an address the kernel picks.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: advising on the mapping just made.
+        unsafe { libc::madvise(base, size as usize, libc::MADV_DONTFORK) };
+        let mut free = BTreeMap::new();
+        free.insert(0, size);
+        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free) })
+    }
+
+    /// The descriptor stubs map windows of.
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Allocates `len` bytes (a page multiple) of file space.
+    pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let (&start, &flen) = free.iter().find(|(_, &l)| l >= len).ok_or(Errno::ENOMEM)?;
+        free.remove(&start);
+        if flen > len {
+            free.insert(start + len, flen - len);
+        }
+        Ok(start)
+    }
+
+    /// Gives `[off, off+len)` back: its pages are freed and read as zeros when reused.
+    pub fn release(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        // SAFETY: punching a hole in our own memfd; no mapping is invalidated, pages just read
+        // as zero afterwards.
+        unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                off as libc::off_t,
+                len as libc::off_t,
+            )
+        };
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut start, mut len) = (off, len);
+        if let Some((&ps, &pl)) = free.range(..start).next_back() {
+            if ps + pl == start {
+                free.remove(&ps);
+                start = ps;
+                len += pl;
+            }
+        }
+        if let Some(&nl) = free.get(&(start + len)) {
+            free.remove(&(start + len));
+            len += nl;
+        }
+        free.insert(start, len);
+    }
+
+    /// The Sentry's address of file offset `off`.
+    pub fn ptr(&self, off: u64) -> *mut u8 {
+        debug_assert!(off <= self.size);
+        // SAFETY: `off` is within the mapping (callers translate through VMAs whose ranges
+        // were allocated from this file).
+        unsafe { self.base.add(off as usize) }
+    }
+
+    /// Copies `src` to file offset `off`.
+    pub fn write(&self, off: u64, src: &[u8]) {
+        assert!(off + src.len() as u64 <= self.size, "memory file write out of range");
+        // SAFETY: the destination range is inside the mapping (checked above) and cannot
+        // overlap `src`, which is Sentry memory.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr(off), src.len()) };
+    }
+
+    /// Copies from file offset `off` into `dst`.
+    pub fn read(&self, off: u64, dst: &mut [u8]) {
+        assert!(off + dst.len() as u64 <= self.size, "memory file read out of range");
+        // SAFETY: the source range is inside the mapping (checked above) and cannot overlap
+        // `dst`, which is Sentry memory.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr(off), dst.as_mut_ptr(), dst.len()) };
+    }
+}
+
+impl Drop for MemoryFile {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `new`; nothing uses it after drop.
+        unsafe { libc::munmap(self.base.cast(), self.size as usize) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocator_reuses_and_coalesces() {
+        let mf = MemoryFile::new(1 << 20).unwrap();
+        let a = mf.allocate(4096).unwrap();
+        let b = mf.allocate(8192).unwrap();
+        let c = mf.allocate(4096).unwrap();
+        assert_eq!((a, b, c), (0, 4096, 12288));
+        mf.write(b, b"hello");
+        mf.release(a, 4096);
+        mf.release(b, 8192);
+        assert_eq!(mf.allocate(12288).unwrap(), 0);
+        let mut buf = [1u8; 5];
+        mf.read(b, &mut buf);
+        assert_eq!(buf, [0; 5], "released pages read as zeros");
+        assert_eq!(mf.allocate(1 << 20), Err(Errno::ENOMEM));
+    }
+}
