@@ -110,6 +110,9 @@ impl PlatformError {
     }
 }
 
+/// A fresh address space and the context of its first thread.
+pub type NewAddressSpace = (Box<dyn AddressSpace>, Box<dyn Context>);
+
 /// A host mechanism for running guests.
 pub trait Platform: Send + Sync {
     /// The platform's name ("ptrace").
@@ -120,7 +123,7 @@ pub trait Platform: Send + Sync {
 
     /// Creates an empty address space with one guest thread in it. Both are bound to the
     /// calling host thread: only it may use them (they are not `Send`).
-    fn new_address_space(&self) -> Result<(Box<dyn AddressSpace>, Box<dyn Context>), PlatformError>;
+    fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError>;
 }
 
 /// The mappings of one guest address space. Every mapping is a window of the memory file.

@@ -21,7 +21,7 @@ use std::io;
 use std::ops::Range;
 use std::rc::Rc;
 
-use crate::{AddressSpace, Context, Event, FaultInfo, FpuState, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
+use crate::{AddressSpace, Context, Event, NewAddressSpace, FaultInfo, FpuState, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
 
 /// One past the highest user address on x86-64 with 4-level paging (TASK_SIZE_MAX).
 const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE;
@@ -79,7 +79,7 @@ impl Platform for PtracePlatform {
         MMAP_MIN_ADDR..self.stub_addr
     }
 
-    fn new_address_space(&self) -> Result<(Box<dyn AddressSpace>, Box<dyn Context>), PlatformError> {
+    fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError> {
         let stub = Rc::new(Stub::spawn(self)?);
         Ok((Box::new(PtraceAddressSpace { stub: stub.clone() }), Box::new(PtraceContext { stub })))
     }
@@ -356,8 +356,8 @@ fn current_rseq_area() -> (u64, u32) {
 /// Must run only in a child just forked from the Sentry: it makes raw system calls only, closes
 /// every descriptor but the memory file and jumps to the stub page, never returning.
 unsafe fn stub_child(a: &ChildArgs) -> ! {
-    // SAFETY (whole function): each call is a raw system call on arguments built here or in
-    // `ChildArgs`, which the fork copied; nothing touches shared Sentry state.
+    // SAFETY: each call is a raw system call on arguments built here or in `ChildArgs`,
+    // which the fork copied; nothing touches shared Sentry state.
     unsafe {
         let fail = |step: i32| -> ! {
             libc::syscall(libc::SYS_exit_group, step);

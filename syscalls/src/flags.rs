@@ -99,12 +99,18 @@ impl OpenFlags {
 
     /// Whether the mode allows reading (O_RDONLY or O_RDWR).
     pub const fn is_readable(self) -> bool {
-        matches!(self.access_mode(), AccessModeBits::ReadOnly | AccessModeBits::ReadWrite)
+        matches!(
+            self.access_mode(),
+            AccessModeBits::ReadOnly | AccessModeBits::ReadWrite
+        )
     }
 
     /// Whether the mode allows writing (O_WRONLY or O_RDWR).
     pub const fn is_writable(self) -> bool {
-        matches!(self.access_mode(), AccessModeBits::WriteOnly | AccessModeBits::ReadWrite)
+        matches!(
+            self.access_mode(),
+            AccessModeBits::WriteOnly | AccessModeBits::ReadWrite
+        )
     }
 
     /// The flags without the access-mode field.
@@ -858,7 +864,10 @@ mod tests {
         assert!(f.is_readable() && f.is_writable());
         assert_eq!(OpenFlags::empty().access_mode(), AccessModeBits::ReadOnly);
         assert_eq!(OpenFlags::O_WRONLY.access_mode(), AccessModeBits::WriteOnly);
-        assert_eq!(OpenFlags::from_bits_retain(3).access_mode(), AccessModeBits::Invalid);
+        assert_eq!(
+            OpenFlags::from_bits_retain(3).access_mode(),
+            AccessModeBits::Invalid
+        );
         assert_eq!(f.without_access_mode(), OpenFlags::O_CLOEXEC);
     }
 
@@ -876,29 +885,65 @@ mod tests {
 
     #[test]
     fn at_prot_map_match_libc() {
-        same(AtFlags::AT_SYMLINK_NOFOLLOW.bits().into(), libc::AT_SYMLINK_NOFOLLOW as i64);
-        same(AtFlags::AT_REMOVEDIR.bits().into(), libc::AT_REMOVEDIR as i64);
-        same(AtFlags::AT_SYMLINK_FOLLOW.bits().into(), libc::AT_SYMLINK_FOLLOW as i64);
-        same(AtFlags::AT_NO_AUTOMOUNT.bits().into(), libc::AT_NO_AUTOMOUNT as i64);
-        same(AtFlags::AT_EMPTY_PATH.bits().into(), libc::AT_EMPTY_PATH as i64);
+        same(
+            AtFlags::AT_SYMLINK_NOFOLLOW.bits().into(),
+            libc::AT_SYMLINK_NOFOLLOW as i64,
+        );
+        same(
+            AtFlags::AT_REMOVEDIR.bits().into(),
+            libc::AT_REMOVEDIR as i64,
+        );
+        same(
+            AtFlags::AT_SYMLINK_FOLLOW.bits().into(),
+            libc::AT_SYMLINK_FOLLOW as i64,
+        );
+        same(
+            AtFlags::AT_NO_AUTOMOUNT.bits().into(),
+            libc::AT_NO_AUTOMOUNT as i64,
+        );
+        same(
+            AtFlags::AT_EMPTY_PATH.bits().into(),
+            libc::AT_EMPTY_PATH as i64,
+        );
         same(AtFlags::AT_EACCESS.bits().into(), libc::AT_EACCESS as i64);
-        same(AtFlags::AT_STATX_FORCE_SYNC.bits().into(), libc::AT_STATX_FORCE_SYNC as i64);
-        same(AtFlags::AT_STATX_DONT_SYNC.bits().into(), libc::AT_STATX_DONT_SYNC as i64);
-        same(AtFlags::AT_STATX_SYNC_TYPE.bits().into(), libc::AT_STATX_SYNC_TYPE as i64);
-        same(AtFlags::AT_RECURSIVE.bits().into(), libc::AT_RECURSIVE as i64);
+        same(
+            AtFlags::AT_STATX_FORCE_SYNC.bits().into(),
+            libc::AT_STATX_FORCE_SYNC as i64,
+        );
+        same(
+            AtFlags::AT_STATX_DONT_SYNC.bits().into(),
+            libc::AT_STATX_DONT_SYNC as i64,
+        );
+        same(
+            AtFlags::AT_STATX_SYNC_TYPE.bits().into(),
+            libc::AT_STATX_SYNC_TYPE as i64,
+        );
+        same(
+            AtFlags::AT_RECURSIVE.bits().into(),
+            libc::AT_RECURSIVE as i64,
+        );
         assert_eq!(AT_FDCWD, libc::AT_FDCWD);
 
         same(ProtFlags::PROT_READ.bits().into(), libc::PROT_READ as i64);
         same(ProtFlags::PROT_WRITE.bits().into(), libc::PROT_WRITE as i64);
         same(ProtFlags::PROT_EXEC.bits().into(), libc::PROT_EXEC as i64);
-        same(ProtFlags::PROT_GROWSDOWN.bits().into(), libc::PROT_GROWSDOWN as i64);
-        same(ProtFlags::PROT_GROWSUP.bits().into(), libc::PROT_GROWSUP as i64);
+        same(
+            ProtFlags::PROT_GROWSDOWN.bits().into(),
+            libc::PROT_GROWSDOWN as i64,
+        );
+        same(
+            ProtFlags::PROT_GROWSUP.bits().into(),
+            libc::PROT_GROWSUP as i64,
+        );
         same(ProtFlags::PROT_NONE.bits().into(), libc::PROT_NONE as i64);
 
         let maps: &[(MapFlags, i64)] = &[
             (MapFlags::MAP_SHARED, libc::MAP_SHARED as i64),
             (MapFlags::MAP_PRIVATE, libc::MAP_PRIVATE as i64),
-            (MapFlags::MAP_SHARED_VALIDATE, libc::MAP_SHARED_VALIDATE as i64),
+            (
+                MapFlags::MAP_SHARED_VALIDATE,
+                libc::MAP_SHARED_VALIDATE as i64,
+            ),
             (MapFlags::MAP_FIXED, libc::MAP_FIXED as i64),
             (MapFlags::MAP_ANONYMOUS, libc::MAP_ANONYMOUS as i64),
             (MapFlags::MAP_32BIT, libc::MAP_32BIT as i64),
@@ -912,14 +957,23 @@ mod tests {
             (MapFlags::MAP_STACK, libc::MAP_STACK as i64),
             (MapFlags::MAP_HUGETLB, libc::MAP_HUGETLB as i64),
             (MapFlags::MAP_SYNC, libc::MAP_SYNC as i64),
-            (MapFlags::MAP_FIXED_NOREPLACE, libc::MAP_FIXED_NOREPLACE as i64),
+            (
+                MapFlags::MAP_FIXED_NOREPLACE,
+                libc::MAP_FIXED_NOREPLACE as i64,
+            ),
         ];
         for &(ours, theirs) in maps {
             same(ours.bits().into(), theirs);
         }
         same(MapFlags::MAP_HUGE_SHIFT.into(), libc::MAP_HUGE_SHIFT as i64);
-        same(MremapFlags::MREMAP_MAYMOVE.bits().into(), libc::MREMAP_MAYMOVE as i64);
-        same(MremapFlags::MREMAP_FIXED.bits().into(), libc::MREMAP_FIXED as i64);
+        same(
+            MremapFlags::MREMAP_MAYMOVE.bits().into(),
+            libc::MREMAP_MAYMOVE as i64,
+        );
+        same(
+            MremapFlags::MREMAP_FIXED.bits().into(),
+            libc::MREMAP_FIXED as i64,
+        );
     }
 
     #[test]
@@ -937,11 +991,20 @@ mod tests {
             (CloneFlags::CLONE_NEWNS, libc::CLONE_NEWNS as i64),
             (CloneFlags::CLONE_SYSVSEM, libc::CLONE_SYSVSEM as i64),
             (CloneFlags::CLONE_SETTLS, libc::CLONE_SETTLS as i64),
-            (CloneFlags::CLONE_PARENT_SETTID, libc::CLONE_PARENT_SETTID as i64),
-            (CloneFlags::CLONE_CHILD_CLEARTID, libc::CLONE_CHILD_CLEARTID as i64),
+            (
+                CloneFlags::CLONE_PARENT_SETTID,
+                libc::CLONE_PARENT_SETTID as i64,
+            ),
+            (
+                CloneFlags::CLONE_CHILD_CLEARTID,
+                libc::CLONE_CHILD_CLEARTID as i64,
+            ),
             (CloneFlags::CLONE_DETACHED, libc::CLONE_DETACHED as i64),
             (CloneFlags::CLONE_UNTRACED, libc::CLONE_UNTRACED as i64),
-            (CloneFlags::CLONE_CHILD_SETTID, libc::CLONE_CHILD_SETTID as i64),
+            (
+                CloneFlags::CLONE_CHILD_SETTID,
+                libc::CLONE_CHILD_SETTID as i64,
+            ),
             (CloneFlags::CLONE_NEWCGROUP, libc::CLONE_NEWCGROUP as i64),
             (CloneFlags::CLONE_NEWUTS, libc::CLONE_NEWUTS as i64),
             (CloneFlags::CLONE_NEWIPC, libc::CLONE_NEWIPC as i64),
@@ -984,26 +1047,59 @@ mod tests {
         same(WaitFlags::WEXITED.bits().into(), libc::WEXITED as i64);
         same(WaitFlags::WCONTINUED.bits().into(), libc::WCONTINUED as i64);
         same(WaitFlags::WNOWAIT.bits().into(), libc::WNOWAIT as i64);
-        same(WaitFlags::__WNOTHREAD.bits().into(), libc::__WNOTHREAD as i64);
+        same(
+            WaitFlags::__WNOTHREAD.bits().into(),
+            libc::__WNOTHREAD as i64,
+        );
         same(WaitFlags::__WALL.bits().into(), libc::__WALL as i64);
-        same(WaitFlags::__WCLONE.bits().into(), libc::__WCLONE as u32 as i64);
+        same(
+            WaitFlags::__WCLONE.bits().into(),
+            libc::__WCLONE as u32 as i64,
+        );
 
-        same(GetrandomFlags::GRND_NONBLOCK.bits().into(), libc::GRND_NONBLOCK as i64);
-        same(GetrandomFlags::GRND_RANDOM.bits().into(), libc::GRND_RANDOM as i64);
-        same(GetrandomFlags::GRND_INSECURE.bits().into(), libc::GRND_INSECURE as i64);
+        same(
+            GetrandomFlags::GRND_NONBLOCK.bits().into(),
+            libc::GRND_NONBLOCK as i64,
+        );
+        same(
+            GetrandomFlags::GRND_RANDOM.bits().into(),
+            libc::GRND_RANDOM as i64,
+        );
+        same(
+            GetrandomFlags::GRND_INSECURE.bits().into(),
+            libc::GRND_INSECURE as i64,
+        );
 
         same(AccessMode::R_OK.bits().into(), libc::R_OK as i64);
         same(AccessMode::W_OK.bits().into(), libc::W_OK as i64);
         same(AccessMode::X_OK.bits().into(), libc::X_OK as i64);
         same(AccessMode::F_OK.bits().into(), libc::F_OK as i64);
 
-        same(RenameFlags::RENAME_NOREPLACE.bits().into(), libc::RENAME_NOREPLACE as i64);
-        same(RenameFlags::RENAME_EXCHANGE.bits().into(), libc::RENAME_EXCHANGE as i64);
-        same(RenameFlags::RENAME_WHITEOUT.bits().into(), libc::RENAME_WHITEOUT as i64);
+        same(
+            RenameFlags::RENAME_NOREPLACE.bits().into(),
+            libc::RENAME_NOREPLACE as i64,
+        );
+        same(
+            RenameFlags::RENAME_EXCHANGE.bits().into(),
+            libc::RENAME_EXCHANGE as i64,
+        );
+        same(
+            RenameFlags::RENAME_WHITEOUT.bits().into(),
+            libc::RENAME_WHITEOUT as i64,
+        );
 
-        same(MemfdFlags::MFD_CLOEXEC.bits().into(), libc::MFD_CLOEXEC as i64);
-        same(MemfdFlags::MFD_ALLOW_SEALING.bits().into(), libc::MFD_ALLOW_SEALING as i64);
-        same(MemfdFlags::MFD_HUGETLB.bits().into(), libc::MFD_HUGETLB as i64);
+        same(
+            MemfdFlags::MFD_CLOEXEC.bits().into(),
+            libc::MFD_CLOEXEC as i64,
+        );
+        same(
+            MemfdFlags::MFD_ALLOW_SEALING.bits().into(),
+            libc::MFD_ALLOW_SEALING as i64,
+        );
+        same(
+            MemfdFlags::MFD_HUGETLB.bits().into(),
+            libc::MFD_HUGETLB as i64,
+        );
     }
 
     #[test]
@@ -1069,27 +1165,69 @@ mod tests {
 
     #[test]
     fn other_sets_match_libc() {
-        same(SockFlags::SOCK_NONBLOCK.bits().into(), libc::SOCK_NONBLOCK as i64);
-        same(SockFlags::SOCK_CLOEXEC.bits().into(), libc::SOCK_CLOEXEC as i64);
-        same(TimerFlags::TIMER_ABSTIME.bits().into(), libc::TIMER_ABSTIME as i64);
+        same(
+            SockFlags::SOCK_NONBLOCK.bits().into(),
+            libc::SOCK_NONBLOCK as i64,
+        );
+        same(
+            SockFlags::SOCK_CLOEXEC.bits().into(),
+            libc::SOCK_CLOEXEC as i64,
+        );
+        same(
+            TimerFlags::TIMER_ABSTIME.bits().into(),
+            libc::TIMER_ABSTIME as i64,
+        );
         same(MountFlags::MS_RDONLY.bits(), libc::MS_RDONLY as i64);
         same(MountFlags::MS_BIND.bits(), libc::MS_BIND as i64);
         same(MountFlags::MS_REC.bits(), libc::MS_REC as i64);
         same(MountFlags::MS_PRIVATE.bits(), libc::MS_PRIVATE as i64);
         same(MountFlags::MS_LAZYTIME.bits(), libc::MS_LAZYTIME as i64);
-        same(UmountFlags::MNT_DETACH.bits().into(), libc::MNT_DETACH as i64);
-        same(UmountFlags::UMOUNT_NOFOLLOW.bits().into(), libc::UMOUNT_NOFOLLOW as i64);
-        same(InotifyMask::IN_CLOSE_WRITE.bits().into(), libc::IN_CLOSE_WRITE as i64);
-        same(InotifyMask::IN_ONLYDIR.bits().into(), libc::IN_ONLYDIR as i64);
-        same(InotifyMask::IN_ONESHOT.bits().into(), libc::IN_ONESHOT as u32 as i64);
-        same(StatxMask::STATX_BASIC_STATS.bits().into(), libc::STATX_BASIC_STATS as i64);
-        same(StatxMask::STATX_BTIME.bits().into(), libc::STATX_BTIME as i64);
+        same(
+            UmountFlags::MNT_DETACH.bits().into(),
+            libc::MNT_DETACH as i64,
+        );
+        same(
+            UmountFlags::UMOUNT_NOFOLLOW.bits().into(),
+            libc::UMOUNT_NOFOLLOW as i64,
+        );
+        same(
+            InotifyMask::IN_CLOSE_WRITE.bits().into(),
+            libc::IN_CLOSE_WRITE as i64,
+        );
+        same(
+            InotifyMask::IN_ONLYDIR.bits().into(),
+            libc::IN_ONLYDIR as i64,
+        );
+        same(
+            InotifyMask::IN_ONESHOT.bits().into(),
+            libc::IN_ONESHOT as i64,
+        );
+        same(
+            StatxMask::STATX_BASIC_STATS.bits().into(),
+            libc::STATX_BASIC_STATS as i64,
+        );
+        same(
+            StatxMask::STATX_BTIME.bits().into(),
+            libc::STATX_BTIME as i64,
+        );
         same(FlockOp::LOCK_EX.bits().into(), libc::LOCK_EX as i64);
         same(FlockOp::LOCK_NB.bits().into(), libc::LOCK_NB as i64);
         same(MsyncFlags::MS_SYNC.bits().into(), libc::MS_SYNC as i64);
-        same(MsyncFlags::MS_INVALIDATE.bits().into(), libc::MS_INVALIDATE as i64);
-        same(MlockallFlags::MCL_FUTURE.bits().into(), libc::MCL_FUTURE as i64);
-        same(MlockallFlags::MCL_ONFAULT.bits().into(), libc::MCL_ONFAULT as i64);
-        same(StackFlags::SS_DISABLE.bits().into(), libc::SS_DISABLE as i64);
+        same(
+            MsyncFlags::MS_INVALIDATE.bits().into(),
+            libc::MS_INVALIDATE as i64,
+        );
+        same(
+            MlockallFlags::MCL_FUTURE.bits().into(),
+            libc::MCL_FUTURE as i64,
+        );
+        same(
+            MlockallFlags::MCL_ONFAULT.bits().into(),
+            libc::MCL_ONFAULT as i64,
+        );
+        same(
+            StackFlags::SS_DISABLE.bits().into(),
+            libc::SS_DISABLE as i64,
+        );
     }
 }

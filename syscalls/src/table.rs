@@ -7,8 +7,7 @@
 
 use crate::nr;
 use crate::schema::{
-    Arg::*,
-    EnumSet as E, Family, FlagSet as F, Ret, StructKind as S, SyscallInfo,
+    Arg::*, EnumSet as E, Family, FlagSet as F, Ret, StructKind as S, SyscallInfo,
 };
 
 /// Builds the table, its length and the list of `nr` constant names it uses (for the tests).
@@ -449,11 +448,17 @@ pub static SYSCALLS: [SyscallInfo; SYSCALL_COUNT] = TABLE;
 const _: () = {
     let mut i = 0;
     while i < SYSCALL_COUNT {
-        assert!(TABLE[i].args.len() <= 6, "a syscall takes at most six arguments");
+        assert!(
+            TABLE[i].args.len() <= 6,
+            "a syscall takes at most six arguments"
+        );
         assert!(TABLE[i].nr < nr::MAX, "a syscall number is below nr::MAX");
         if i > 0 {
             // Strictly ascending: sorted and free of duplicates.
-            assert!(TABLE[i - 1].nr < TABLE[i].nr, "the table is sorted by number");
+            assert!(
+                TABLE[i - 1].nr < TABLE[i].nr,
+                "the table is sorted by number"
+            );
         }
         i += 1;
     }
@@ -511,7 +516,11 @@ const fn build_name_index() -> [u16; SYSCALL_COUNT] {
     let mut i = 1;
     while i < SYSCALL_COUNT {
         let mut j = i;
-        while j > 0 && str_less(TABLE[order[j] as usize].name, TABLE[order[j - 1] as usize].name)
+        while j > 0
+            && str_less(
+                TABLE[order[j] as usize].name,
+                TABLE[order[j - 1] as usize].name,
+            )
         {
             let t = order[j];
             order[j] = order[j - 1];
@@ -561,7 +570,10 @@ mod tests {
         for (name, value) in &consts {
             let info = lookup(*value).unwrap_or_else(|| panic!("{name} ({value}) missing"));
             assert_eq!(info.name.to_ascii_uppercase(), *name, "number {value}");
-            assert_eq!(by_name(&name.to_ascii_lowercase()).map(|i| i.nr), Some(*value));
+            assert_eq!(
+                by_name(&name.to_ascii_lowercase()).map(|i| i.nr),
+                Some(*value)
+            );
         }
     }
 
@@ -633,32 +645,50 @@ mod tests {
         assert_eq!(openat.args, &[DirFd, Path, Flags(F::Open), Mode]);
         assert_eq!(openat.ret, Ret::Fd);
         let mmap = lookup(nr::MMAP).unwrap();
-        assert_eq!(mmap.args, &[Hex, UInt, Flags(F::Prot), Flags(F::Map), Fd, Hex]);
+        assert_eq!(
+            mmap.args,
+            &[Hex, UInt, Flags(F::Prot), Flags(F::Map), Fd, Hex]
+        );
         assert_eq!((mmap.ret, mmap.family), (Ret::Hex, Family::Memory));
         assert_eq!(lookup(nr::UNAME).unwrap().args, &[Out(S::Utsname)]);
         let cg = lookup(nr::CLOCK_GETTIME).unwrap();
         assert_eq!(cg.args, &[Enum(E::ClockId), Out(S::Timespec)]);
         assert_eq!(cg.family, Family::Time);
         let sa = lookup(nr::RT_SIGACTION).unwrap();
-        assert_eq!(sa.args, &[Signal, In(S::Sigaction), Out(S::Sigaction), UInt]);
+        assert_eq!(
+            sa.args,
+            &[Signal, In(S::Sigaction), Out(S::Sigaction), UInt]
+        );
         assert_eq!(sa.family, Family::Signal);
         assert_eq!(
             lookup(nr::RT_SIGPROCMASK).unwrap().args,
             &[Enum(E::SigprocmaskHow), In(S::SigSet), Out(S::SigSet), UInt]
         );
-        assert_eq!(lookup(nr::EXECVE).unwrap().args, &[Path, StrArray, StrArray]);
+        assert_eq!(
+            lookup(nr::EXECVE).unwrap().args,
+            &[Path, StrArray, StrArray]
+        );
         let eg = lookup(nr::EXIT_GROUP).unwrap();
         assert_eq!((eg.args, eg.ret), (&[Int][..], Ret::NoReturn));
-        assert_eq!(lookup(nr::ARCH_PRCTL).unwrap().args, &[Enum(E::ArchPrctl), Hex]);
+        assert_eq!(
+            lookup(nr::ARCH_PRCTL).unwrap().args,
+            &[Enum(E::ArchPrctl), Hex]
+        );
         assert_eq!(lookup(nr::IOCTL).unwrap().args, &[Fd, Enum(E::Ioctl), Hex]);
         assert_eq!(lookup(nr::WRITEV).unwrap().args, &[Fd, InIovec(2), UInt]);
         assert_eq!(lookup(nr::READV).unwrap().args, &[Fd, OutIovec(2), UInt]);
-        assert_eq!(lookup(nr::GETRANDOM).unwrap().args, &[OutBuf, UInt, Flags(F::Getrandom)]);
+        assert_eq!(
+            lookup(nr::GETRANDOM).unwrap().args,
+            &[OutBuf, UInt, Flags(F::Getrandom)]
+        );
         assert_eq!(
             lookup(nr::PRLIMIT64).unwrap().args,
             &[Int, Enum(E::Rlimit), In(S::Rlimit), Out(S::Rlimit)]
         );
-        assert_eq!(lookup(nr::NANOSLEEP).unwrap().args, &[In(S::Timespec), Out(S::Timespec)]);
+        assert_eq!(
+            lookup(nr::NANOSLEEP).unwrap().args,
+            &[In(S::Timespec), Out(S::Timespec)]
+        );
         assert_eq!(
             lookup(nr::NEWFSTATAT).unwrap().args,
             &[DirFd, Path, Out(S::Stat), Flags(F::At)]

@@ -49,12 +49,18 @@ fn put_u64(b: &mut [u8], at: usize, v: u64) {
 /// a little-endian x86-64 ELF64 file with a whole program header table, i.e. a good starting
 /// point for an edit.
 pub fn header(b: &[u8]) -> (u64, u16, u16) {
-    assert!(b.len() >= EHDR64_SIZE && b[..4] == *b"\x7fELF", "not an ELF file");
+    assert!(
+        b.len() >= EHDR64_SIZE && b[..4] == *b"\x7fELF",
+        "not an ELF file"
+    );
     assert_eq!((b[4], b[5]), (2, 1), "not a little-endian ELF64 file");
     assert_eq!(u16_at(b, 18), 62, "not an x86-64 file");
     let (phoff, phentsize, phnum) = (u64_at(b, 32), u16_at(b, 54), u16_at(b, 56));
     assert_eq!(phentsize as usize, PHDR64_SIZE);
-    assert!(phoff as usize + phnum as usize * PHDR64_SIZE <= b.len(), "truncated already");
+    assert!(
+        phoff as usize + phnum as usize * PHDR64_SIZE <= b.len(),
+        "truncated already"
+    );
     (phoff, phentsize, phnum)
 }
 
@@ -99,7 +105,10 @@ pub fn phdrs_past_eof(b: &[u8]) -> Vec<u8> {
 /// two loadable segments overlap while everything else, order and alignment included, stays
 /// valid.
 pub fn overlap_loads(b: &[u8]) -> Vec<u8> {
-    let loads: Vec<Phdr> = phdrs(b).into_iter().filter(|p| p.p_type == PT_LOAD).collect();
+    let loads: Vec<Phdr> = phdrs(b)
+        .into_iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .collect();
     assert!(loads.len() >= 2, "need two PT_LOAD segments");
     let (first, second) = (loads[0], loads[1]);
     assert!(second.vaddr > first.vaddr && second.memsz > 0x1000);
@@ -134,7 +143,7 @@ pub fn i386_exit(status: u8) -> Vec<u8> {
     b.extend_from_slice(&PHENTSIZE.to_le_bytes());
     b.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
     b.extend_from_slice(&[0; 6]); // e_shentsize, e_shnum, e_shstrndx
-    // The one program header.
+                                  // The one program header.
     b.extend_from_slice(&PT_LOAD.to_le_bytes());
     b.extend_from_slice(&0u32.to_le_bytes()); // p_offset
     b.extend_from_slice(&BASE.to_le_bytes()); // p_vaddr
@@ -177,8 +186,14 @@ mod tests {
         assert_eq!(p.len(), b.len());
         assert!(u64_at(&p, 32) + u64::from(phnum) * 56 > p.len() as u64);
         let o = overlap_loads(&b);
-        let loads: Vec<_> = phdrs(&o).into_iter().filter(|p| p.p_type == PT_LOAD).collect();
-        assert!(loads[0].vaddr + loads[0].memsz > loads[1].vaddr, "no overlap: {loads:?}");
+        let loads: Vec<_> = phdrs(&o)
+            .into_iter()
+            .filter(|p| p.p_type == PT_LOAD)
+            .collect();
+        assert!(
+            loads[0].vaddr + loads[0].memsz > loads[1].vaddr,
+            "no overlap: {loads:?}"
+        );
         let diff = b.iter().zip(&o).filter(|(x, y)| x != y).count();
         assert!((1..=8).contains(&diff));
     }
@@ -188,7 +203,10 @@ mod tests {
     #[test]
     fn native_linux_agrees_these_are_bad_or_foreign() {
         let dir = TempDir::new("elf-native");
-        for (name, bytes) in [("trunc", truncate_phdrs(&real())), ("past", phdrs_past_eof(&real()))] {
+        for (name, bytes) in [
+            ("trunc", truncate_phdrs(&real())),
+            ("past", phdrs_past_eof(&real())),
+        ] {
             let p = write_exe(&dir, name, &bytes);
             let r = crate::try_run(&mut Command::new(&p), crate::timeout());
             assert!(r.is_err(), "Linux ran {name}: {r:?}");

@@ -78,7 +78,9 @@ pub fn sandbox_bin() -> PathBuf {
 
 /// How long any one command may run before it is killed and the test fails.
 pub fn timeout() -> Duration {
-    let secs = std::env::var("SANDBOX_TEST_TIMEOUT_SECS").ok().and_then(|s| s.parse().ok());
+    let secs = std::env::var("SANDBOX_TEST_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok());
     Duration::from_secs(secs.unwrap_or(60))
 }
 
@@ -102,7 +104,9 @@ pub fn scratch_dir() -> &'static Path {
 /// Removes `sandbox-tests.<pid>` directories of processes that no longer exist: a test process
 /// cannot clean up after itself at exit (statics are never dropped), so the next one does it.
 fn remove_stale_scratch_dirs(tmp: &Path) {
-    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("sandbox-tests.")) else {
@@ -187,17 +191,26 @@ pub fn build_guest(name: &str, link: Link) -> PathBuf {
 /// `tests/guests/NAME.c` compiled with gcc and `flags` (on top of [`CFLAGS`]). Built once per
 /// process for each (name, flags); later calls return the same file.
 pub fn build_guest_with(name: &str, flags: &[&str]) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<(String, Vec<String>), PathBuf>>> = OnceLock::new();
-    let key = (name.to_string(), flags.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+    /// (guest name, gcc flags) -> the built binary.
+    type Built = HashMap<(String, Vec<String>), PathBuf>;
+    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
+    let key = (
+        name.to_string(),
+        flags.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+    );
     // A poisoned lock only means another test panicked; the map itself is always consistent.
-    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(p) = built.get(&key) {
         return p.clone();
     }
     let src = guests_dir().join(format!("{name}.c"));
     assert!(src.is_file(), "no guest source {}", src.display());
     let dir = scratch_dir().join("guests");
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     let out = dir.join(format!("{name}.{}", built.len()));
     let mut cmd = Command::new("gcc");
     cmd.args(CFLAGS).args(flags).arg("-o").arg(&out).arg(&src);
@@ -209,7 +222,10 @@ pub fn build_guest_with(name: &str, flags: &[&str]) -> PathBuf {
         }
         Ok(o) => {
             drop(built);
-            panic!("gcc failed to build guest {name} with {flags:?}:\n{}", o.stderr_str())
+            panic!(
+                "gcc failed to build guest {name} with {flags:?}:\n{}",
+                o.stderr_str()
+            )
         }
         Err(e) => {
             drop(built);
@@ -278,7 +294,10 @@ fn indent(text: &str) -> String {
     if text.is_empty() {
         return "    (empty)".to_string();
     }
-    text.lines().map(|l| format!("    | {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs `cmd` to completion (stdin /dev/null, stdout and stderr captured) within [`timeout`];
@@ -304,11 +323,19 @@ pub fn try_run(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
 
 /// The one runner: stdin gets `input` (or /dev/null when `None`), stdout and stderr are
 /// captured, and the child is killed once `limit` has passed.
-pub fn try_run_with(cmd: &mut Command, input: Option<&[u8]>, limit: Duration) -> Result<Output, String> {
+pub fn try_run_with(
+    cmd: &mut Command,
+    input: Option<&[u8]>,
+    limit: Duration,
+) -> Result<Output, String> {
     let what = format!("{cmd:?}");
     let start = Instant::now();
     let mut child = cmd
-        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -322,8 +349,20 @@ pub fn try_run_with(cmd: &mut Command, input: Option<&[u8]>, limit: Duration) ->
     }
     let (tx, rx) = mpsc::channel();
     for (stream, pipe) in [
-        (0, child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
-        (1, child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+        (
+            0,
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+        (
+            1,
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
     ] {
         let tx = tx.clone();
         std::thread::spawn(move || {
@@ -369,7 +408,13 @@ pub fn try_run_with(cmd: &mut Command, input: Option<&[u8]>, limit: Duration) ->
             }
         }
     }
-    Ok(Output { stdout, stderr, code: status.code(), signal: status.signal(), elapsed })
+    Ok(Output {
+        stdout,
+        stderr,
+        code: status.code(),
+        signal: status.signal(),
+        elapsed,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,13 +441,19 @@ where
 /// `sandbox run OPTIONS... -- program args...`.
 pub fn sandbox_run(options: &[&str], program: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(sandbox_bin());
-    cmd.arg("run").args(options).arg("--").arg(program).args(args);
+    cmd.arg("run")
+        .args(options)
+        .arg("--")
+        .arg(program)
+        .args(args);
     cmd
 }
 
 /// A native and a sandboxed run of the same program.
 #[derive(Debug)]
 pub struct Comparison {
+    /// The sandboxed command line, for messages.
+    pub command: String,
     /// The run on the host.
     pub native: Output,
     /// The run under `sandbox run`.
@@ -429,6 +480,7 @@ impl Comparison {
     /// Both runs, side by side, for a failure message.
     pub fn describe(&self) -> String {
         let mut s = String::new();
+        let _ = writeln!(s, "--- command: {}", self.command);
         let _ = writeln!(s, "--- native: {}", self.native.describe());
         let _ = write!(s, "--- sandboxed: {}", self.sandboxed.describe());
         s
@@ -457,9 +509,14 @@ pub fn compare_invocation(program: &Path, how: Invocation<'_>) -> Comparison {
         n.env(k, v);
         s.env(k, v);
     }
+    let command = format!("{s:?}");
     let native = try_run_with(&mut n, how.stdin, timeout()).unwrap_or_else(|e| panic!("{e}"));
     let sandboxed = try_run_with(&mut s, how.stdin, timeout()).unwrap_or_else(|e| panic!("{e}"));
-    Comparison { native, sandboxed }
+    Comparison {
+        command,
+        native,
+        sandboxed,
+    }
 }
 
 /// [`compare_invocation`] with sandbox options, arguments and environment, stdin /dev/null.
@@ -469,7 +526,15 @@ pub fn compare_with(
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> Comparison {
-    compare_invocation(program, Invocation { options, args, envs, stdin: None })
+    compare_invocation(
+        program,
+        Invocation {
+            options,
+            args,
+            envs,
+            stdin: None,
+        },
+    )
 }
 
 /// [`compare_with`] without sandbox options.
@@ -503,7 +568,14 @@ pub fn assert_same_invocation(program: &Path, how: Invocation<'_>) -> Comparison
 /// Returns the comparison for further checks.
 #[track_caller]
 pub fn assert_same(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Comparison {
-    assert_same_invocation(program, Invocation { args, envs, ..Invocation::default() })
+    assert_same_invocation(
+        program,
+        Invocation {
+            args,
+            envs,
+            ..Invocation::default()
+        },
+    )
 }
 
 /// Whether `name` is an executable on PATH.
@@ -542,8 +614,11 @@ mod tests {
     #[test]
     fn run_fails_when_a_leftover_process_holds_the_pipes() {
         let start = Instant::now();
-        let e = try_run(Command::new("sh").args(["-c", "sleep 3 & exit 0"]), Duration::from_secs(1))
-            .unwrap_err();
+        let e = try_run(
+            Command::new("sh").args(["-c", "sleep 3 & exit 0"]),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert!(e.contains("still running"), "{e}");
         assert!(start.elapsed() < Duration::from_secs(10));
     }

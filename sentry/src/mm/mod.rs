@@ -203,7 +203,7 @@ impl MemoryManager {
     /// Unmaps `[addr, addr+len)`; holes are fine, as in munmap(2).
     pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
         // As Linux: page-aligned, non-empty, and inside TASK_SIZE.
-        if addr % PAGE_SIZE != 0 || len == 0 || addr > TASK_SIZE || len > TASK_SIZE - addr {
+        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 || addr > TASK_SIZE || len > TASK_SIZE - addr {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;
@@ -230,7 +230,7 @@ impl MemoryManager {
 
     /// Changes the protection of `[addr, addr+len)`, which must be fully mapped (else ENOMEM).
     pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
@@ -383,9 +383,11 @@ impl MemoryManager {
     }
 }
 
-#[cfg(any())]
 impl syscalls::strace::GuestReader for MemoryManager {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
         self.copy_in(addr, buf)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -129,9 +129,9 @@ fn strace_line(t: &Task, e: Option<&Entry>, args: &[u64; 6], ret: i64) {
     match e {
         Some(e) => {
             let done = t.exit.is_none() || e.info.ret != syscalls::Ret::NoReturn;
-            let _ = done;
+            syscalls::strace::format_call(e.info, args, done.then_some(ret), &t.mm, &mut line);
         }
-        None => {}
+        None => syscalls::strace::format_unknown(t.regs.syscall_nr(), args, ret, &mut line),
     }
     line.push('\n');
     let _ = std::io::stderr().lock().write_all(line.as_bytes());

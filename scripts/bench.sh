@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmarks of the sandbox against native (and gVisor when `runsc` is on PATH), printed as one
+# table from one run on one machine. Not a test: numbers vary with the machine and its load.
+#
+#   trapped getppid   us per call, N calls of syscall(SYS_getppid) (tests/guests/bench.c)
+#   startup           wall ms of running a static `true` (tests/guests/true.c): best, median
+#
+# Columns: native; `sandbox run --platform ptrace` with CPU pinning on (the default) and off;
+# gVisor `runsc --rootless --network=none --platform=ptrace do`. Ratios are to native.
+# Usage: scripts/bench.sh            (BENCH_CALLS=20000 BENCH_RUNS=20 to change the counts)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LC_ALL=C
+
+calls=${BENCH_CALLS:-20000}
+runs=${BENCH_RUNS:-20}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sandbox-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+gcc -O2 -static -o "$work/bench" tests/guests/bench.c
+gcc -O2 -static -o "$work/true" tests/guests/true.c
+cargo build --release -p runsc >&2
+sandbox="${CARGO_TARGET_DIR:-target}/release/sandbox"
+
+names=(native "sandbox ptrace" "sandbox pin=off" "gVisor ptrace")
+have_gvisor=0
+command -v runsc >/dev/null 2>&1 && have_gvisor=1
+
+# runner I PROGRAM ARGS...: PROGRAM under the I-th column's runner. With limit=(timeout 300)
+# in the caller it is killed after 5 minutes; timed startup runs go without, to time only
+# what they say.
+limit=()
+runner() {
+  local i=$1
+  shift
+  case $i in
+    0) "${limit[@]}" "$@" ;;
+    1) "${limit[@]}" "$sandbox" run --platform ptrace -- "$@" ;;
+    2) "${limit[@]}" "$sandbox" run --platform ptrace --ptrace-pinning off -- "$@" ;;
+    3) "${limit[@]}" runsc --rootless --network=none --platform=ptrace do "$@" ;;
+  esac
+}
+
+available() { [ "$1" -ne 3 ] || [ "$have_gvisor" -eq 1 ]; }
+
+# getppid I: us/call, or "fail".
+getppid_us() {
+  local out
+  local limit=(timeout 300)
+  if out=$(runner "$1" "$work/bench" getppid "$calls" 2>/dev/null) && [ -n "$out" ]; then
+    awk '{print $2}' <<<"$out"
+  else
+    echo fail
+  fi
+}
+
+# startup I: "best median" in ms over $runs runs of the static true, or "fail fail".
+startup_ms() {
+  local i=$1 k t0 t1 times=()
+  # Warm-up, under a time limit: a runner that hangs is reported, not waited for.
+  local limit=(timeout 300)
+  runner "$i" "$work/true" >/dev/null 2>&1 || { echo "fail fail"; return; }
+  limit=()
+  for ((k = 0; k < runs; k++)); do
+    t0=$EPOCHREALTIME
+    runner "$i" "$work/true" >/dev/null 2>&1 || { echo "fail fail"; return; }
+    t1=$EPOCHREALTIME
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)*1000}')")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f\n", v[1], m}'
+}
+
+declare -a getppid best median
+for i in 0 1 2 3; do
+  if available "$i"; then
+    getppid[i]=$(getppid_us "$i")
+    read -r best[i] median[i] <<<"$(startup_ms "$i")"
+  else
+    getppid[i]=n/a best[i]=n/a median[i]=n/a
+  fi
+done
+
+# cell VALUE NATIVE: "value (ratio x)".
+cell() {
+  awk -v v="$1" -v n="$2" 'BEGIN{
+    if (v !~ /^[0-9.]+$/) { printf "%s", v; exit }
+    if (n ~ /^[0-9.]+$/ && n > 0) printf "%.3f (%.1fx)", v, v / n; else printf "%.3f", v }'
+}
+
+row() {
+  local label=$1
+  shift
+  local -n vals=$1
+  printf '%-30s' "$label"
+  for i in 0 1 2 3; do
+    if [ "$i" -eq 0 ]; then printf ' %18s' "${vals[0]}"; else printf ' %22s' "$(cell "${vals[i]}" "${vals[0]}")"; fi
+  done
+  echo
+}
+
+echo "sandbox benchmarks: $(nproc) CPUs, Linux $(uname -r), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ)"
+printf '%-30s %18s' figure "${names[0]}"
+for i in 1 2 3; do printf ' %22s' "${names[i]}"; done
+echo
+row "trapped getppid (us/call)" getppid
+row "run static true, best (ms)" best
+row "run static true, median (ms)" median
+[ "$have_gvisor" -eq 1 ] || echo "(gVisor: runsc is not on PATH; apt-get install runsc to compare)"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: builds everything, runs every test, and lints. CI runs this (.ci/run).
+# Installs what the tests need when it is missing: strace (the host-side check that guest
+# syscalls never reach the host) and gcc with static glibc (the tests compile C guests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: $* missing and not root; install it (apt-get install $*)" >&2
+    return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v strace >/dev/null 2>&1; then
+  apt_install strace || echo "test.sh: without strace the emulation check is skipped" >&2
+fi
+if ! command -v gcc >/dev/null 2>&1 || [ ! -e "$(gcc -print-file-name=libc.a)" ]; then
+  apt_install gcc libc6-dev
+fi
+
+cargo build --workspace --all-targets
+cargo test --workspace
+cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,133 @@
+//! Memory-manager properties, over a fake address space that records what the platform was
+//! asked to do.
+
+use std::sync::Arc;
+
+use platform::{AddressSpace, PlatformError, Prot};
+use proptest::prelude::*;
+use syscalls::Errno;
+
+use super::*;
+
+struct FakeAs;
+
+impl AddressSpace for FakeAs {
+    fn map(&mut self, _: u64, _: u64, _: Prot, _: u64) -> Result<(), PlatformError> {
+        Ok(())
+    }
+    fn unmap(&mut self, _: u64, _: u64) -> Result<(), PlatformError> {
+        Ok(())
+    }
+    fn protect(&mut self, _: u64, _: u64, _: Prot) -> Result<(), PlatformError> {
+        Ok(())
+    }
+}
+
+const LO: u64 = 0x10000;
+const HI: u64 = 0x1000_0000;
+
+fn mm() -> MemoryManager {
+    let mf = Arc::new(MemoryFile::new(1 << 30).unwrap());
+    MemoryManager::new(mf, Box::new(FakeAs), LO..HI)
+}
+
+#[test]
+fn copy_round_trip_across_vmas_and_permissions() {
+    let mut m = mm();
+    let a = m.map_anon(0x100000, 0x2000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.map_anon(0x102000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
+    let data: Vec<u8> = (0..0x2800u32).map(|i| i as u8).collect();
+    m.copy_out(a + 0x800, &data).unwrap();
+    let mut back = vec![0u8; data.len()];
+    m.copy_in(a + 0x800, &mut back).unwrap();
+    assert_eq!(back, data);
+    m.protect(0x101000, 0x1000, Prot { read: true, write: false, exec: false }).unwrap();
+    assert_eq!(m.copy_out(0x101ff0, &[1; 32]), Err(Errno::EFAULT));
+    assert_eq!(m.copy_in(0x103000, &mut [0; 1]), Err(Errno::EFAULT));
+    assert_eq!(m.copy_in(u64::MAX - 1, &mut [0; 4]), Err(Errno::EFAULT));
+}
+
+#[test]
+fn cstr_reads_stop_at_nul_and_limits() {
+    let mut m = mm();
+    let a = m.map_anon(0, 0x1000, Prot::RW, false, VmaKind::Anon).unwrap();
+    m.copy_out(a + 0xffa, b"hello\0").unwrap();
+    assert_eq!(m.copy_in_cstr(a + 0xffa, 100).unwrap(), b"hello");
+    m.copy_out(a + 0xffa, b"hellox").unwrap();
+    assert_eq!(m.copy_in_cstr(a + 0xffa, 100), Err(Errno::EFAULT), "runs into unmapped memory");
+    assert_eq!(m.copy_in_cstr(a + 0xffa, 3), Err(Errno::ENAMETOOLONG));
+}
+
+#[test]
+fn munmap_and_mprotect_follow_linux() {
+    let mut m = mm();
+    assert_eq!(m.unmap(0x100001, 0x1000), Err(Errno::EINVAL));
+    assert_eq!(m.unmap(0x100000, 0), Err(Errno::EINVAL));
+    assert_eq!(m.unmap(0x100000, 0x1000), Ok(()), "unmapping a hole is fine");
+    assert_eq!(m.protect(0x100000, 0x1000, Prot::RW), Err(Errno::ENOMEM), "mprotect of a hole");
+    let a = m.map_anon(0x200000, 0x3000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.unmap(a + 0x1000, 0x1000).unwrap();
+    assert_eq!(m.vmas().count(), 2);
+    assert!(m.find(a + 0x1000).is_none());
+}
+
+#[test]
+fn brk_grows_and_shrinks() {
+    let mut m = mm();
+    m.set_brk_start(0x300000);
+    assert_eq!(m.brk(0), 0x300000);
+    assert_eq!(m.brk(0x305123), 0x305123);
+    m.copy_out(0x305000, &[1; 0x123]).unwrap();
+    assert_eq!(m.brk(0x301000), 0x301000);
+    assert_eq!(m.copy_in(0x302000, &mut [0; 1]), Err(Errno::EFAULT));
+    assert_eq!(m.brk(0x100), 0x301000, "below the start: unchanged");
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Map { page: u64, pages: u64, fixed: bool, prot: u8 },
+    Unmap { page: u64, pages: u64 },
+    Protect { page: u64, pages: u64, prot: u8 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let page = 0u64..64;
+    let pages = 1u64..16;
+    prop_oneof![
+        (page.clone(), pages.clone(), any::<bool>(), 0u8..8).prop_map(|(page, pages, fixed, prot)| Op::Map { page, pages, fixed, prot }),
+        (page.clone(), pages.clone()).prop_map(|(page, pages)| Op::Unmap { page, pages }),
+        (page, pages, 0u8..8).prop_map(|(page, pages, prot)| Op::Protect { page, pages, prot }),
+    ]
+}
+
+proptest! {
+    /// Whatever the guest does, VMAs stay sorted, non-overlapping, inside the user range, and
+    /// each maps memory-file space no other VMA maps.
+    #[test]
+    fn vmas_stay_disjoint(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut m = mm();
+        m.set_mmap_top(LO + 128 * 0x1000);
+        let base = LO;
+        for o in ops {
+            match o {
+                Op::Map { page, pages, fixed, prot } => {
+                    let _ = m.map_anon(base + page * 0x1000, pages * 0x1000, Prot::from_bits(u64::from(prot)), fixed, VmaKind::Anon);
+                }
+                Op::Unmap { page, pages } => { let _ = m.unmap(base + page * 0x1000, pages * 0x1000); }
+                Op::Protect { page, pages, prot } => { let _ = m.protect(base + page * 0x1000, pages * 0x1000, Prot::from_bits(u64::from(prot))); }
+            }
+            let v: Vec<Vma> = m.vmas().copied().collect();
+            for w in v.windows(2) {
+                prop_assert!(w[0].end <= w[1].start);
+            }
+            let mut files: Vec<(u64, u64)> = v.iter().map(|x| (x.offset, x.offset + (x.end - x.start))).collect();
+            files.sort();
+            for w in files.windows(2) {
+                prop_assert!(w[0].1 <= w[1].0, "two VMAs share memory-file pages");
+            }
+            for x in &v {
+                prop_assert!(x.start >= LO && x.end <= HI && x.start < x.end);
+            }
+        }
+    }
+}
