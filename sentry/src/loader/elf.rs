@@ -248,7 +248,7 @@ mod tests {
         assert_eq!(parse(&f), Err(ElfError::Not64Bit));
         let f = elf(&[(0x400000, 0x1000, 0x100, 0)]);
         assert!(matches!(parse(&f[..100]), Err(ElfError::Truncated(_))));
-        let f = elf(&[(0x400000, 0x2000, 0x100, 0), (0x401000, 0x1000, 0x100, 0x1000)]);
+        let f = elf(&[(0x400000, 0x2000, 0x100, 0), (0x401800, 0x1000, 0x100, 0x800)]);
         assert!(matches!(parse(&f), Err(ElfError::Malformed(m)) if m.contains("overlap")));
         let f = elf(&[(0x400000, 0x200000, 0x100000, 0)]);
         assert!(matches!(parse(&f), Err(ElfError::Truncated(_))));
