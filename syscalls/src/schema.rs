@@ -199,7 +199,7 @@ pub enum StructKind {
     EpollEvent,
     /// fd_set of select.
     FdSet,
-    /// int[2] filled by pipe/socketpair.
+    /// `int[2]` filled by pipe/socketpair.
     IntPair,
     /// A single int (futex word, *status of wait4, optval).
     Int,
