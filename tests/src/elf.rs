@@ -162,7 +162,7 @@ mod tests {
     use super::*;
     use crate::{guest, run, TempDir};
     use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use std::process::Command;
 
     fn write_exe(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
@@ -198,6 +198,20 @@ mod tests {
         assert!((1..=8).contains(&diff));
     }
 
+    /// Runs `p` natively. Retries on ETXTBSY: while this thread wrote `p`, another test thread
+    /// may have forked, and its child holds the write descriptor until it execs.
+    fn exec_native(p: &Path) -> Result<crate::Output, String> {
+        for _ in 0..50 {
+            match crate::try_run(&mut Command::new(p), crate::timeout()) {
+                Err(e) if e.contains("Text file busy") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                r => return r,
+            }
+        }
+        Err(format!("{} stayed busy", p.display()))
+    }
+
     /// The native side of the bad-input tests: Linux refuses the truncated tables too; the
     /// i386 program is a real one (it runs where the kernel has IA32 emulation).
     #[test]
@@ -208,11 +222,11 @@ mod tests {
             ("past", phdrs_past_eof(&real())),
         ] {
             let p = write_exe(&dir, name, &bytes);
-            let r = crate::try_run(&mut Command::new(&p), crate::timeout());
+            let r = exec_native(&p);
             assert!(r.is_err(), "Linux ran {name}: {r:?}");
         }
         let p = write_exe(&dir, "i386", &i386_exit(42));
-        match crate::try_run(&mut Command::new(&p), crate::timeout()) {
+        match exec_native(&p) {
             Ok(o) => assert_eq!(o.status(), 42, "{}", o.describe()),
             Err(e) => assert!(e.contains("format"), "{e}"), // no IA32 emulation: ENOEXEC
         }

@@ -12,15 +12,15 @@
 //! - (e) `sandbox syscalls --format json|table` covers all 381 x86-64 syscalls;
 //! - (f) bad programs (missing, text, 32-bit, truncated or overlapping program headers) get one
 //!   `sandbox: ` line on stderr and a nonzero status, never a panic;
-//! - (g) bad guest pointers are EFAULT, as natively;
+//! - (g) bad guest pointers are EFAULT, as natively, and unknown syscall numbers ENOSYS;
 //! - (h) exit statuses 0..=255 through each way out, and death by SIGSEGV as 139;
 //! - and the rest of the foundation's syscalls (memory, getrandom, clocks, sleeps, ids, signals
 //!   masks, ioctl/fstat of stdio, stdin pass-through), each compared with a native run.
 
 use sandbox_tests::{
     assert_no_difference, assert_same, assert_same_invocation, build_guest, compare_with, elf,
-    guest, native, on_path, run, sandbox, sandbox_run, Comparison, Invocation, Link, Output,
-    TempDir,
+    guest, native, on_path, run, sandbox, sandbox_bin, sandbox_run, Comparison, Invocation, Link,
+    Output, TempDir,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -129,19 +129,16 @@ fn stdio_passes_through() {
 
 // (b) -------------------------------------------------------------------------------------------
 
-/// Runs `strace -f -qq -e trace=getppid,uname -o FILE PREFIX... program` and returns the output
-/// and the trace.
-fn host_strace(prefix: &[&Path], program: &Path) -> (Output, String) {
+/// Runs `strace -f -qq -e trace=getppid,uname -o FILE [SANDBOX run --] program` and returns
+/// the output and the trace.
+fn host_strace(sandbox: Option<&Path>, program: &Path) -> (Output, String) {
     let dir = TempDir::new("host-strace");
     let trace = dir.join("trace");
     let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-e", "trace=getppid,uname", "-o"])
-        .arg(&trace);
-    for p in prefix {
-        cmd.arg(p);
-    }
-    if !prefix.is_empty() {
-        cmd.args(["run", "--"]);
+    cmd.args(["-f", "-qq", "-e", "trace=getppid,uname", "-o"]);
+    cmd.arg(&trace);
+    if let Some(bin) = sandbox {
+        cmd.arg(bin).args(["run", "--"]);
     }
     cmd.arg(program);
     let out = run(&mut cmd);
@@ -162,7 +159,7 @@ fn guest_syscalls_are_emulated_not_passed_to_the_host() {
     }
     let program = guest("getppid_uname");
     // Native: the method sees every call, so an empty trace below means something.
-    let (out, trace) = host_strace(&[], &program);
+    let (out, trace) = host_strace(None, &program);
     assert_eq!(out.status(), 0, "{}", out.describe());
     assert!(
         count_calls(&trace, "getppid") >= 1000,
@@ -170,8 +167,7 @@ fn guest_syscalls_are_emulated_not_passed_to_the_host() {
     );
     assert!(count_calls(&trace, "uname") >= 1, "native trace:\n{trace}");
 
-    let bin = sandbox_tests::sandbox_bin();
-    let (out, trace) = host_strace(&[&bin], &program);
+    let (out, trace) = host_strace(Some(&sandbox_bin()), &program);
     assert_eq!(out.status(), 0, "{}", out.describe());
     assert_eq!(
         out.stdout_str(),
@@ -268,11 +264,20 @@ fn audit_counts_errors_by_errno() {
     let syscalls = audit["syscalls"]
         .as_array()
         .unwrap_or_else(|| panic!("{audit:#}"));
-    let uname = syscalls
-        .iter()
-        .find(|s| s["name"] == "uname")
-        .unwrap_or_else(|| panic!("{audit:#}"));
-    assert_eq!(uname["errors"]["EFAULT"], 1, "{uname}");
+    // The guest prints one `name(args)=-1 errno=EFAULT` line per failed call.
+    let stdout = out.stdout_str();
+    for name in ["uname", "writev", "rt_sigprocmask"] {
+        let efaults = stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name}(")) && l.ends_with("errno=EFAULT"))
+            .count();
+        let entry = syscalls
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {audit:#}"));
+        assert_eq!(entry["errors"]["EFAULT"], efaults, "{entry}");
+        assert!(entry["count"].as_u64() >= Some(efaults as u64), "{entry}");
+    }
 }
 
 // (d) -------------------------------------------------------------------------------------------
@@ -522,6 +527,18 @@ fn bad_pointers_are_efault_as_natively() {
     assert!(
         out.contains("uname(NULL)=-1 errno=EFAULT") && out.ends_with("still running\n"),
         "{out}"
+    );
+}
+
+#[test]
+fn unknown_syscall_numbers_are_enosys_as_natively() {
+    let c = assert_same(&guest("unknown_nr"), &[], &[]);
+    assert!(
+        c.native
+            .stdout_str()
+            .contains("syscall(-1)=-1 errno=ENOSYS"),
+        "{}",
+        c.describe()
     );
 }
 
