@@ -5,8 +5,9 @@
 #   trapped getppid   us per call, N calls of syscall(SYS_getppid) (tests/guests/bench.c)
 #   startup           wall ms of running a static `true` (tests/guests/true.c): best, median
 #
-# Columns: native; `sandbox run --platform ptrace` with CPU pinning on (the default) and off;
-# gVisor `runsc --rootless --network=none --platform=ptrace do`. Ratios are to native.
+# Columns: native; `sandbox run --platform systrap` (the default); `--platform ptrace` with CPU
+# pinning on (the default) and off; gVisor `runsc --rootless --network=none --platform=ptrace do`.
+# Ratios are to native.
 # Usage: scripts/bench.sh            (BENCH_CALLS=20000 BENCH_RUNS=20 to change the counts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ gcc -O2 -static -o "$work/true" tests/guests/true.c
 cargo build --release -p runsc >&2
 sandbox="${CARGO_TARGET_DIR:-target}/release/sandbox"
 
-names=(native "sandbox ptrace" "sandbox pin=off" "gVisor ptrace")
+names=(native "sandbox systrap" "sandbox ptrace" "sandbox ptrace pin=off" "gVisor ptrace")
 have_gvisor=0
 command -v runsc >/dev/null 2>&1 && have_gvisor=1
 
@@ -35,13 +36,14 @@ runner() {
   shift
   case $i in
     0) "${limit[@]}" "$@" ;;
-    1) "${limit[@]}" "$sandbox" run --platform ptrace -- "$@" ;;
-    2) "${limit[@]}" "$sandbox" run --platform ptrace --ptrace-pinning off -- "$@" ;;
-    3) "${limit[@]}" runsc --rootless --network=none --platform=ptrace do "$@" ;;
+    1) "${limit[@]}" "$sandbox" run --platform systrap -- "$@" ;;
+    2) "${limit[@]}" "$sandbox" run --platform ptrace -- "$@" ;;
+    3) "${limit[@]}" "$sandbox" run --platform ptrace --ptrace-pinning off -- "$@" ;;
+    4) "${limit[@]}" runsc --rootless --network=none --platform=ptrace do "$@" ;;
   esac
 }
 
-available() { [ "$1" -ne 3 ] || [ "$have_gvisor" -eq 1 ]; }
+available() { [ "$1" -ne 4 ] || [ "$have_gvisor" -eq 1 ]; }
 
 # getppid I: us/call, or "fail".
 getppid_us() {
@@ -71,7 +73,7 @@ startup_ms() {
 }
 
 declare -a getppid best median
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
   if available "$i"; then
     getppid[i]=$(getppid_us "$i")
     read -r best[i] median[i] <<<"$(startup_ms "$i")"
@@ -92,7 +94,7 @@ row() {
   shift
   local -n vals=$1
   printf '%-30s' "$label"
-  for i in 0 1 2 3; do
+  for i in 0 1 2 3 4; do
     if [ "$i" -eq 0 ]; then printf ' %18s' "${vals[0]}"; else printf ' %22s' "$(cell "${vals[i]}" "${vals[0]}")"; fi
   done
   echo
@@ -100,7 +102,7 @@ row() {
 
 echo "sandbox benchmarks: $(nproc) CPUs, Linux $(uname -r), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-30s %18s' figure "${names[0]}"
-for i in 1 2 3; do printf ' %22s' "${names[i]}"; done
+for i in 1 2 3 4; do printf ' %22s' "${names[i]}"; done
 echo
 row "trapped getppid (us/call)" getppid
 row "run static true, best (ms)" best

@@ -23,4 +23,6 @@ fi
 
 cargo build --workspace --all-targets
 cargo test --workspace
+# The integration suite once more on the other platform (the default, auto, is systrap).
+SANDBOX_TEST_PLATFORM=ptrace cargo test -p sandbox-tests
 cargo clippy --workspace --all-targets -- -D warnings

@@ -105,9 +105,11 @@ impl Stub {
         stub.ptrace(libc::PTRACE_SETOPTIONS, 0, opts as u64, "PTRACE_SETOPTIONS")?;
         stub.template = stub.get_regs()?;
         // Strip the copy of the Sentry: everything but the stub page goes.
-        stub.inject(libc::SYS_munmap, [0, p.stub_addr, 0, 0, 0, 0])?;
+        stub.inject_checked(libc::SYS_munmap, [0, p.stub_addr, 0, 0, 0, 0], "munmap in the stub")?;
         let end = p.stub_addr + STUB_SIZE;
-        stub.inject(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0])?;
+        if end < stub::TASK_SIZE {
+            stub.inject_checked(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
+        }
         Ok(stub)
     }
 
@@ -209,10 +211,12 @@ impl Stub {
 
 impl Drop for Stub {
     fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child; the status is not needed.
+        // SAFETY: killing and reaping our own child (pid > 0: never a process group).
         unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-            libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+            if self.pid > 0 {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+            }
         }
     }
 }
@@ -227,8 +231,8 @@ unsafe fn stub_child(a: &stub::ChildArgs) -> ! {
     unsafe {
         stub::child_common(a);
         let empty = 0u64;
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, 0usize, 8usize);
-        if libc::syscall(libc::SYS_ptrace, libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
+        stub::sys(libc::SYS_rt_sigprocmask, [libc::SIG_SETMASK as u64, &empty as *const u64 as u64, 0, 8, 0, 0]);
+        if stub::sys(libc::SYS_ptrace, [u64::from(libc::PTRACE_TRACEME), 0, 0, 0, 0, 0]) != 0 {
             stub::child_fail(8);
         }
         stub::child_enter(a, a.code_addr)

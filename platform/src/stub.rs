@@ -177,6 +177,27 @@ pub const SETUP_STEPS: [&str; 16] = [
     "",
 ];
 
+/// A raw system call with six 64-bit arguments; returns the raw result (-errno on failure).
+/// Stub children use it instead of `libc::syscall`, whose variadic arguments would pass a bare
+/// integer literal as 32 bits and leave the upper half of a 64-bit register undefined.
+///
+/// # Safety
+/// As the system call itself: pointer arguments must be valid for it.
+pub unsafe fn sys(nr: libc::c_long, a: [u64; 6]) -> i64 {
+    let ret: i64;
+    // SAFETY: the caller vouches for the arguments; `syscall` clobbers only rcx and r11.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") nr => ret,
+            in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3], in("r8") a[4], in("r9") a[5],
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
 /// Exits the child with a setup step's number.
 ///
 /// # Safety
@@ -184,7 +205,7 @@ pub const SETUP_STEPS: [&str; 16] = [
 pub unsafe fn child_fail(step: i32) -> ! {
     // SAFETY: exit_group ends the child; nothing after it runs.
     unsafe {
-        libc::syscall(libc::SYS_exit_group, step);
+        sys(libc::SYS_exit_group, [step as u64, 0, 0, 0, 0, 0]);
         core::hint::unreachable_unchecked()
     }
 }
@@ -220,23 +241,23 @@ pub unsafe fn child_common(a: &ChildArgs) {
     // SAFETY: raw system calls on arguments built before the clone, which the fork copied;
     // nothing touches shared Sentry state.
     unsafe {
-        if libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+        if sys(libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0]) != 0 {
             child_fail(1);
         }
-        if libc::syscall(libc::SYS_getppid) as i32 != a.parent {
+        if sys(libc::SYS_getppid, [0; 6]) as i32 != a.parent {
             child_fail(2);
         }
         // The kernel would write the inherited rseq area on every return to user mode, and it
         // is about to be unmapped: unregister it (glibc registers 32 bytes whatever it exports).
         if a.rseq_area != 0
-            && libc::syscall(libc::SYS_rseq, a.rseq_area, a.rseq_len, 1, RSEQ_SIG) != 0
-            && libc::syscall(libc::SYS_rseq, a.rseq_area, 32u32, 1, RSEQ_SIG) != 0
+            && sys(libc::SYS_rseq, [a.rseq_area, u64::from(a.rseq_len), 1, u64::from(RSEQ_SIG), 0, 0]) != 0
+            && sys(libc::SYS_rseq, [a.rseq_area, 32, 1, u64::from(RSEQ_SIG), 0, 0]) != 0
         {
             child_fail(3);
         }
         let dfl = [0u64; 4];
         for sig in 1..=64 {
-            libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), 0usize, 8usize);
+            sys(libc::SYS_rt_sigaction, [sig, dfl.as_ptr() as u64, 0, 8, 0, 0]);
         }
         // Close everything but the kept descriptors (sorted, -1 for unused).
         let mut next = 0u32;
@@ -245,20 +266,14 @@ pub unsafe fn child_common(a: &ChildArgs) {
                 continue;
             }
             if fd as u32 > next {
-                libc::syscall(libc::SYS_close_range, next, fd as u32 - 1, 0u32);
+                sys(libc::SYS_close_range, [u64::from(next), u64::from(fd as u32 - 1), 0, 0, 0, 0]);
             }
             next = fd as u32 + 1;
         }
-        libc::syscall(libc::SYS_close_range, next, u32::MAX, 0u32);
-        let page = libc::syscall(
-            libc::SYS_mmap,
-            a.code_addr,
-            PAGE_SIZE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
-            -1,
-            0,
-        );
+        sys(libc::SYS_close_range, [u64::from(next), u64::from(u32::MAX), 0, 0, 0, 0]);
+        let rw = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+        let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64;
+        let page = sys(libc::SYS_mmap, [a.code_addr, PAGE_SIZE, rw, flags, u64::MAX, 0]);
         if page as u64 != a.code_addr {
             child_fail(4);
         }
@@ -267,7 +282,7 @@ pub unsafe fn child_common(a: &ChildArgs) {
             let b = if i < a.code.len() { a.code[i] } else { 0xcc };
             core::ptr::write_volatile(dst.add(i), b);
         }
-        if libc::syscall(libc::SYS_mprotect, a.code_addr, PAGE_SIZE, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+        if sys(libc::SYS_mprotect, [a.code_addr, PAGE_SIZE, (libc::PROT_READ | libc::PROT_EXEC) as u64, 0, 0, 0]) != 0 {
             child_fail(5);
         }
     }
@@ -281,10 +296,10 @@ pub unsafe fn child_enter(a: &ChildArgs, entry: u64) -> ! {
     // SAFETY: raw system calls on data prepared before the clone; the jump goes to the stub
     // code page mapped by `child_common`, which never returns.
     unsafe {
-        if libc::syscall(libc::SYS_prctl, libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+        if sys(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0]) != 0 {
             child_fail(6);
         }
-        if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, a.prog) != 0 {
+        if sys(libc::SYS_seccomp, [u64::from(libc::SECCOMP_SET_MODE_FILTER), SECCOMP_FILTER_FLAG_SPEC_ALLOW, a.prog as u64, 0, 0, 0]) != 0 {
             child_fail(7);
         }
         core::arch::asm!("jmp {0}", in(reg) entry, options(noreturn));

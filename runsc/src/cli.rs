@@ -69,9 +69,11 @@ pub enum Format {
 /// Platforms.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlatformKind {
-    /// The best available (ptrace, until systrap exists).
+    /// The best available: systrap where seccomp traps work, else ptrace.
     Auto,
-    /// PTRACE_SYSEMU with a stub process per address space.
+    /// Seccomp traps (SIGSYS) served through shared memory: the fast one.
+    Systrap,
+    /// PTRACE_SYSEMU with a stub process per address space: the portable reference.
     Ptrace,
 }
 

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use platform::ptrace::PtracePlatform;
+use platform::systrap::SystrapPlatform;
 use platform::{Options, Platform};
 use sentry::{Config, Sandbox};
 
-use crate::cli::{OnOff, RunArgs};
+use crate::cli::{OnOff, PlatformKind, RunArgs};
 use crate::status::{CANNOT_EXECUTE, NOT_FOUND, SANDBOX_FAILED};
 use crate::Failure;
 
@@ -48,6 +49,11 @@ fn read_program(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| fail(CANNOT_EXECUTE, format!("{shown}: cannot read it: {e}")))
 }
 
+/// Whether this kernel has seccomp filters (systrap needs them); ptrace does without.
+fn seccomp_available() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Seccomp_filters:")))
+}
+
 /// Sends tracing output to the debug log, if one was asked for.
 fn init_debug_log(path: Option<&Path>) -> Result<(), Failure> {
     let Some(path) = path else { return Ok(()) };
@@ -70,9 +76,15 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
     let exe = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
 
     let pin_cpu = args.ptrace_pinning == OnOff::On;
+    let kind = args.platform;
     let sandbox = Sandbox::new(args.strace, |mf| {
-        let p = PtracePlatform::new(Options { memory_fd: mf.raw_fd(), pin_cpu })?;
-        Ok(Arc::new(p) as Arc<dyn Platform>)
+        let opts = Options { memory_fd: mf.raw_fd(), pin_cpu };
+        Ok(match kind {
+            PlatformKind::Ptrace => Arc::new(PtracePlatform::new(opts)?) as Arc<dyn Platform>,
+            PlatformKind::Systrap => Arc::new(SystrapPlatform::new(opts)?),
+            PlatformKind::Auto if seccomp_available() => Arc::new(SystrapPlatform::new(opts)?),
+            PlatformKind::Auto => Arc::new(PtracePlatform::new(opts)?),
+        })
     })
     .map_err(|e| fail(SANDBOX_FAILED, e.to_string()))?;
 

@@ -438,11 +438,18 @@ where
     cmd
 }
 
-/// `sandbox run OPTIONS... -- program args...`.
+/// `sandbox run OPTIONS... -- program args...`. When `SANDBOX_TEST_PLATFORM` is set (the
+/// test command runs the suite once per platform) and OPTIONS name no platform, it adds
+/// `--platform $SANDBOX_TEST_PLATFORM`.
 pub fn sandbox_run(options: &[&str], program: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(sandbox_bin());
-    cmd.arg("run")
-        .args(options)
+    cmd.arg("run");
+    if let Ok(p) = std::env::var("SANDBOX_TEST_PLATFORM") {
+        if !options.contains(&"--platform") {
+            cmd.args(["--platform", &p]);
+        }
+    }
+    cmd.args(options)
         .arg("--")
         .arg(program)
         .args(args);

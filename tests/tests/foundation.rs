@@ -83,6 +83,8 @@ fn platform_and_pinning_options_change_nothing_visible() {
     let hello = guest("hello");
     for options in [
         &["--platform", "ptrace"][..],
+        &["--platform", "systrap"],
+        &["--platform", "auto"],
         &["--ptrace-pinning", "off"],
         &["--ptrace-pinning", "on"],
         &["--platform", "ptrace", "--ptrace-pinning", "off"],
