@@ -6,13 +6,14 @@
 //! file per family), `audit` (counters and the report).
 
 pub mod audit;
+pub mod fs;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
 pub mod syscalls;
 pub mod vfs;
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::Arc;
 
 use platform::{Platform, PlatformError, Registers};
@@ -21,10 +22,12 @@ use ::syscalls::structs::{Rlimit, Sigaction};
 use ::syscalls::Errno;
 
 use kernel::task::{SignalState, RLIM_NLIMITS};
-use kernel::{Credentials, ExitStatus, Kernel, Task};
+use kernel::{Credentials, ExitStatus, FsContext, Kernel, Task};
 use loader::{AuxCreds, ElfImage};
 use mm::{MemoryFile, MemoryManager};
+use vfs::dentry::Dentry;
 use vfs::host::HostFile;
+use vfs::mount::MountNamespace;
 use vfs::{FdTable, FileDescription};
 
 /// Why a sandbox could not run its program to the end.
@@ -74,7 +77,8 @@ impl Sandbox {
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid/getgid cannot fail.
         let creds = unsafe { Credentials { uid: libc::getuid(), gid: libc::getgid() } };
-        Ok(Sandbox { kernel: Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds }) })
+        let mounts = root_namespace();
+        Ok(Sandbox { kernel: Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts }) })
     }
 
     /// Runs `image` as the sandbox's first process and waits for it to end.
@@ -97,6 +101,7 @@ impl Sandbox {
 /// The body of the first task's thread: this thread becomes the guest's tracer.
 fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> Result<ExitStatus, SentryError> {
     let (asp, ctx) = kernel.platform.new_address_space()?;
+    let kernel_root = kernel.mounts.root();
     let mut mm = MemoryManager::new(kernel.memory_file.clone(), asp, kernel.platform.user_range());
     let c = kernel.creds;
     let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
@@ -110,6 +115,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
         ctx,
         mm,
         fds: stdio_fds(),
+        fs: FsContext { root: kernel_root.clone(), cwd: kernel_root, umask: 0o022 },
         signals: SignalState { actions: [Sigaction::default(); 64], mask: 0 },
         clear_child_tid: 0,
         robust_list: (0, 0),
@@ -120,13 +126,26 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
     Ok(task.run()?)
 }
 
+/// The sandbox's file tree: an in-memory root with /tmp. (The host's files, through the
+/// Gofer and an overlay, come next.)
+fn root_namespace() -> MountNamespace {
+    let root_dentry = Dentry::new_root(fs::tmpfs::Tmpfs::new_root(0o755, 0, 0));
+    let args = vfs::inode::CreateArgs { mode: 0o1777, uid: 0, gid: 0 };
+    if let Ok(inode) = root_dentry.inode.mkdir(b"tmp", args) {
+        root_dentry.insert(b"tmp", inode);
+    }
+    MountNamespace::new(root_dentry, "tmpfs", "none", false)
+}
+
 /// The guest's descriptors 0-2: duplicates of the sandbox's own stdio, where open.
 fn stdio_fds() -> FdTable {
     let mut fds = FdTable::default();
     for fd in 0..3 {
         // SAFETY: 0-2 are the process's standard descriptors; borrowing one only to dup it.
         let Ok(owned) = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned() else { continue };
-        let file = Arc::new(FileDescription { ops: Box::new(HostFile::new(owned)) });
+        // SAFETY: fcntl(F_GETFL) on a descriptor we own.
+        let flags = unsafe { libc::fcntl(owned.as_raw_fd(), libc::F_GETFL) }.max(0) as u32;
+        let file = FileDescription::new(Box::new(HostFile::new(owned)), None, flags);
         let _ = fds.install_at(fd, file, false);
     }
     fds

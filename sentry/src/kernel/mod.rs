@@ -4,6 +4,7 @@
 //! Today a sandbox runs one single-threaded process; thread groups, sessions and the pid
 //! namespace arrive with processes (clone, fork, execve).
 
+pub mod fs_context;
 pub mod task;
 
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use platform::Platform;
 
 use crate::audit::Audit;
 use crate::mm::MemoryFile;
+use crate::vfs::mount::MountNamespace;
 
+pub use fs_context::FsContext;
 pub use task::{ExitStatus, Task};
 
 /// Guest credentials. The guest sees the ids the sandbox was started with.
@@ -36,6 +39,8 @@ pub struct Kernel {
     pub strace: bool,
     /// The credentials every task starts with.
     pub creds: Credentials,
+    /// The mount namespace.
+    pub mounts: MountNamespace,
 }
 
 /// The fixed identity `uname` reports. The release is a kernel whose ABI the Sentry follows;

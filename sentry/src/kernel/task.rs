@@ -58,6 +58,8 @@ pub struct Task {
     pub mm: MemoryManager,
     /// Descriptors.
     pub fds: FdTable,
+    /// Root, cwd, umask.
+    pub fs: super::FsContext,
     /// Signal dispositions and mask.
     pub signals: SignalState,
     /// set_tid_address: cleared and futex-woken at exit.

@@ -1,51 +1,46 @@
-//! I/O on descriptors: read, write, readv, writev, fstat, newfstatat, ioctl, readlink.
-//!
-//! Until the VFS arrives the fd table holds the guest's stdio only, so path-based calls serve
-//! what needs no filesystem (AT_EMPTY_PATH, /proc/self/exe) and return ENOSYS otherwise.
+//! I/O on descriptors: read, write and their vector and positioned forms, lseek, ioctl.
 
-use syscalls::flags::AtFlags;
+use std::sync::Arc;
+
 use syscalls::structs::{Iovec, Pod};
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::Task;
 use crate::mm::Access;
+use crate::vfs::FileDescription;
 
 /// Linux caps one read or write at this many bytes (MAX_RW_COUNT).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// The most iovecs one call takes (UIO_MAXIOV).
 const UIO_MAXIOV: u64 = 1024;
-/// PATH_MAX without the NUL.
-pub const PATH_MAX: usize = 4095;
 
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::READ, handler: sys_read, support: Support::Full, note: "" },
     Registration { nr: nr::WRITE, handler: sys_write, support: Support::Full, note: "" },
     Registration { nr: nr::READV, handler: sys_readv, support: Support::Full, note: "" },
     Registration { nr: nr::WRITEV, handler: sys_writev, support: Support::Full, note: "" },
-    Registration { nr: nr::FSTAT, handler: sys_fstat, support: Support::Full, note: "" },
-    Registration {
-        nr: nr::NEWFSTATAT,
-        handler: sys_newfstatat,
-        support: Support::Partial,
-        note: "AT_EMPTY_PATH on a descriptor; paths need the VFS (ENOSYS)",
-    },
+    Registration { nr: nr::PREAD64, handler: sys_pread64, support: Support::Full, note: "" },
+    Registration { nr: nr::PWRITE64, handler: sys_pwrite64, support: Support::Full, note: "" },
+    Registration { nr: nr::PREADV, handler: sys_preadv, support: Support::Full, note: "" },
+    Registration { nr: nr::PWRITEV, handler: sys_pwritev, support: Support::Full, note: "" },
+    Registration { nr: nr::LSEEK, handler: sys_lseek, support: Support::Partial, note: "SEEK_DATA/SEEK_HOLE treat files as dense" },
     Registration { nr: nr::IOCTL, handler: sys_ioctl, support: Support::Partial, note: "TCGETS and TIOCGWINSZ on host terminals" },
-    Registration { nr: nr::READLINK, handler: sys_readlink, support: Support::Partial, note: "/proc/self/exe only; other paths need the VFS (ENOSYS)" },
-    Registration { nr: nr::READLINKAT, handler: sys_readlinkat, support: Support::Partial, note: "/proc/self/exe only; other paths need the VFS (ENOSYS)" },
 ];
 
 /// The Sentry pointers of a guest buffer: the longest accessible prefix, EFAULT if none.
-fn buffer(t: &Task, addr: u64, len: u64, access: Access, out: &mut Vec<libc::iovec>) -> Result<(), Errno> {
-    if len > 0 && t.mm.segments(addr, len, access, out) == 0 {
+fn buffer(t: &Task, addr: u64, len: u64, access: Access) -> Result<Vec<libc::iovec>, Errno> {
+    let mut out = Vec::new();
+    let len = len.min(MAX_RW_COUNT);
+    if len > 0 && t.mm.segments(addr, len, access, &mut out) == 0 {
         return Err(Errno::EFAULT);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Translates a guest iovec array; stops at the first inaccessible byte after the first.
 fn iovecs(t: &Task, iov: u64, cnt: u64, access: Access) -> Result<Vec<libc::iovec>, Errno> {
-    if cnt as i64 > UIO_MAXIOV as i64 || (cnt as i32) < 0 {
+    if cnt > UIO_MAXIOV {
         return Err(Errno::EINVAL);
     }
     let cnt = cnt as usize;
@@ -75,102 +70,154 @@ fn iovecs(t: &Task, iov: u64, cnt: u64, access: Access) -> Result<Vec<libc::iove
     Ok(out)
 }
 
-fn after_write(t: &mut Task, r: Result<usize, Errno>) -> SysResult {
+/// Where a read or write happens.
+#[derive(Clone, Copy)]
+enum At {
+    /// The description's offset, advanced by the transfer.
+    Offset,
+    /// An explicit position (pread, pwrite): the offset is untouched.
+    Pos(u64),
+}
+
+fn do_read(f: &Arc<FileDescription>, segs: &[libc::iovec], at: At) -> SysResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    if segs.is_empty() {
+        return Ok(0);
+    }
+    match at {
+        At::Pos(p) => f.ops.read(segs, p).map(|n| n as u64),
+        At::Offset if !f.ops.seekable() => f.ops.read(segs, 0).map(|n| n as u64),
+        At::Offset => {
+            let mut off = f.offset.lock().unwrap_or_else(|e| e.into_inner());
+            let n = f.ops.read(segs, *off)?;
+            *off += n as u64;
+            Ok(n as u64)
+        }
+    }
+}
+
+fn do_write(t: &mut Task, f: &Arc<FileDescription>, segs: &[libc::iovec], at: At) -> SysResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    if segs.is_empty() {
+        return Ok(0);
+    }
+    let append = f.flags() & libc::O_APPEND as u32 != 0;
+    let r = match at {
+        At::Pos(p) => f.ops.write(segs, p),
+        At::Offset if !f.ops.seekable() => f.ops.write(segs, 0),
+        At::Offset => {
+            let mut off = f.offset.lock().unwrap_or_else(|e| e.into_inner());
+            if append {
+                *off = f.ops.stat()?.st_size as u64;
+            }
+            let n = f.ops.write(segs, *off);
+            if let Ok(n) = n {
+                *off += n as u64;
+            }
+            n
+        }
+    };
     if r == Err(Errno::EPIPE) {
         t.force_signal(libc::SIGPIPE);
     }
     r.map(|n| n as u64)
 }
 
+/// A positioned transfer's position: ESPIPE on streams, EINVAL if negative.
+fn position(f: &FileDescription, pos: u64) -> Result<At, Errno> {
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    if (pos as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(At::Pos(pos))
+}
+
 fn sys_read(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
-    let mut segs = Vec::new();
-    buffer(t, a[1], a[2].min(MAX_RW_COUNT), Access::Write, &mut segs)?;
-    if segs.is_empty() {
-        return Ok(0);
-    }
-    f.ops.read(&segs).map(|n| n as u64)
+    let segs = buffer(t, a[1], a[2], Access::Write)?;
+    do_read(&f, &segs, At::Offset)
 }
 
 fn sys_write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
-    let mut segs = Vec::new();
-    buffer(t, a[1], a[2].min(MAX_RW_COUNT), Access::Read, &mut segs)?;
-    if segs.is_empty() {
-        return Ok(0);
-    }
-    let r = f.ops.write(&segs);
-    after_write(t, r)
+    let segs = buffer(t, a[1], a[2], Access::Read)?;
+    do_write(t, &f, &segs, At::Offset)
 }
 
 fn sys_readv(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
     let segs = iovecs(t, a[1], a[2], Access::Write)?;
-    if segs.is_empty() {
-        return Ok(0);
-    }
-    f.ops.read(&segs).map(|n| n as u64)
+    do_read(&f, &segs, At::Offset)
 }
 
 fn sys_writev(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
     let segs = iovecs(t, a[1], a[2], Access::Read)?;
-    if segs.is_empty() {
-        return Ok(0);
+    do_write(t, &f, &segs, At::Offset)
+}
+
+fn sys_pread64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let at = position(&f, a[3])?;
+    let segs = buffer(t, a[1], a[2], Access::Write)?;
+    do_read(&f, &segs, at)
+}
+
+fn sys_pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let at = position(&f, a[3])?;
+    let segs = buffer(t, a[1], a[2], Access::Read)?;
+    do_write(t, &f, &segs, at)
+}
+
+fn sys_preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let at = position(&f, a[3])?;
+    let segs = iovecs(t, a[1], a[2], Access::Write)?;
+    do_read(&f, &segs, at)
+}
+
+fn sys_pwritev(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let at = position(&f, a[3])?;
+    let segs = iovecs(t, a[1], a[2], Access::Read)?;
+    do_write(t, &f, &segs, at)
+}
+
+fn sys_lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
     }
-    let r = f.ops.write(&segs);
-    after_write(t, r)
-}
-
-fn sys_fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let st = t.fds.get(a[0] as i32)?.ops.stat()?;
-    t.mm.write_struct(a[1], &st)?;
-    Ok(0)
-}
-
-fn sys_newfstatat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let flags = AtFlags::from_bits(a[3] as u32).ok_or(Errno::EINVAL)?;
-    if !(AtFlags::AT_SYMLINK_NOFOLLOW | AtFlags::AT_NO_AUTOMOUNT | AtFlags::AT_EMPTY_PATH).contains(flags) {
+    let off = a[1] as i64;
+    let mut cur = f.offset.lock().unwrap_or_else(|e| e.into_inner());
+    let size = || f.ops.stat().map(|s| s.st_size);
+    let new = match a[2] as i32 {
+        libc::SEEK_SET => off,
+        libc::SEEK_CUR => (*cur as i64).checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        libc::SEEK_END => size()?.checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        // Every byte is data until holes are tracked: data is where you are, the hole is at
+        // the end.
+        libc::SEEK_DATA if off < 0 || off >= size()? => return Err(Errno::ENXIO),
+        libc::SEEK_DATA => off,
+        libc::SEEK_HOLE if off < 0 || off >= size()? => return Err(Errno::ENXIO),
+        libc::SEEK_HOLE => size()?,
+        _ => return Err(Errno::EINVAL),
+    };
+    if new < 0 {
         return Err(Errno::EINVAL);
     }
-    let path = t.mm.copy_in_cstr(a[1], PATH_MAX)?;
-    if !path.is_empty() {
-        return Err(Errno::ENOSYS);
-    }
-    if !flags.contains(AtFlags::AT_EMPTY_PATH) {
-        return Err(Errno::ENOENT);
-    }
-    if a[0] as i32 == syscalls::flags::AT_FDCWD {
-        return Err(Errno::ENOSYS);
-    }
-    sys_fstat(t, [a[0], a[2], 0, 0, 0, 0])
+    *cur = new as u64;
+    Ok(new as u64)
 }
 
 fn sys_ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
     f.ops.ioctl(t, a[1] as u32, a[2])
-}
-
-/// readlink of the paths that name the running executable.
-fn readlink_common(t: &mut Task, path: u64, buf: u64, size: u64) -> SysResult {
-    if (size as i32) <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    let p = t.mm.copy_in_cstr(path, PATH_MAX)?;
-    let own = format!("/proc/{}/exe", t.tgid);
-    if p != b"/proc/self/exe" && p != b"/proc/thread-self/exe" && p != own.as_bytes() {
-        return Err(Errno::ENOSYS);
-    }
-    let n = t.exe.len().min(size as i32 as usize);
-    let exe = t.exe[..n].to_vec();
-    t.mm.copy_out(buf, &exe)?;
-    Ok(n as u64)
-}
-
-fn sys_readlink(t: &mut Task, a: [u64; 6]) -> SysResult {
-    readlink_common(t, a[0], a[1], a[2])
-}
-
-fn sys_readlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    readlink_common(t, a[1], a[2], a[3])
 }

@@ -10,6 +10,9 @@
 
 mod file;
 mod mm;
+mod namei;
+mod open;
+mod stat;
 mod signal;
 mod system;
 mod thread;
@@ -20,6 +23,9 @@ use std::sync::LazyLock;
 use syscalls::{nr, Errno, SyscallInfo};
 
 use crate::kernel::Task;
+
+/// PATH_MAX without the NUL.
+pub const PATH_MAX: usize = 4095;
 
 /// A handler's result: the value for rax, or an errno.
 pub type SysResult = Result<u64, Errno>;
@@ -78,7 +84,17 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Entry>> = (0..nr::MAX)
         .map(|n| syscalls::lookup(n).map(|info| Entry { info, handler: None, support: Support::Unimplemented, note: "" }))
         .collect();
-    for list in [file::HANDLERS, mm::HANDLERS, signal::HANDLERS, system::HANDLERS, thread::HANDLERS, time::HANDLERS] {
+    for list in [
+        file::HANDLERS,
+        mm::HANDLERS,
+        namei::HANDLERS,
+        open::HANDLERS,
+        signal::HANDLERS,
+        stat::HANDLERS,
+        system::HANDLERS,
+        thread::HANDLERS,
+        time::HANDLERS,
+    ] {
         for r in list {
             let e = t[r.nr as usize].as_mut().expect("handler registered for a number the ABI table lacks");
             assert!(e.handler.is_none(), "two handlers for syscall {}", r.nr);

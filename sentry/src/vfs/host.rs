@@ -46,13 +46,13 @@ fn retry(mut f: impl FnMut() -> isize) -> Result<usize, Errno> {
 }
 
 impl FileOps for HostFile {
-    fn read(&self, iov: &[libc::iovec]) -> Result<usize, Errno> {
+    fn read(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
         // SAFETY: each iovec points into the memory file mapping, validated by the memory
         // manager for writing; the host kernel writes at most iov_len bytes into each.
         retry(|| unsafe { libc::readv(self.fd.as_raw_fd(), iov.as_ptr(), iov.len() as i32) })
     }
 
-    fn write(&self, iov: &[libc::iovec]) -> Result<usize, Errno> {
+    fn write(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
         // SAFETY: each iovec points into the memory file mapping, validated for reading.
         retry(|| unsafe { libc::writev(self.fd.as_raw_fd(), iov.as_ptr(), iov.len() as i32) })
     }
@@ -65,6 +65,10 @@ impl FileOps for HostFile {
             return Err(last_errno());
         }
         Ok(Stat::from_bytes(&buf))
+    }
+
+    fn seekable(&self) -> bool {
+        false
     }
 
     fn ioctl(&self, task: &mut Task, cmd: u32, arg: u64) -> Result<u64, Errno> {

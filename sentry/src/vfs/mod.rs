@@ -1,36 +1,90 @@
-//! The virtual filesystem's descriptor layer: file descriptions and the fd table.
-//!
-//! A [`FileDescription`] is an open file (what `open` creates and `dup` shares: status flags
-//! and, later, the offset); an [`FdTable`] maps a process's descriptor numbers to them with
-//! the per-descriptor close-on-exec flag. File operations are a trait object, so each
-//! filesystem (host stdio now; gofer, tmpfs, pipes and /proc later) supplies its own.
+//! The virtual filesystem: inodes and dentries ([`inode`], [`dentry`]), mounts ([`mount`]),
+//! path resolution ([`resolve`]), and the descriptor layer: [`FileDescription`] (an open file:
+//! status flags and offset, shared by dups) and [`FdTable`] (a process's descriptor numbers,
+//! each with its close-on-exec flag). Filesystems live in `crate::fs`.
 
+pub mod dentry;
 pub mod host;
+pub mod inode;
+pub mod mount;
+pub mod resolve;
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use syscalls::structs::Stat;
 use syscalls::Errno;
 
 use crate::kernel::Task;
+use mount::VfsPath;
 
 /// What a kind of open file can do. Buffers are (Sentry pointer, length) pieces of guest
 /// memory already checked by the memory manager.
 pub trait FileOps: Send + Sync {
-    /// Reads into the pieces; returns the bytes read.
-    fn read(&self, iov: &[libc::iovec]) -> Result<usize, Errno>;
-    /// Writes from the pieces; returns the bytes written.
-    fn write(&self, iov: &[libc::iovec]) -> Result<usize, Errno>;
+    /// Reads into the pieces at `off` (streams ignore it); returns the bytes read.
+    fn read(&self, iov: &[libc::iovec], off: u64) -> Result<usize, Errno>;
+    /// Writes from the pieces at `off` (streams ignore it); returns the bytes written.
+    fn write(&self, iov: &[libc::iovec], off: u64) -> Result<usize, Errno>;
     /// fstat(2).
     fn stat(&self) -> Result<Stat, Errno>;
     /// ioctl(2); ENOTTY for requests the file does not know.
-    fn ioctl(&self, task: &mut Task, cmd: u32, arg: u64) -> Result<u64, Errno>;
+    fn ioctl(&self, _task: &mut Task, _cmd: u32, _arg: u64) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Whether the file has a position (regular files and directories) or is a stream
+    /// (pipes, terminals, sockets: lseek gives ESPIPE, pread/pwrite too).
+    fn seekable(&self) -> bool {
+        true
+    }
+    /// ftruncate(2).
+    fn truncate(&self, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
 }
+
+/// Status flags a descriptor's F_SETFL may change.
+pub const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
 
 /// An open file.
 pub struct FileDescription {
     /// The file's operations.
     pub ops: Box<dyn FileOps>,
+    /// Where it was opened (none for pipes, sockets and the sandbox's stdio).
+    pub path: Option<VfsPath>,
+    /// Access mode and status flags (O_RDONLY/O_WRONLY/O_RDWR, O_APPEND, O_NONBLOCK...).
+    flags: AtomicU32,
+    /// The file position.
+    pub offset: Mutex<u64>,
+}
+
+impl FileDescription {
+    /// A new open file.
+    pub fn new(ops: Box<dyn FileOps>, path: Option<VfsPath>, flags: u32) -> Arc<FileDescription> {
+        Arc::new(FileDescription { ops, path, flags: AtomicU32::new(flags & !(libc::O_CLOEXEC as u32)), offset: Mutex::new(0) })
+    }
+
+    /// The flags F_GETFL reports.
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// F_SETFL: changes the settable status flags only.
+    pub fn set_status_flags(&self, f: u32) {
+        let old = self.flags();
+        self.flags.store((old & !SETFL_MASK) | (f & SETFL_MASK), Ordering::Relaxed);
+    }
+
+    /// Whether the access mode allows reading.
+    pub fn readable(&self) -> bool {
+        let acc = self.flags() & 3;
+        (acc == 0 || acc == 2) && self.flags() & libc::O_PATH as u32 == 0
+    }
+
+    /// Whether the access mode allows writing.
+    pub fn writable(&self) -> bool {
+        let acc = self.flags() & 3;
+        (acc == 1 || acc == 2) && self.flags() & libc::O_PATH as u32 == 0
+    }
 }
 
 /// One slot of the fd table.
@@ -41,27 +95,26 @@ struct FdEntry {
 }
 
 /// A process's descriptors.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct FdTable {
     slots: Vec<Option<FdEntry>>,
 }
 
-/// Linux's default RLIMIT_NOFILE soft limit bounds the table for now.
+/// The most descriptors a process may have (fs.nr_open).
 pub const MAX_FDS: usize = 1 << 20;
 
 impl FdTable {
     /// The file at `fd`, or EBADF.
     pub fn get(&self, fd: i32) -> Result<Arc<FileDescription>, Errno> {
-        usize::try_from(fd)
-            .ok()
-            .and_then(|i| self.slots.get(i))
-            .and_then(|s| s.as_ref())
-            .map(|e| e.file.clone())
-            .ok_or(Errno::EBADF)
+        self.entry(fd).map(|e| e.file.clone())
     }
 
-    /// Installs `file` at exactly `fd`, replacing what was there.
-    pub fn install_at(&mut self, fd: i32, file: Arc<FileDescription>, cloexec: bool) -> Result<(), Errno> {
+    fn entry(&self, fd: i32) -> Result<&FdEntry, Errno> {
+        usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(|s| s.as_ref()).ok_or(Errno::EBADF)
+    }
+
+    /// Installs `file` at exactly `fd`, replacing (and returning) what was there.
+    pub fn install_at(&mut self, fd: i32, file: Arc<FileDescription>, cloexec: bool) -> Result<Option<Arc<FileDescription>>, Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         if i >= MAX_FDS {
             return Err(Errno::EBADF);
@@ -69,17 +122,47 @@ impl FdTable {
         if self.slots.len() <= i {
             self.slots.resize(i + 1, None);
         }
-        self.slots[i] = Some(FdEntry { file, cloexec });
-        Ok(())
+        Ok(self.slots[i].replace(FdEntry { file, cloexec }).map(|e| e.file))
+    }
+
+    /// Installs `file` at the lowest free descriptor >= `min` below `limit` (RLIMIT_NOFILE).
+    pub fn install(&mut self, file: Arc<FileDescription>, cloexec: bool, min: i32, limit: u64) -> Result<i32, Errno> {
+        let limit = limit.min(MAX_FDS as u64) as usize;
+        let start = usize::try_from(min).map_err(|_| Errno::EINVAL)?;
+        let free = (start..).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none())).unwrap_or(usize::MAX);
+        if free >= limit {
+            return Err(Errno::EMFILE);
+        }
+        self.install_at(free as i32, file, cloexec)?;
+        Ok(free as i32)
+    }
+
+    /// Removes `fd`; returns its file.
+    pub fn remove(&mut self, fd: i32) -> Result<Arc<FileDescription>, Errno> {
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        let e = self.slots.get_mut(i).and_then(Option::take).ok_or(Errno::EBADF)?;
+        while self.slots.last().is_some_and(|s| s.is_none()) {
+            self.slots.pop();
+        }
+        Ok(e.file)
     }
 
     /// Whether `fd` has close-on-exec set.
     pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
-        usize::try_from(fd)
-            .ok()
-            .and_then(|i| self.slots.get(i))
-            .and_then(|s| s.as_ref())
-            .map(|e| e.cloexec)
-            .ok_or(Errno::EBADF)
+        self.entry(fd).map(|e| e.cloexec)
+    }
+
+    /// Sets or clears close-on-exec.
+    pub fn set_cloexec(&mut self, fd: i32, on: bool) -> Result<(), Errno> {
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        let e = self.slots.get_mut(i).and_then(|s| s.as_mut()).ok_or(Errno::EBADF)?;
+        e.cloexec = on;
+        Ok(())
+    }
+
+    /// The open descriptor numbers in `[lo, hi]`.
+    pub fn open_in(&self, lo: u32, hi: u32) -> Vec<i32> {
+        let end = (hi as usize).saturating_add(1).min(self.slots.len());
+        (lo as usize..end).filter(|&i| self.slots[i].is_some()).map(|i| i as i32).collect()
     }
 }

@@ -1,0 +1,246 @@
+//! Opening and closing descriptors: open, openat, openat2, creat, close, close_range, dup,
+//! dup2, dup3, fcntl.
+
+use syscalls::{nr, Errno};
+
+use super::stat::{check_writable_mount, permitted};
+use super::{Registration, SysResult, Support};
+use crate::kernel::fs_context::AT_FDCWD;
+use crate::kernel::Task;
+use crate::vfs::inode::{CreateArgs, FileType};
+use crate::vfs::FileDescription;
+
+pub const HANDLERS: &[Registration] = &[
+    Registration { nr: nr::OPEN, handler: sys_open, support: Support::Partial, note: "no O_TMPFILE" },
+    Registration { nr: nr::OPENAT, handler: sys_openat, support: Support::Partial, note: "no O_TMPFILE" },
+    Registration { nr: nr::OPENAT2, handler: sys_openat2, support: Support::Partial, note: "no O_TMPFILE; RESOLVE_* flags other than RESOLVE_NO_SYMLINKS are refused (EINVAL)" },
+    Registration { nr: nr::CREAT, handler: sys_creat, support: Support::Full, note: "" },
+    Registration { nr: nr::CLOSE, handler: sys_close, support: Support::Full, note: "" },
+    Registration { nr: nr::CLOSE_RANGE, handler: sys_close_range, support: Support::Full, note: "" },
+    Registration { nr: nr::DUP, handler: sys_dup, support: Support::Full, note: "" },
+    Registration { nr: nr::DUP2, handler: sys_dup2, support: Support::Full, note: "" },
+    Registration { nr: nr::DUP3, handler: sys_dup3, support: Support::Full, note: "" },
+    Registration { nr: nr::FCNTL, handler: sys_fcntl, support: Support::Partial, note: "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks come later" },
+];
+
+const O_ACCMODE: u32 = 3;
+const O_CREAT: u32 = libc::O_CREAT as u32;
+const O_EXCL: u32 = libc::O_EXCL as u32;
+const O_TRUNC: u32 = libc::O_TRUNC as u32;
+const O_DIRECTORY: u32 = libc::O_DIRECTORY as u32;
+const O_NOFOLLOW: u32 = libc::O_NOFOLLOW as u32;
+const O_CLOEXEC: u32 = libc::O_CLOEXEC as u32;
+const O_PATH: u32 = libc::O_PATH as u32;
+const O_TMPFILE_BIT: u32 = 0o20000000;
+const RLIMIT_NOFILE: usize = 7;
+
+fn nofile(t: &Task) -> u64 {
+    t.rlimits[RLIMIT_NOFILE].rlim_cur
+}
+
+/// openat(2): finds or creates the file, checks the open is allowed, installs a descriptor.
+pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+    let path = t.path_arg(path_addr)?;
+    if flags & O_TMPFILE_BIT != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let acc = flags & O_ACCMODE;
+    if acc == 3 && flags & O_PATH == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let wants_write = acc != 0 && flags & O_PATH == 0;
+    let mut created = false;
+    let p = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
+        let (dir, name, trailing) = t.lookup_parent_at(dirfd, &path)?;
+        if name.is_empty() || name == b"." || name == b".." || trailing {
+            return Err(Errno::EISDIR);
+        }
+        match dir.dentry.lookup(&name) {
+            Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(_) => t.lookup_at(dirfd, &path, flags & O_NOFOLLOW == 0)?,
+            Err(Errno::ENOENT) => {
+                check_writable_mount(&dir)?;
+                let dst = dir.dentry.inode.stat()?;
+                if !permitted(t, &dst, 3) {
+                    return Err(Errno::EACCES);
+                }
+                let args = CreateArgs { mode: mode & 0o7777 & !t.fs.umask, uid: t.kernel.creds.uid, gid: t.kernel.creds.gid };
+                let inode = dir.dentry.inode.mknod(&name, FileType::Regular, args)?;
+                created = true;
+                crate::vfs::mount::VfsPath { mount: dir.mount.clone(), dentry: dir.dentry.insert(&name, inode) }
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        t.lookup_at(dirfd, &path, flags & O_NOFOLLOW == 0)?
+    };
+    let kind = p.dentry.inode.kind();
+    if flags & O_PATH == 0 {
+        if kind == FileType::Symlink {
+            return Err(Errno::ELOOP);
+        }
+        if flags & O_DIRECTORY != 0 && kind != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        if kind == FileType::Directory && (wants_write || flags & O_CREAT != 0) {
+            return Err(Errno::EISDIR);
+        }
+        if wants_write || flags & O_TRUNC != 0 {
+            check_writable_mount(&p)?;
+        }
+        if !created {
+            let st = p.dentry.inode.stat()?;
+            let need = match acc {
+                0 => 4,
+                1 => 2,
+                _ => 6,
+            } | if flags & O_TRUNC != 0 { 2 } else { 0 };
+            if !permitted(t, &st, need) {
+                return Err(Errno::EACCES);
+            }
+        }
+    } else if flags & O_DIRECTORY != 0 && kind != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    let ops = if flags & O_PATH != 0 { Box::new(PathOnly(p.dentry.inode.clone())) } else { p.dentry.inode.clone().open(flags)? };
+    let file = FileDescription::new(ops, Some(p), flags & !(O_CREAT | O_EXCL | libc::O_NOCTTY as u32 | O_TRUNC));
+    let limit = nofile(t);
+    t.fds.install(file, flags & O_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)
+}
+
+/// An O_PATH descriptor: a place, not an open file.
+struct PathOnly(std::sync::Arc<dyn crate::vfs::inode::Inode>);
+
+impl crate::vfs::FileOps for PathOnly {
+    fn read(&self, _: &[libc::iovec], _: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _: &[libc::iovec], _: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> Result<syscalls::structs::Stat, Errno> {
+        self.0.stat()
+    }
+    fn ioctl(&self, _: &mut Task, _: u32, _: u64) -> Result<u64, Errno> {
+        Err(Errno::EBADF)
+    }
+}
+
+fn sys_open(t: &mut Task, a: [u64; 6]) -> SysResult {
+    open_at(t, AT_FDCWD, a[0], a[1] as u32, a[2] as u32)
+}
+
+fn sys_openat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    open_at(t, a[0] as i32, a[1], a[2] as u32, a[3] as u32)
+}
+
+fn sys_creat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    open_at(t, AT_FDCWD, a[0], O_CREAT | libc::O_WRONLY as u32 | O_TRUNC, a[1] as u32)
+}
+
+fn sys_openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    let size = a[3];
+    if size < 24 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let mut how = vec![0u8; size as usize];
+    t.mm.copy_in(a[2], &mut how)?;
+    // Bytes past the struct this kernel knows must be zero.
+    if how[24..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    if flags >> 32 != 0 || mode & !0o7777 != 0 || (mode != 0 && flags as u32 & (O_CREAT | O_TMPFILE_BIT) == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & !RESOLVE_NO_SYMLINKS != 0 {
+        t.kernel.audit.unsupported_command("openat2 resolve", resolve);
+        return Err(Errno::EINVAL);
+    }
+    let flags = flags as u32 | if resolve & RESOLVE_NO_SYMLINKS != 0 { O_NOFOLLOW } else { 0 };
+    open_at(t, a[0] as i32, a[1], flags, mode as u32)
+}
+
+fn sys_close(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.fds.remove(a[0] as i32).map(|_| 0)
+}
+
+fn sys_close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const CLOSE_RANGE_UNSHARE: u64 = 2;
+    const CLOSE_RANGE_CLOEXEC: u64 = 4;
+    let (lo, hi, flags) = (a[0] as u32, a[1] as u32, a[2]);
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || lo > hi {
+        return Err(Errno::EINVAL);
+    }
+    for fd in t.fds.open_in(lo, hi) {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            t.fds.set_cloexec(fd, true)?;
+        } else {
+            t.fds.remove(fd)?;
+        }
+    }
+    Ok(0)
+}
+
+fn sys_dup(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let limit = nofile(t);
+    t.fds.install(f, false, 0, limit).map(|fd| fd as u64)
+}
+
+fn dup_to(t: &mut Task, old: i32, new: i32, cloexec: bool) -> SysResult {
+    let f = t.fds.get(old)?;
+    if new < 0 || new as u64 >= nofile(t) {
+        return Err(Errno::EBADF);
+    }
+    t.fds.install_at(new, f, cloexec)?;
+    Ok(new as u64)
+}
+
+fn sys_dup2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (old, new) = (a[0] as i32, a[1] as i32);
+    if old == new {
+        t.fds.get(old)?;
+        return Ok(new as u64);
+    }
+    dup_to(t, old, new, false)
+}
+
+fn sys_dup3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (old, new, flags) = (a[0] as i32, a[1] as i32, a[2] as u32);
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    dup_to(t, old, new, flags & O_CLOEXEC != 0)
+}
+
+fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let fd = a[0] as i32;
+    let f = t.fds.get(fd)?;
+    match a[1] as i32 {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            let min = a[2] as i32;
+            let limit = nofile(t);
+            if min < 0 || min as u64 >= limit {
+                return Err(Errno::EINVAL);
+            }
+            t.fds.install(f, a[1] as i32 == libc::F_DUPFD_CLOEXEC, min, limit).map(|fd| fd as u64)
+        }
+        libc::F_GETFD => Ok(u64::from(t.fds.cloexec(fd)?)),
+        libc::F_SETFD => t.fds.set_cloexec(fd, a[2] & 1 != 0).map(|()| 0),
+        libc::F_GETFL => Ok(u64::from(f.flags())),
+        libc::F_SETFL => {
+            f.set_status_flags(a[2] as u32);
+            Ok(0)
+        }
+        cmd => {
+            t.kernel.audit.unsupported_command("fcntl", cmd as u64);
+            Err(Errno::EINVAL)
+        }
+    }
+}

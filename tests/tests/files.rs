@@ -1,0 +1,12 @@
+//! Filesystem syscalls on the sandbox's own tmpfs, compared with the same guest run natively
+//! (in a fresh directory under the host's /tmp, which the guest removes again).
+
+use sandbox_tests::{assert_same, build_guest, Link};
+
+#[test]
+fn tmpfs_file_operations_same_as_native() {
+    for link in [Link::Static, Link::StaticPie] {
+        let prog = build_guest("files", link);
+        assert_same(&prog, &[], &[]);
+    }
+}
