@@ -1,5 +1,6 @@
 //! Filesystems: each implements the VFS's `Inode` and `FileOps` for its files.
 
+pub mod overlay;
 pub mod tmpfs;
 
 /// Reads the current wall-clock time as (seconds, nanoseconds).
