@@ -130,11 +130,23 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
 /// Gofer and an overlay, come next.)
 fn root_namespace() -> MountNamespace {
     let root_dentry = Dentry::new_root(fs::tmpfs::Tmpfs::new_root(0o755, 0, 0));
-    let args = vfs::inode::CreateArgs { mode: 0o1777, uid: 0, gid: 0 };
-    if let Ok(inode) = root_dentry.inode.mkdir(b"tmp", args) {
-        root_dentry.insert(b"tmp", inode);
+    for (name, mode) in [(&b"tmp"[..], 0o1777), (b"dev", 0o755), (b"proc", 0o555)] {
+        if let Ok(inode) = root_dentry.inode.mkdir(name, vfs::inode::CreateArgs { mode, uid: 0, gid: 0 }) {
+            root_dentry.insert(name, inode);
+        }
     }
-    MountNamespace::new(root_dentry, "tmpfs", "none", false)
+    let ns = MountNamespace::new(root_dentry, "tmpfs", "none", false);
+    mount_dev(&ns);
+    ns
+}
+
+/// Mounts the sandbox's /dev over the root's /dev directory.
+fn mount_dev(ns: &MountNamespace) {
+    let root = ns.root();
+    if let Ok(d) = root.dentry.lookup(b"dev") {
+        let at = vfs::mount::VfsPath { mount: root.mount.clone(), dentry: d };
+        ns.mount(&at, Dentry::new_root(fs::dev::DevDir::new()), "devtmpfs", "devtmpfs", false);
+    }
 }
 
 /// The guest's descriptors 0-2: duplicates of the sandbox's own stdio, where open.

@@ -1,6 +1,8 @@
 //! Filesystems: each implements the VFS's `Inode` and `FileOps` for its files.
 
+pub mod dev;
 pub mod overlay;
+pub mod pipe;
 pub mod tmpfs;
 
 /// Reads the current wall-clock time as (seconds, nanoseconds).

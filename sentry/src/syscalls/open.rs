@@ -20,6 +20,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::DUP, handler: sys_dup, support: Support::Full, note: "" },
     Registration { nr: nr::DUP2, handler: sys_dup2, support: Support::Full, note: "" },
     Registration { nr: nr::DUP3, handler: sys_dup3, support: Support::Full, note: "" },
+    Registration { nr: nr::PIPE, handler: sys_pipe, support: Support::Full, note: "" },
+    Registration { nr: nr::PIPE2, handler: sys_pipe2, support: Support::Partial, note: "O_CLOEXEC and O_NONBLOCK; no O_DIRECT packet mode" },
     Registration { nr: nr::FCNTL, handler: sys_fcntl, support: Support::Partial, note: "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks come later" },
 ];
 
@@ -164,6 +166,47 @@ fn sys_openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let flags = flags as u32 | if resolve & RESOLVE_NO_SYMLINKS != 0 { O_NOFOLLOW } else { 0 };
     open_at(t, a[0] as i32, a[1], flags, mode as u32)
+}
+
+static NEXT_PIPE_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn pipe_with(t: &mut Task, fds_addr: u64, flags: u32) -> SysResult {
+    let nonblock = libc::O_NONBLOCK as u32;
+    if flags & !(O_CLOEXEC | nonblock) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let ino = NEXT_PIPE_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (r, w) = crate::fs::pipe::PipeEnd::pair(ino, flags & nonblock != 0);
+    let status = flags & nonblock;
+    let rf = FileDescription::new(Box::new(r), None, libc::O_RDONLY as u32 | status);
+    let wf = FileDescription::new(Box::new(w), None, libc::O_WRONLY as u32 | status);
+    let limit = nofile(t);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let rfd = t.fds.install(rf, cloexec, 0, limit)?;
+    let wfd = match t.fds.install(wf, cloexec, 0, limit) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = t.fds.remove(rfd);
+            return Err(e);
+        }
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&rfd.to_le_bytes());
+    out[4..].copy_from_slice(&wfd.to_le_bytes());
+    if let Err(e) = t.mm.copy_out(fds_addr, &out) {
+        let _ = t.fds.remove(rfd);
+        let _ = t.fds.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+fn sys_pipe(t: &mut Task, a: [u64; 6]) -> SysResult {
+    pipe_with(t, a[0], 0)
+}
+
+fn sys_pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    pipe_with(t, a[0], a[1] as u32)
 }
 
 fn sys_close(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -40,6 +40,8 @@ pub trait FileOps: Send + Sync {
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
     }
+    /// F_SETFL changed the description's status flags (O_NONBLOCK...).
+    fn status_flags_changed(&self, _flags: u32) {}
 }
 
 /// Status flags a descriptor's F_SETFL may change.
@@ -71,7 +73,9 @@ impl FileDescription {
     /// F_SETFL: changes the settable status flags only.
     pub fn set_status_flags(&self, f: u32) {
         let old = self.flags();
-        self.flags.store((old & !SETFL_MASK) | (f & SETFL_MASK), Ordering::Relaxed);
+        let new = (old & !SETFL_MASK) | (f & SETFL_MASK);
+        self.flags.store(new, Ordering::Relaxed);
+        self.ops.status_flags_changed(new);
     }
 
     /// Whether the access mode allows reading.

@@ -1,0 +1,156 @@
+//! Pipes: a bounded byte queue with a read end and a write end.
+//!
+//! Readers wait while the pipe is empty and a writer exists; writers wait while it is full and
+//! a reader exists; writes of at most PIPE_BUF bytes are atomic. A write with no reader left
+//! gives EPIPE (and SIGPIPE). Waiting is a condition variable: until signals are delivered, a
+//! blocked task cannot be interrupted, exactly as a task with every signal blocked.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use syscalls::structs::Stat;
+use syscalls::Errno;
+
+use super::{copy_to_iov, gather_iov};
+use crate::vfs::FileOps;
+
+/// Linux's default pipe capacity.
+pub const PIPE_SIZE: usize = 65536;
+/// Writes up to this size are atomic.
+const PIPE_BUF: usize = 4096;
+
+struct State {
+    buf: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+}
+
+/// The shared pipe.
+pub struct Pipe {
+    state: Mutex<State>,
+    changed: Condvar,
+    ino: u64,
+}
+
+impl Pipe {
+    /// A new pipe with one reader and one writer.
+    pub fn new(ino: u64) -> Arc<Pipe> {
+        Arc::new(Pipe { state: Mutex::new(State { buf: VecDeque::new(), readers: 1, writers: 1 }), changed: Condvar::new(), ino })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.changed.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stat(&self) -> Stat {
+        let n = self.lock().buf.len();
+        Stat { st_dev: 0xc, st_ino: self.ino, st_nlink: 1, st_mode: libc::S_IFIFO | 0o600, st_size: n as i64, st_blksize: 4096, ..Stat::default() }
+    }
+
+    /// Bytes waiting to be read (FIONREAD).
+    pub fn queued(&self) -> usize {
+        self.lock().buf.len()
+    }
+}
+
+/// One end of a pipe.
+pub struct PipeEnd {
+    pipe: Arc<Pipe>,
+    write: bool,
+    /// O_NONBLOCK of the description, kept current by F_SETFL.
+    nonblock: AtomicBool,
+}
+
+impl PipeEnd {
+    /// The two ends of a new pipe: (read, write).
+    pub fn pair(ino: u64, nonblock: bool) -> (PipeEnd, PipeEnd) {
+        let p = Pipe::new(ino);
+        let end = |pipe, write| PipeEnd { pipe, write, nonblock: AtomicBool::new(nonblock) };
+        (end(p.clone(), false), end(p, true))
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        let mut s = self.pipe.lock();
+        if self.write {
+            s.writers -= 1;
+        } else {
+            s.readers -= 1;
+        }
+        drop(s);
+        self.pipe.changed.notify_all();
+    }
+}
+
+impl FileOps for PipeEnd {
+    fn read(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
+        if self.write {
+            return Err(Errno::EBADF);
+        }
+        let want: usize = iov.iter().map(|v| v.iov_len).sum();
+        let mut s = self.pipe.lock();
+        while s.buf.is_empty() {
+            if s.writers == 0 {
+                return Ok(0);
+            }
+            if self.nonblock.load(Ordering::Relaxed) {
+                return Err(Errno::EAGAIN);
+            }
+            s = self.pipe.wait(s);
+        }
+        let n = want.min(s.buf.len());
+        let data: Vec<u8> = s.buf.drain(..n).collect();
+        drop(s);
+        self.pipe.changed.notify_all();
+        Ok(copy_to_iov(&data, 0, iov))
+    }
+
+    fn write(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
+        if !self.write {
+            return Err(Errno::EBADF);
+        }
+        let mut data = Vec::new();
+        gather_iov(iov, &mut data);
+        let mut done = 0;
+        let mut s = self.pipe.lock();
+        while done < data.len() {
+            if s.readers == 0 {
+                return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) };
+            }
+            let room = PIPE_SIZE - s.buf.len();
+            let left = data.len() - done;
+            // Small writes go in whole or not at all.
+            let fits = if left <= PIPE_BUF { room >= left } else { room > 0 };
+            if !fits {
+                if self.nonblock.load(Ordering::Relaxed) {
+                    return if done > 0 { Ok(done) } else { Err(Errno::EAGAIN) };
+                }
+                s = self.pipe.wait(s);
+                continue;
+            }
+            let n = left.min(room);
+            s.buf.extend(&data[done..done + n]);
+            done += n;
+            self.pipe.changed.notify_all();
+        }
+        Ok(done)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.pipe.stat())
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+
+    fn status_flags_changed(&self, flags: u32) {
+        self.nonblock.store(flags & libc::O_NONBLOCK as u32 != 0, Ordering::Relaxed);
+    }
+}
