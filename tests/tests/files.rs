@@ -10,3 +10,8 @@ fn tmpfs_file_operations_same_as_native() {
         assert_same(&prog, &[], &[]);
     }
 }
+
+#[test]
+fn pipes_poll_select_and_dev_same_as_native() {
+    assert_same(&build_guest("pipes", Link::Static), &[], &[]);
+}

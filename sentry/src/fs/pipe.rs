@@ -13,6 +13,7 @@ use syscalls::structs::Stat;
 use syscalls::Errno;
 
 use super::{copy_to_iov, gather_iov};
+use crate::kernel::events::events;
 use crate::vfs::FileOps;
 
 /// Linux's default pipe capacity.
@@ -85,6 +86,7 @@ impl Drop for PipeEnd {
         }
         drop(s);
         self.pipe.changed.notify_all();
+        events().notify();
     }
 }
 
@@ -108,6 +110,7 @@ impl FileOps for PipeEnd {
         let data: Vec<u8> = s.buf.drain(..n).collect();
         drop(s);
         self.pipe.changed.notify_all();
+        events().notify();
         Ok(copy_to_iov(&data, 0, iov))
     }
 
@@ -138,6 +141,7 @@ impl FileOps for PipeEnd {
             s.buf.extend(&data[done..done + n]);
             done += n;
             self.pipe.changed.notify_all();
+            events().notify();
         }
         Ok(done)
     }
@@ -148,6 +152,26 @@ impl FileOps for PipeEnd {
 
     fn seekable(&self) -> bool {
         false
+    }
+
+    fn readiness(&self) -> u16 {
+        let s = self.pipe.lock();
+        let mut r = 0;
+        if self.write {
+            if s.readers == 0 {
+                r |= libc::POLLERR;
+            } else if PIPE_SIZE - s.buf.len() >= PIPE_BUF {
+                r |= libc::POLLOUT | libc::POLLWRNORM;
+            }
+        } else {
+            if !s.buf.is_empty() {
+                r |= libc::POLLIN | libc::POLLRDNORM;
+            }
+            if s.writers == 0 {
+                r |= libc::POLLHUP;
+            }
+        }
+        r as u16
     }
 
     fn status_flags_changed(&self, flags: u32) {

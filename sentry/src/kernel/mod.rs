@@ -4,6 +4,7 @@
 //! Today a sandbox runs one single-threaded process; thread groups, sessions and the pid
 //! namespace arrive with processes (clone, fork, execve).
 
+pub mod events;
 pub mod fs_context;
 pub mod task;
 

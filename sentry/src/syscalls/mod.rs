@@ -12,6 +12,7 @@ mod file;
 mod mm;
 mod namei;
 mod open;
+mod poll;
 mod stat;
 mod signal;
 mod system;
@@ -89,6 +90,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         mm::HANDLERS,
         namei::HANDLERS,
         open::HANDLERS,
+        poll::HANDLERS,
         signal::HANDLERS,
         stat::HANDLERS,
         system::HANDLERS,

@@ -71,6 +71,19 @@ impl FileOps for HostFile {
         false
     }
 
+    fn readiness(&self) -> u16 {
+        let mut p = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN | libc::POLLOUT, revents: 0 };
+        // SAFETY: one valid pollfd; a zero timeout never blocks.
+        if unsafe { libc::poll(&mut p, 1, 0) } < 0 {
+            return libc::POLLERR as u16;
+        }
+        p.revents as u16
+    }
+
+    fn host_readiness(&self) -> bool {
+        true
+    }
+
     fn ioctl(&self, task: &mut Task, cmd: u32, arg: u64) -> Result<u64, Errno> {
         let size = match cmd {
             TCGETS => KERNEL_TERMIOS_SIZE,

@@ -42,6 +42,14 @@ pub trait FileOps: Send + Sync {
     }
     /// F_SETFL changed the description's status flags (O_NONBLOCK...).
     fn status_flags_changed(&self, _flags: u32) {}
+    /// POLL* bits that are ready now (regular files are always ready).
+    fn readiness(&self) -> u16 {
+        (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u16
+    }
+    /// Whether readiness comes from the host (then pollers must recheck periodically).
+    fn host_readiness(&self) -> bool {
+        false
+    }
 }
 
 /// Status flags a descriptor's F_SETFL may change.
