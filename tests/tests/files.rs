@@ -15,3 +15,8 @@ fn tmpfs_file_operations_same_as_native() {
 fn pipes_poll_select_and_dev_same_as_native() {
     assert_same(&build_guest("pipes", Link::Static), &[], &[]);
 }
+
+#[test]
+fn eventfd_and_timerfd_same_as_native() {
+    assert_same(&build_guest("eventfd_timerfd", Link::Static), &[], &[]);
+}

@@ -1,5 +1,6 @@
 //! Filesystems: each implements the VFS's `Inode` and `FileOps` for its files.
 
+pub mod anon;
 pub mod dev;
 pub mod overlay;
 pub mod pipe;

@@ -8,6 +8,7 @@
 //! Handlers live in one file per family and have the shape `fn(&mut Task, [u64; 6]) ->
 //! SysResult`; each file lists what it serves in a `HANDLERS` array.
 
+mod anon;
 mod file;
 mod mm;
 mod namei;
@@ -86,6 +87,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         .map(|n| syscalls::lookup(n).map(|info| Entry { info, handler: None, support: Support::Unimplemented, note: "" }))
         .collect();
     for list in [
+        anon::HANDLERS,
         file::HANDLERS,
         mm::HANDLERS,
         namei::HANDLERS,

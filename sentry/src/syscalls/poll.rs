@@ -38,7 +38,7 @@ fn wait_ready(t: &Task, fds: &[(i32, u16)], deadline: Option<Instant>) -> Vec<u1
                 match t.fds.get(fd) {
                     Err(_) => POLLNVAL,
                     Ok(f) => {
-                        host |= f.ops.host_readiness();
+                        host |= f.ops.polled_readiness();
                         f.ops.readiness() & (ev | POLLERR | POLLHUP)
                     }
                 }

@@ -80,7 +80,7 @@ impl FileOps for HostFile {
         p.revents as u16
     }
 
-    fn host_readiness(&self) -> bool {
+    fn polled_readiness(&self) -> bool {
         true
     }
 

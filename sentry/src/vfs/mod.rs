@@ -18,9 +18,10 @@ use syscalls::Errno;
 use crate::kernel::Task;
 use mount::VfsPath;
 
-/// What a kind of open file can do. Buffers are (Sentry pointer, length) pieces of guest
+/// What a kind of open file can do (`Any`, so calls that act on one kind of file, such as
+/// timerfd_settime, can recognise it). Buffers are (Sentry pointer, length) pieces of guest
 /// memory already checked by the memory manager.
-pub trait FileOps: Send + Sync {
+pub trait FileOps: Send + Sync + std::any::Any {
     /// Reads into the pieces at `off` (streams ignore it); returns the bytes read.
     fn read(&self, iov: &[libc::iovec], off: u64) -> Result<usize, Errno>;
     /// Writes from the pieces at `off` (streams ignore it); returns the bytes written.
@@ -46,8 +47,9 @@ pub trait FileOps: Send + Sync {
     fn readiness(&self) -> u16 {
         (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u16
     }
-    /// Whether readiness comes from the host (then pollers must recheck periodically).
-    fn host_readiness(&self) -> bool {
+    /// Whether readiness changes without a notification (host descriptors, timers): pollers
+    /// then recheck periodically.
+    fn polled_readiness(&self) -> bool {
         false
     }
 }
