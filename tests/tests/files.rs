@@ -20,3 +20,8 @@ fn pipes_poll_select_and_dev_same_as_native() {
 fn eventfd_and_timerfd_same_as_native() {
     assert_same(&build_guest("eventfd_timerfd", Link::Static), &[], &[]);
 }
+
+#[test]
+fn epoll_same_as_native() {
+    assert_same(&build_guest("epoll", Link::Static), &[], &[]);
+}

@@ -88,6 +88,10 @@ impl FileOps for EventFd {
         false
     }
 
+    fn pollable(&self) -> bool {
+        true
+    }
+
     fn status_flags_changed(&self, flags: u32) {
         self.nonblock.store(flags & libc::O_NONBLOCK as u32 != 0, Ordering::Relaxed);
     }
@@ -221,6 +225,10 @@ impl FileOps for TimerFd {
 
     fn seekable(&self) -> bool {
         false
+    }
+
+    fn pollable(&self) -> bool {
+        true
     }
 
     fn status_flags_changed(&self, flags: u32) {

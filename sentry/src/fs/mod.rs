@@ -2,6 +2,7 @@
 
 pub mod anon;
 pub mod dev;
+pub mod epoll;
 pub mod overlay;
 pub mod pipe;
 pub mod tmpfs;

@@ -25,6 +25,8 @@ struct State {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// Moves on every transfer (edge-triggered epoll).
+    seq: u64,
 }
 
 /// The shared pipe.
@@ -37,7 +39,7 @@ pub struct Pipe {
 impl Pipe {
     /// A new pipe with one reader and one writer.
     pub fn new(ino: u64) -> Arc<Pipe> {
-        Arc::new(Pipe { state: Mutex::new(State { buf: VecDeque::new(), readers: 1, writers: 1 }), changed: Condvar::new(), ino })
+        Arc::new(Pipe { state: Mutex::new(State { buf: VecDeque::new(), readers: 1, writers: 1, seq: 0 }), changed: Condvar::new(), ino })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -108,6 +110,7 @@ impl FileOps for PipeEnd {
         }
         let n = want.min(s.buf.len());
         let data: Vec<u8> = s.buf.drain(..n).collect();
+        s.seq += 1;
         drop(s);
         self.pipe.changed.notify_all();
         events().notify();
@@ -139,6 +142,7 @@ impl FileOps for PipeEnd {
             }
             let n = left.min(room);
             s.buf.extend(&data[done..done + n]);
+            s.seq += 1;
             done += n;
             self.pipe.changed.notify_all();
             events().notify();
@@ -152,6 +156,14 @@ impl FileOps for PipeEnd {
 
     fn seekable(&self) -> bool {
         false
+    }
+
+    fn pollable(&self) -> bool {
+        true
+    }
+
+    fn change_seq(&self) -> u64 {
+        self.pipe.lock().seq
     }
 
     fn readiness(&self) -> u16 {

@@ -9,6 +9,7 @@
 //! SysResult`; each file lists what it serves in a `HANDLERS` array.
 
 mod anon;
+mod epoll;
 mod file;
 mod mm;
 mod namei;
@@ -88,6 +89,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         .collect();
     for list in [
         anon::HANDLERS,
+        epoll::HANDLERS,
         file::HANDLERS,
         mm::HANDLERS,
         namei::HANDLERS,

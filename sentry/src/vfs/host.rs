@@ -71,6 +71,10 @@ impl FileOps for HostFile {
         false
     }
 
+    fn pollable(&self) -> bool {
+        true
+    }
+
     fn readiness(&self) -> u16 {
         let mut p = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN | libc::POLLOUT, revents: 0 };
         // SAFETY: one valid pollfd; a zero timeout never blocks.

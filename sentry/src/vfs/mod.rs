@@ -43,6 +43,15 @@ pub trait FileOps: Send + Sync + std::any::Any {
     }
     /// F_SETFL changed the description's status flags (O_NONBLOCK...).
     fn status_flags_changed(&self, _flags: u32) {}
+    /// Whether poll and epoll can watch it (epoll_ctl refuses the rest with EPERM).
+    fn pollable(&self) -> bool {
+        false
+    }
+    /// A counter that moves whenever new data or room arrives; edge-triggered epoll fires on
+    /// a move while the file is ready.
+    fn change_seq(&self) -> u64 {
+        0
+    }
     /// POLL* bits that are ready now (regular files are always ready).
     fn readiness(&self) -> u16 {
         (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u16
