@@ -25,3 +25,8 @@ fn eventfd_and_timerfd_same_as_native() {
 fn epoll_same_as_native() {
     assert_same(&build_guest("epoll", Link::Static), &[], &[]);
 }
+
+#[test]
+fn sync_statfs_fallocate_flock_memfd_sendfile_same_as_native() {
+    assert_same(&build_guest("fileops2", Link::Static), &[], &[]);
+}

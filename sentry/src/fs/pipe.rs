@@ -162,6 +162,15 @@ impl FileOps for PipeEnd {
         true
     }
 
+    fn ioctl(&self, task: &mut crate::kernel::Task, cmd: u32, arg: u64) -> Result<u64, Errno> {
+        const FIONREAD: u32 = 0x541b;
+        if cmd != FIONREAD {
+            return Err(Errno::ENOTTY);
+        }
+        let n = self.pipe.queued() as i32;
+        task.mm.copy_out(arg, &n.to_le_bytes()).map(|()| 0)
+    }
+
     fn change_seq(&self) -> u64 {
         self.pipe.lock().seq
     }

@@ -402,4 +402,33 @@ impl FileOps for TmpfsFile {
     fn truncate(&self, len: u64) -> Result<(), Errno> {
         self.inode.setattr(&SetAttr { size: Some(len), ..Default::default() })
     }
+
+    fn fallocate(&self, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
+        const KEEP_SIZE: u32 = 1;
+        const PUNCH_HOLE: u32 = 2;
+        const ZERO_RANGE: u32 = 0x10;
+        if mode & PUNCH_HOLE != 0 && mode & KEEP_SIZE == 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let Data::File(d) = &self.inode.data else { return Err(Errno::ENODEV) };
+        let end = usize::try_from(off.checked_add(len).ok_or(Errno::EFBIG)?).map_err(|_| Errno::EFBIG)?;
+        let mut data = d.write().unwrap_or_else(|e| e.into_inner());
+        match mode {
+            0 | KEEP_SIZE | ZERO_RANGE | 0x11 => {
+                if mode & KEEP_SIZE == 0 && data.len() < end {
+                    data.resize(end, 0);
+                }
+                if mode & ZERO_RANGE != 0 {
+                    let stop = end.min(data.len());
+                    data[(off as usize).min(stop)..stop].fill(0);
+                }
+            }
+            m if m == PUNCH_HOLE | KEEP_SIZE => {
+                let stop = end.min(data.len());
+                data[(off as usize).min(stop)..stop].fill(0);
+            }
+            _ => return Err(Errno::EOPNOTSUPP),
+        }
+        Ok(())
+    }
 }

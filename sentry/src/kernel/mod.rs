@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod fs_context;
+pub mod locks;
 pub mod task;
 
 use std::sync::Arc;

@@ -15,6 +15,7 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::EVENTFD2, handler: sys_eventfd2, support: Support::Full, note: "" },
     Registration { nr: nr::TIMERFD_CREATE, handler: sys_timerfd_create, support: Support::Partial, note: "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME; no TFD_TIMER_CANCEL_ON_SET" },
     Registration { nr: nr::TIMERFD_SETTIME, handler: sys_timerfd_settime, support: Support::Partial, note: "no TFD_TIMER_CANCEL_ON_SET" },
+    Registration { nr: nr::MEMFD_CREATE, handler: sys_memfd_create, support: Support::Partial, note: "no sealing (F_ADD_SEALS), no MFD_HUGETLB" },
     Registration { nr: nr::TIMERFD_GETTIME, handler: sys_timerfd_gettime, support: Support::Full, note: "" },
 ];
 
@@ -98,4 +99,25 @@ fn sys_timerfd_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = timer(t, a[0])?;
     let cur = with_timer(&f, TimerFd::get)?;
     write_itimerspec(t, a[1], cur).map(|()| 0)
+}
+
+/// memfd_create: an unlinked tmpfs file.
+fn sys_memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const MFD_CLOEXEC: u32 = 1;
+    const MFD_ALLOW_SEALING: u32 = 2;
+    const MFD_NOEXEC_SEAL: u32 = 8;
+    const MFD_EXEC: u32 = 0x10;
+    let flags = a[1] as u32;
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let name = t.mm.copy_in_cstr(a[0], 249).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::EINVAL } else { e })?;
+    let dir = crate::fs::tmpfs::Tmpfs::new_root(0o1777, 0, 0);
+    let args = crate::vfs::inode::CreateArgs { mode: 0o777, uid: t.kernel.creds.uid, gid: t.kernel.creds.gid };
+    let inode = crate::vfs::inode::Inode::mknod(&*dir, &name, crate::vfs::inode::FileType::Regular, args)?;
+    crate::vfs::inode::Inode::unlink(&*dir, &name, false)?;
+    let ops = inode.open(libc::O_RDWR as u32)?;
+    let file = FileDescription::new(ops, None, libc::O_RDWR as u32);
+    let limit = t.rlimits[RLIMIT_NOFILE].rlim_cur;
+    t.fds.install(file, flags & MFD_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)
 }

@@ -25,7 +25,7 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::PREADV, handler: sys_preadv, support: Support::Full, note: "" },
     Registration { nr: nr::PWRITEV, handler: sys_pwritev, support: Support::Full, note: "" },
     Registration { nr: nr::LSEEK, handler: sys_lseek, support: Support::Partial, note: "SEEK_DATA/SEEK_HOLE treat files as dense" },
-    Registration { nr: nr::IOCTL, handler: sys_ioctl, support: Support::Partial, note: "TCGETS and TIOCGWINSZ on host terminals" },
+    Registration { nr: nr::IOCTL, handler: sys_ioctl, support: Support::Partial, note: "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; TCGETS and TIOCGWINSZ on host terminals" },
 ];
 
 /// The Sentry pointers of a guest buffer: the longest accessible prefix, EFAULT if none.
@@ -217,7 +217,35 @@ fn sys_lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(new as u64)
 }
 
+/// ioctls every descriptor answers, whatever its file (Linux's do_vfs_ioctl).
 fn sys_ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let f = t.fds.get(a[0] as i32)?;
-    f.ops.ioctl(t, a[1] as u32, a[2])
+    const FIONCLEX: u32 = 0x5450;
+    const FIOCLEX: u32 = 0x5451;
+    const FIONBIO: u32 = 0x5421;
+    const FIONREAD: u32 = 0x541b;
+    let fd = a[0] as i32;
+    let f = t.fds.get(fd)?;
+    match a[1] as u32 {
+        FIOCLEX => t.fds.set_cloexec(fd, true).map(|()| 0),
+        FIONCLEX => t.fds.set_cloexec(fd, false).map(|()| 0),
+        FIONBIO => {
+            let mut on = [0u8; 4];
+            t.mm.copy_in(a[2], &mut on)?;
+            let nb = libc::O_NONBLOCK as u32;
+            let flags = if i32::from_le_bytes(on) != 0 { f.flags() | nb } else { f.flags() & !nb };
+            f.set_status_flags(flags);
+            Ok(0)
+        }
+        FIONREAD if f.ops.seekable() => {
+            // Regular files: bytes between the offset and the end.
+            let st = f.ops.stat()?;
+            if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+                return Err(Errno::ENOTTY);
+            }
+            let off = *f.offset.lock().unwrap_or_else(|e| e.into_inner());
+            let n = (st.st_size as u64).saturating_sub(off).min(i32::MAX as u64) as i32;
+            t.mm.copy_out(a[2], &n.to_le_bytes()).map(|()| 0)
+        }
+        cmd => f.ops.ioctl(t, cmd, a[2]),
+    }
 }

@@ -16,7 +16,9 @@ mod namei;
 mod open;
 mod poll;
 mod stat;
+mod sync;
 mod signal;
+mod splice;
 mod system;
 mod thread;
 mod time;
@@ -96,7 +98,9 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         open::HANDLERS,
         poll::HANDLERS,
         signal::HANDLERS,
+        splice::HANDLERS,
         stat::HANDLERS,
+        sync::HANDLERS,
         system::HANDLERS,
         thread::HANDLERS,
         time::HANDLERS,

@@ -41,6 +41,10 @@ pub trait FileOps: Send + Sync + std::any::Any {
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
     }
+    /// fallocate(2): `mode` 0 extends, FALLOC_FL_PUNCH_HOLE and FALLOC_FL_ZERO_RANGE zero.
+    fn fallocate(&self, _mode: u32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// F_SETFL changed the description's status flags (O_NONBLOCK...).
     fn status_flags_changed(&self, _flags: u32) {}
     /// Whether poll and epoll can watch it (epoll_ctl refuses the rest with EPERM).
@@ -76,6 +80,12 @@ pub struct FileDescription {
     flags: AtomicU32,
     /// The file position.
     pub offset: Mutex<u64>,
+}
+
+impl Drop for FileDescription {
+    fn drop(&mut self) {
+        crate::kernel::locks::release(self);
+    }
 }
 
 impl FileDescription {
