@@ -30,3 +30,8 @@ fn epoll_same_as_native() {
 fn sync_statfs_fallocate_flock_memfd_sendfile_same_as_native() {
     assert_same(&build_guest("fileops2", Link::Static), &[], &[]);
 }
+
+#[test]
+fn record_and_ofd_locks_same_as_native() {
+    assert_same(&build_guest("locks", Link::Static), &[], &[]);
+}

@@ -23,6 +23,8 @@ const PIPE_BUF: usize = 4096;
 
 struct State {
     buf: VecDeque<u8>,
+    /// F_SETPIPE_SZ capacity.
+    capacity: usize,
     readers: usize,
     writers: usize,
     /// Moves on every transfer (edge-triggered epoll).
@@ -39,7 +41,7 @@ pub struct Pipe {
 impl Pipe {
     /// A new pipe with one reader and one writer.
     pub fn new(ino: u64) -> Arc<Pipe> {
-        Arc::new(Pipe { state: Mutex::new(State { buf: VecDeque::new(), readers: 1, writers: 1, seq: 0 }), changed: Condvar::new(), ino })
+        Arc::new(Pipe { state: Mutex::new(State { buf: VecDeque::new(), capacity: PIPE_SIZE, readers: 1, writers: 1, seq: 0 }), changed: Condvar::new(), ino })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -70,6 +72,30 @@ pub struct PipeEnd {
 }
 
 impl PipeEnd {
+    /// F_GETPIPE_SZ.
+    pub fn capacity(&self) -> usize {
+        self.pipe.lock().capacity
+    }
+
+    /// F_SETPIPE_SZ: rounds up to a power-of-two number of pages; refuses to drop queued
+    /// data (EBUSY) and, without privilege, to exceed fs.pipe-max-size (EPERM).
+    pub fn set_capacity(&self, want: i64, privileged: bool) -> Result<usize, Errno> {
+        const PIPE_MAX_SIZE: usize = 1 << 20;
+        if want < 0 || want > i64::from(i32::MAX) {
+            return Err(Errno::EINVAL);
+        }
+        let size = (want as usize).max(4096).next_power_of_two();
+        if size > PIPE_MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
+        }
+        let mut s = self.pipe.lock();
+        if s.buf.len() > size {
+            return Err(Errno::EBUSY);
+        }
+        s.capacity = size;
+        Ok(size)
+    }
+
     /// The two ends of a new pipe: (read, write).
     pub fn pair(ino: u64, nonblock: bool) -> (PipeEnd, PipeEnd) {
         let p = Pipe::new(ino);
@@ -129,7 +155,7 @@ impl FileOps for PipeEnd {
             if s.readers == 0 {
                 return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) };
             }
-            let room = PIPE_SIZE - s.buf.len();
+            let room = s.capacity.saturating_sub(s.buf.len());
             let left = data.len() - done;
             // Small writes go in whole or not at all.
             let fits = if left <= PIPE_BUF { room >= left } else { room > 0 };
@@ -181,7 +207,7 @@ impl FileOps for PipeEnd {
         if self.write {
             if s.readers == 0 {
                 r |= libc::POLLERR;
-            } else if PIPE_SIZE - s.buf.len() >= PIPE_BUF {
+            } else if s.capacity.saturating_sub(s.buf.len()) >= PIPE_BUF {
                 r |= libc::POLLOUT | libc::POLLWRNORM;
             }
         } else {

@@ -6,6 +6,7 @@ use syscalls::{nr, Errno};
 use super::stat::{check_writable_mount, permitted};
 use super::{Registration, SysResult, Support};
 use crate::kernel::fs_context::AT_FDCWD;
+use crate::kernel::locks;
 use crate::kernel::Task;
 use crate::vfs::inode::{CreateArgs, FileType};
 use crate::vfs::FileDescription;
@@ -22,7 +23,7 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::DUP3, handler: sys_dup3, support: Support::Full, note: "" },
     Registration { nr: nr::PIPE, handler: sys_pipe, support: Support::Full, note: "" },
     Registration { nr: nr::PIPE2, handler: sys_pipe2, support: Support::Partial, note: "O_CLOEXEC and O_NONBLOCK; no O_DIRECT packet mode" },
-    Registration { nr: nr::FCNTL, handler: sys_fcntl, support: Support::Partial, note: "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks come later" },
+    Registration { nr: nr::FCNTL, handler: sys_fcntl, support: Support::Partial, note: "descriptor and status flags, record and OFD locks, pipe size; no leases, signals or seals" },
 ];
 
 const O_ACCMODE: u32 = 3;
@@ -209,8 +210,87 @@ fn sys_pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
     pipe_with(t, a[0], a[1] as u32)
 }
 
+/// A process closing any descriptor of a file drops its POSIX locks on it.
+fn closed(t: &Task, f: &FileDescription) {
+    if f.path.is_some() {
+        if let Ok(st) = f.ops.stat() {
+            locks::release_ranges((st.st_dev, st.st_ino), locks::Owner::Process(t.tgid));
+        }
+    }
+}
+
 fn sys_close(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.fds.remove(a[0] as i32).map(|_| 0)
+    let f = t.fds.remove(a[0] as i32)?;
+    closed(t, &f);
+    Ok(0)
+}
+
+/// fcntl's byte-range locks: F_GETLK/F_SETLK/F_SETLKW and their OFD forms.
+fn record_lock(t: &mut Task, f: &std::sync::Arc<FileDescription>, cmd: i32, arg: u64) -> SysResult {
+    let mut b = [0u8; 32];
+    t.mm.copy_in(arg, &mut b)?;
+    let l_type = i16::from_le_bytes([b[0], b[1]]);
+    let whence = i16::from_le_bytes([b[2], b[3]]);
+    let l_start = i64::from_le_bytes(b[8..16].try_into().unwrap_or_default());
+    let l_len = i64::from_le_bytes(b[16..24].try_into().unwrap_or_default());
+    let l_pid = i32::from_le_bytes(b[24..28].try_into().unwrap_or_default());
+    let ofd = matches!(cmd, libc::F_OFD_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW);
+    if ofd && l_pid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let base = match i32::from(whence) {
+        libc::SEEK_SET => 0,
+        libc::SEEK_CUR => *f.offset.lock().unwrap_or_else(|e| e.into_inner()) as i64,
+        libc::SEEK_END => f.ops.stat()?.st_size,
+        _ => return Err(Errno::EINVAL),
+    };
+    let start = base.checked_add(l_start).ok_or(Errno::EOVERFLOW)?;
+    let (start, end) = match l_len {
+        0 => (start, i64::MAX),
+        n if n > 0 => (start, start.checked_add(n).ok_or(Errno::EOVERFLOW)?),
+        n => (start.checked_add(n).ok_or(Errno::EINVAL)?, start),
+    };
+    if start < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let write = match i32::from(l_type) {
+        libc::F_RDLCK => false,
+        libc::F_WRLCK => true,
+        libc::F_UNLCK => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    let owner = if ofd { locks::Owner::Description(std::sync::Arc::as_ptr(f) as usize) } else { locks::Owner::Process(t.tgid) };
+    let want = locks::RangeLock { owner, write, start: start as u64, end: if end == i64::MAX { u64::MAX } else { end as u64 } };
+    let st = f.ops.stat()?;
+    let key = (st.st_dev, st.st_ino);
+    if matches!(cmd, libc::F_GETLK | libc::F_OFD_GETLK) {
+        if i32::from(l_type) == libc::F_UNLCK {
+            return Err(Errno::EINVAL);
+        }
+        match locks::test_range(key, &want) {
+            None => b[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_le_bytes()),
+            Some(h) => {
+                let t_ = if h.write { libc::F_WRLCK } else { libc::F_RDLCK } as i16;
+                b[0..2].copy_from_slice(&t_.to_le_bytes());
+                b[2..4].copy_from_slice(&(libc::SEEK_SET as i16).to_le_bytes());
+                b[8..16].copy_from_slice(&(h.start as i64).to_le_bytes());
+                let len = if h.end == u64::MAX { 0 } else { (h.end - h.start) as i64 };
+                b[16..24].copy_from_slice(&len.to_le_bytes());
+                let pid = match h.owner {
+                    locks::Owner::Process(p) => p,
+                    locks::Owner::Description(_) => -1,
+                };
+                b[24..28].copy_from_slice(&pid.to_le_bytes());
+            }
+        }
+        return t.mm.copy_out(arg, &b).map(|()| 0);
+    }
+    let unlock = i32::from(l_type) == libc::F_UNLCK;
+    if !unlock && ((write && !f.writable()) || (!write && !f.readable())) {
+        return Err(Errno::EBADF);
+    }
+    let wait = matches!(cmd, libc::F_SETLKW | libc::F_OFD_SETLKW);
+    locks::set_range(key, want, unlock, wait).map(|()| 0)
 }
 
 fn sys_close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -224,7 +304,8 @@ fn sys_close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
         if flags & CLOSE_RANGE_CLOEXEC != 0 {
             t.fds.set_cloexec(fd, true)?;
         } else {
-            t.fds.remove(fd)?;
+            let f = t.fds.remove(fd)?;
+            closed(t, &f);
         }
     }
     Ok(0)
@@ -241,7 +322,9 @@ fn dup_to(t: &mut Task, old: i32, new: i32, cloexec: bool) -> SysResult {
     if new < 0 || new as u64 >= nofile(t) {
         return Err(Errno::EBADF);
     }
-    t.fds.install_at(new, f, cloexec)?;
+    if let Some(replaced) = t.fds.install_at(new, f, cloexec)? {
+        closed(t, &replaced);
+    }
     Ok(new as u64)
 }
 
@@ -280,6 +363,16 @@ fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
         libc::F_SETFL => {
             f.set_status_flags(a[2] as u32);
             Ok(0)
+        }
+        libc::F_GETLK | libc::F_OFD_GETLK => record_lock(t, &f, a[1] as i32, a[2]),
+        libc::F_SETLK | libc::F_SETLKW | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => record_lock(t, &f, a[1] as i32, a[2]),
+        libc::F_GETPIPE_SZ | libc::F_SETPIPE_SZ => {
+            let ops: &dyn std::any::Any = &*f.ops;
+            let end = ops.downcast_ref::<crate::fs::pipe::PipeEnd>().ok_or(Errno::EBADF)?;
+            if a[1] as i32 == libc::F_GETPIPE_SZ {
+                return Ok(end.capacity() as u64);
+            }
+            end.set_capacity(a[2] as i32 as i64, t.kernel.creds.uid == 0).map(|c| c as u64)
         }
         cmd => {
             t.kernel.audit.unsupported_command("fcntl", cmd as u64);
