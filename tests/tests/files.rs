@@ -35,3 +35,8 @@ fn sync_statfs_fallocate_flock_memfd_sendfile_same_as_native() {
 fn record_and_ofd_locks_same_as_native() {
     assert_same(&build_guest("locks", Link::Static), &[], &[]);
 }
+
+#[test]
+fn inotify_events_same_as_native() {
+    assert_same(&build_guest("inotify", Link::Static), &[], &[]);
+}

@@ -124,6 +124,11 @@ fn do_write(t: &mut Task, f: &Arc<FileDescription>, segs: &[libc::iovec], at: At
     if r == Err(Errno::EPIPE) {
         t.force_signal(libc::SIGPIPE);
     }
+    if let (Ok(n), Some(p)) = (&r, &f.path) {
+        if *n > 0 {
+            crate::fs::inotify::notify_path(p, crate::fs::inotify::IN_MODIFY);
+        }
+    }
     r.map(|n| n as u64)
 }
 

@@ -11,6 +11,7 @@
 mod anon;
 mod epoll;
 mod file;
+mod inotify;
 mod mm;
 mod namei;
 mod open;
@@ -93,6 +94,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         anon::HANDLERS,
         epoll::HANDLERS,
         file::HANDLERS,
+        inotify::HANDLERS,
         mm::HANDLERS,
         namei::HANDLERS,
         open::HANDLERS,

@@ -5,6 +5,7 @@ use syscalls::{nr, Errno};
 
 use super::stat::{check_writable_mount, permitted};
 use super::{Registration, SysResult, Support};
+use crate::fs::inotify;
 use crate::kernel::fs_context::AT_FDCWD;
 use crate::kernel::Task;
 use crate::vfs::inode::{CreateArgs, FileType, SetAttr};
@@ -72,6 +73,7 @@ fn mkdir_at(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     may_modify(t, &dir)?;
     let inode = dir.dentry.inode.mkdir(&name, creds(t, mode))?;
     dir.dentry.insert(&name, inode);
+    inotify::notify_dir(&dir, inotify::IN_CREATE | inotify::IN_ISDIR, 0, &name);
     Ok(0)
 }
 
@@ -106,8 +108,25 @@ fn unlink_at(t: &mut Task, dirfd: i32, path: u64, flags: u32) -> SysResult {
         return Err(if child.inode.kind() == FileType::Directory { Errno::EISDIR } else { Errno::ENOTDIR });
     }
     may_modify(t, &dir)?;
+    let watched = inotify::active().then(|| inotify::key_of(&*child.inode)).flatten();
     dir.dentry.inode.unlink(&name, dir_wanted)?;
     dir.dentry.forget(&name);
+    if let Some(key) = watched {
+        // Linux's order: the file's link count (IN_ATTRIB), its end (IN_DELETE_SELF, then
+        // IN_IGNORED) when that was the last link, then the directory's IN_DELETE.
+        if dir_wanted {
+            inotify::notify_dir(&dir, inotify::IN_DELETE | inotify::IN_ISDIR, 0, &name);
+            inotify::notify(key, inotify::IN_DELETE_SELF, 0, b"");
+            inotify::Inotify::inode_gone(key);
+        } else {
+            inotify::notify(key, inotify::IN_ATTRIB, 0, b"");
+            if child.inode.stat().map_or(true, |s| s.st_nlink == 0) {
+                inotify::notify(key, inotify::IN_DELETE_SELF, 0, b"");
+                inotify::Inotify::inode_gone(key);
+            }
+            inotify::notify_dir(&dir, inotify::IN_DELETE, 0, &name);
+        }
+    }
     Ok(0)
 }
 
@@ -143,9 +162,19 @@ fn rename_at(t: &mut Task, olddirfd: i32, old: u64, newdirfd: i32, new: u64, fla
     }
     may_modify(t, &od)?;
     may_modify(t, &nd)?;
+    let moved = od.dentry.lookup(&on)?;
     od.dentry.inode.rename(&on, &nd.dentry.inode, &nn, flags)?;
     od.dentry.forget(&on);
     nd.dentry.forget(&nn);
+    if inotify::active() {
+        let isdir = if moved.inode.kind() == FileType::Directory { inotify::IN_ISDIR } else { 0 };
+        let cookie = inotify::next_cookie();
+        inotify::notify_dir(&od, inotify::IN_MOVED_FROM | isdir, cookie, &on);
+        inotify::notify_dir(&nd, inotify::IN_MOVED_TO | isdir, cookie, &nn);
+        if let Some(k) = inotify::key_of(&*moved.inode) {
+            inotify::notify(k, inotify::IN_MOVE_SELF, 0, b"");
+        }
+    }
     Ok(0)
 }
 
@@ -190,6 +219,8 @@ fn link_at(t: &mut Task, olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags
     may_modify(t, &dir)?;
     dir.dentry.inode.link(&name, &target.dentry.inode)?;
     dir.dentry.insert(&name, target.dentry.inode.clone());
+    inotify::notify_path(&target, inotify::IN_ATTRIB);
+    inotify::notify_dir(&dir, inotify::IN_CREATE, 0, &name);
     Ok(0)
 }
 
@@ -214,6 +245,7 @@ fn symlink_at(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
     may_modify(t, &dir)?;
     let inode = dir.dentry.inode.symlink(&name, &target, creds(t, 0o777))?;
     dir.dentry.insert(&name, inode);
+    inotify::notify_dir(&dir, inotify::IN_CREATE, 0, &name);
     Ok(0)
 }
 
@@ -242,6 +274,7 @@ fn mknod_at(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     may_modify(t, &dir)?;
     let inode = dir.dentry.inode.mknod(&name, kind, creds(t, mode))?;
     dir.dentry.insert(&name, inode);
+    inotify::notify_dir(&dir, inotify::IN_CREATE, 0, &name);
     Ok(0)
 }
 
@@ -352,7 +385,9 @@ fn set_attr(t: &Task, p: &VfsPath, attr: &SetAttr) -> SysResult {
     if uid != 0 && (st.st_uid != uid || attr.uid.is_some_and(|u| u != st.st_uid)) {
         return Err(Errno::EPERM);
     }
-    p.dentry.inode.setattr(attr).map(|()| 0)
+    p.dentry.inode.setattr(attr)?;
+    inotify::notify_path(p, if attr.size.is_some() { inotify::IN_MODIFY } else { inotify::IN_ATTRIB });
+    Ok(0)
 }
 
 fn fd_path(t: &Task, fd: u64) -> Result<VfsPath, Errno> {
@@ -417,7 +452,9 @@ fn truncate_path(t: &Task, p: &VfsPath, len: u64) -> SysResult {
     if !permitted(t, &p.dentry.inode.stat()?, 2) {
         return Err(Errno::EACCES);
     }
-    p.dentry.inode.setattr(&SetAttr { size: Some(len), ..Default::default() }).map(|()| 0)
+    p.dentry.inode.setattr(&SetAttr { size: Some(len), ..Default::default() })?;
+    inotify::notify_path(p, inotify::IN_MODIFY);
+    Ok(0)
 }
 
 fn sys_truncate(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -430,7 +467,11 @@ fn sys_ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
     if (a[1] as i64) < 0 || !f.writable() {
         return Err(Errno::EINVAL);
     }
-    f.ops.truncate(a[1]).map(|()| 0)
+    f.ops.truncate(a[1])?;
+    if let Some(p) = &f.path {
+        inotify::notify_path(p, inotify::IN_MODIFY);
+    }
+    Ok(0)
 }
 
 fn sys_utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -6,6 +6,7 @@ use syscalls::{nr, Errno};
 use super::stat::{check_writable_mount, permitted};
 use super::{Registration, SysResult, Support};
 use crate::kernel::fs_context::AT_FDCWD;
+use crate::fs::inotify;
 use crate::kernel::locks;
 use crate::kernel::Task;
 use crate::vfs::inode::{CreateArgs, FileType};
@@ -69,6 +70,7 @@ pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
                 }
                 let args = CreateArgs { mode: mode & 0o7777 & !t.fs.umask, uid: t.kernel.creds.uid, gid: t.kernel.creds.gid };
                 let inode = dir.dentry.inode.mknod(&name, FileType::Regular, args)?;
+                inotify::notify_dir(&dir, inotify::IN_CREATE, 0, &name);
                 created = true;
                 crate::vfs::mount::VfsPath { mount: dir.mount.clone(), dentry: dir.dentry.insert(&name, inode) }
             }
@@ -106,6 +108,12 @@ pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
         return Err(Errno::ENOTDIR);
     }
     let ops = if flags & O_PATH != 0 { Box::new(PathOnly(p.dentry.inode.clone())) } else { p.dentry.inode.clone().open(flags)? };
+    if flags & O_PATH == 0 {
+        if flags & O_TRUNC != 0 && wants_write && !created {
+            inotify::notify_path(&p, inotify::IN_MODIFY);
+        }
+        inotify::notify_path(&p, inotify::IN_OPEN);
+    }
     let file = FileDescription::new(ops, Some(p), flags & !(O_CREAT | O_EXCL | libc::O_NOCTTY as u32 | O_TRUNC));
     let limit = nofile(t);
     t.fds.install(file, flags & O_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)

@@ -85,6 +85,12 @@ pub struct FileDescription {
 impl Drop for FileDescription {
     fn drop(&mut self) {
         crate::kernel::locks::release(self);
+        if let Some(p) = &self.path {
+            if self.flags() & libc::O_PATH as u32 == 0 {
+                use crate::fs::inotify::{notify_path, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE};
+                notify_path(p, if self.writable() { IN_CLOSE_WRITE } else { IN_CLOSE_NOWRITE });
+            }
+        }
     }
 }
 
