@@ -49,6 +49,13 @@ pub struct RunArgs {
     /// Write an audit report (JSON) of the guest's system calls to this file.
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
+    /// Set an environment variable for the program (repeatable); the sandbox's own environment
+    /// is passed through otherwise.
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// The program's working directory inside the sandbox.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
     /// Keep each ptrace tracer thread on its guest thread's CPU (faster on most machines).
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub ptrace_pinning: OnOff,

@@ -12,6 +12,8 @@ use clap::Parser;
 
 /// Exit statuses of the launcher itself, apart from the guest's own (which pass through).
 pub mod status {
+    /// The command line is wrong (clap uses the same status).
+    pub const USAGE: u8 = 2;
     /// The sandbox failed (platform, internal error).
     pub const SANDBOX_FAILED: u8 = 125;
     /// The program exists but cannot be executed (not ELF, wrong architecture, malformed...).

@@ -49,6 +49,22 @@ fn read_program(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| fail(CANNOT_EXECUTE, format!("{shown}: cannot read it: {e}")))
 }
 
+/// The guest's environment: the sandbox's own, with each --env K=V set on top.
+fn guest_env(overrides: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
+    let mut env: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
+    for kv in overrides {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(fail(crate::status::USAGE, format!("--env {kv}: expected KEY=VALUE")));
+        };
+        if k.is_empty() {
+            return Err(fail(crate::status::USAGE, format!("--env {kv}: the name is empty")));
+        }
+        env.retain(|(ek, _)| ek != k.as_bytes());
+        env.push((k.as_bytes().to_vec(), v.as_bytes().to_vec()));
+    }
+    Ok(env.into_iter().map(|(k, v)| [k, b"=".to_vec(), v].concat()).collect())
+}
+
 /// Whether this kernel has seccomp filters (systrap needs them); ptrace does without.
 fn seccomp_available() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|s| s.lines().any(|l| l.starts_with("Seccomp_filters:")))
@@ -90,8 +106,9 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
 
     let cfg = Config {
         argv: args.command.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        envp: std::env::vars_os().map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat()).collect(),
+        envp: guest_env(&args.env)?,
         exe: exe.into_os_string().into_vec(),
+        cwd: args.cwd.as_ref().map(|c| c.as_bytes().to_vec()),
         strace: args.strace,
     };
     let outcome = sandbox.run(cfg, image, file);
@@ -104,6 +121,7 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
     }
     match outcome {
         Ok(o) => Ok(o.status.code() as u8),
+        Err(e @ sentry::SentryError::Cwd(..)) => Err(fail(crate::status::USAGE, e.to_string())),
         Err(e) => {
             let hint = match debug_log {
                 Some(p) => format!("see the debug log {}", p.display()),

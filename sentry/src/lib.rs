@@ -42,6 +42,9 @@ pub enum SentryError {
     /// The program did not fit the address space.
     #[error("cannot lay out the program in memory: {0}")]
     Load(Errno),
+    /// --cwd names no directory in the sandbox.
+    #[error("--cwd {0}: {1}")]
+    Cwd(String, Errno),
     /// The task thread could not start or died.
     #[error("the task thread failed: {0}")]
     Thread(String),
@@ -55,6 +58,8 @@ pub struct Config {
     pub envp: Vec<Vec<u8>>,
     /// The executable's path as the guest sees it (/proc/self/exe, AT_EXECFN).
     pub exe: Vec<u8>,
+    /// The working directory inside the sandbox (default: the root).
+    pub cwd: Option<Vec<u8>>,
     /// --strace.
     pub strace: bool,
 }
@@ -100,8 +105,20 @@ impl Sandbox {
 
 /// The body of the first task's thread: this thread becomes the guest's tracer.
 fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> Result<ExitStatus, SentryError> {
-    let (asp, ctx) = kernel.platform.new_address_space()?;
     let kernel_root = kernel.mounts.root();
+    let cwd = match &cfg.cwd {
+        None => kernel_root.clone(),
+        Some(dir) => {
+            let resolver = vfs::resolve::Resolver { ns: &kernel.mounts, root: &kernel_root };
+            let shown = || String::from_utf8_lossy(dir).into_owned();
+            let p = resolver.resolve(&kernel_root, dir, true).map_err(|e| SentryError::Cwd(shown(), e))?;
+            if p.dentry.inode.kind() != vfs::inode::FileType::Directory {
+                return Err(SentryError::Cwd(shown(), Errno::ENOTDIR));
+            }
+            p
+        }
+    };
+    let (asp, ctx) = kernel.platform.new_address_space()?;
     let mut mm = MemoryManager::new(kernel.memory_file.clone(), asp, kernel.platform.user_range());
     let c = kernel.creds;
     let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
@@ -115,7 +132,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
         ctx,
         mm,
         fds: stdio_fds(),
-        fs: FsContext { root: kernel_root.clone(), cwd: kernel_root, umask: 0o022 },
+        fs: FsContext { root: kernel_root, cwd, umask: 0o022 },
         signals: SignalState { actions: [Sigaction::default(); 64], mask: 0 },
         clear_child_tid: 0,
         robust_list: (0, 0),
