@@ -40,3 +40,16 @@ fn record_and_ofd_locks_same_as_native() {
 fn inotify_events_same_as_native() {
     assert_same(&build_guest("inotify", Link::Static), &[], &[]);
 }
+
+/// mount(2) would change the host natively, so this runs sandboxed only, against the output
+/// Linux gives in a private mount namespace.
+#[test]
+fn mount_and_umount_inside_the_sandbox() {
+    let prog = build_guest("mounts", Link::Static);
+    let out = sandbox_tests::run(&mut sandbox_tests::sandbox_run(&[], &prog, &[]));
+    assert_eq!(out.status(), 0, "{}", out.describe());
+    let expected = "mount tmpfs = 0\nunder hidden = -1 ENOENT\nover visible = 0\numount = 0\nunder back = 0\nover gone = -1 ENOENT\n\
+umount not a mount = -1 EINVAL\nbind = 0\nsame file via bind = 0\nremount ro = 0\ncreate on ro = -1 EROFS\ncreate beside = 3\n\
+unknown fs = -1 ENODEV\numount bind = 0\nbad flags = -1 EINVAL\n";
+    assert_eq!(out.stdout_str(), expected, "{}", out.describe());
+}

@@ -13,6 +13,7 @@ mod epoll;
 mod file;
 mod inotify;
 mod mm;
+mod mount;
 mod namei;
 mod open;
 mod poll;
@@ -96,6 +97,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         file::HANDLERS,
         inotify::HANDLERS,
         mm::HANDLERS,
+        mount::HANDLERS,
         namei::HANDLERS,
         open::HANDLERS,
         poll::HANDLERS,

@@ -127,7 +127,7 @@ pub fn permitted(t: &Task, st: &Stat, mode: u32) -> bool {
 /// EROFS for writes to a read-only mount (except to FIFOs, sockets and devices).
 pub fn check_writable_mount(p: &VfsPath) -> Result<(), Errno> {
     let special = matches!(p.dentry.inode.kind(), FileType::Fifo | FileType::Socket | FileType::CharDevice | FileType::BlockDevice);
-    if !special && (p.mount.read_only || p.dentry.inode.read_only()) {
+    if !special && (p.mount.read_only() || p.dentry.inode.read_only()) {
         return Err(Errno::EROFS);
     }
     Ok(())

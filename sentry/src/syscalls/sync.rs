@@ -46,7 +46,7 @@ fn statfs_of(p: &VfsPath) -> [u8; 120] {
     put(48, 1 << 20);
     put(64, 255); // f_namelen
     put(72, 4096); // f_frsize
-    put(80, 0x20 | u64::from(p.mount.read_only)); // ST_VALID | ST_RDONLY
+    put(80, 0x20 | u64::from(p.mount.read_only())); // ST_VALID | ST_RDONLY
     b
 }
 
