@@ -53,3 +53,8 @@ umount not a mount = -1 EINVAL\nbind = 0\nsame file via bind = 0\nremount ro = 0
 unknown fs = -1 ENODEV\numount bind = 0\nbad flags = -1 EINVAL\n";
     assert_eq!(out.stdout_str(), expected, "{}", out.describe());
 }
+
+#[test]
+fn splice_tee_and_v2_io_same_as_native() {
+    assert_same(&build_guest("splice", Link::Static), &[], &[]);
+}

@@ -72,6 +72,22 @@ pub struct PipeEnd {
 }
 
 impl PipeEnd {
+    /// tee(2): up to `n` queued bytes without consuming them; waits while the pipe is empty and
+    /// has writers, unless `nonblock`. Empty means end of data.
+    pub fn peek(&self, n: usize, nonblock: bool) -> Result<Vec<u8>, Errno> {
+        let mut s = self.pipe.lock();
+        while s.buf.is_empty() {
+            if s.writers == 0 {
+                return Ok(Vec::new());
+            }
+            if nonblock || self.nonblock.load(Ordering::Relaxed) {
+                return Err(Errno::EAGAIN);
+            }
+            s = self.pipe.wait(s);
+        }
+        Ok(s.buf.iter().take(n).copied().collect())
+    }
+
     /// F_GETPIPE_SZ.
     pub fn capacity(&self) -> usize {
         self.pipe.lock().capacity

@@ -24,6 +24,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::PWRITE64, handler: sys_pwrite64, support: Support::Full, note: "" },
     Registration { nr: nr::PREADV, handler: sys_preadv, support: Support::Full, note: "" },
     Registration { nr: nr::PWRITEV, handler: sys_pwritev, support: Support::Full, note: "" },
+    Registration { nr: nr::PREADV2, handler: sys_preadv2, support: Support::Full, note: "" },
+    Registration { nr: nr::PWRITEV2, handler: sys_pwritev2, support: Support::Full, note: "" },
     Registration { nr: nr::LSEEK, handler: sys_lseek, support: Support::Partial, note: "SEEK_DATA/SEEK_HOLE treat files as dense" },
     Registration { nr: nr::IOCTL, handler: sys_ioctl, support: Support::Partial, note: "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; TCGETS and TIOCGWINSZ on host terminals" },
 ];
@@ -191,6 +193,38 @@ fn sys_preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
 fn sys_pwritev(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
     let at = position(&f, a[3])?;
+    let segs = iovecs(t, a[1], a[2], Access::Read)?;
+    do_write(t, &f, &segs, at)
+}
+
+/// RWF_* flags: HIPRI, DSYNC, SYNC, NOWAIT, APPEND.
+const RWF_KNOWN: u64 = 0x1f;
+const RWF_APPEND: u64 = 0x10;
+
+/// preadv2/pwritev2: offset -1 means the description's offset.
+fn at_v2(f: &FileDescription, pos: u64, flags: u64) -> Result<At, Errno> {
+    if flags & !RWF_KNOWN != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if pos as i64 == -1 {
+        return Ok(At::Offset);
+    }
+    position(f, pos)
+}
+
+fn sys_preadv2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let at = at_v2(&f, a[3], a[5])?;
+    let segs = iovecs(t, a[1], a[2], Access::Write)?;
+    do_read(&f, &segs, at)
+}
+
+fn sys_pwritev2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let mut at = at_v2(&f, a[3], a[5])?;
+    if a[5] & RWF_APPEND != 0 {
+        at = At::Pos(f.ops.stat()?.st_size as u64);
+    }
     let segs = iovecs(t, a[1], a[2], Access::Read)?;
     do_write(t, &f, &segs, at)
 }

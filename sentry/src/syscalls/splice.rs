@@ -1,17 +1,75 @@
-//! Copies between descriptors inside the Sentry: sendfile, copy_file_range.
+//! Copies between descriptors inside the Sentry: sendfile, copy_file_range, splice, tee.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
+use crate::fs::pipe::PipeEnd;
 use crate::kernel::Task;
 use crate::vfs::FileDescription;
 
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::SENDFILE, handler: sys_sendfile, support: Support::Full, note: "" },
     Registration { nr: nr::COPY_FILE_RANGE, handler: sys_copy_file_range, support: Support::Full, note: "" },
+    Registration { nr: nr::SPLICE, handler: sys_splice, support: Support::Partial, note: "copies (no page moves); SPLICE_F_NONBLOCK applies to the pipe side's O_NONBLOCK only" },
+    Registration { nr: nr::TEE, handler: sys_tee, support: Support::Full, note: "" },
 ];
+
+fn pipe_end(f: &FileDescription) -> Option<&PipeEnd> {
+    let ops: &dyn Any = &*f.ops;
+    ops.downcast_ref::<PipeEnd>()
+}
+
+fn sys_splice(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const KNOWN: u64 = 1 | 2 | 4 | 8;
+    if a[5] & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let inp = t.fds.get(a[0] as i32)?;
+    let out = t.fds.get(a[2] as i32)?;
+    if !inp.readable() || !out.writable() {
+        return Err(Errno::EBADF);
+    }
+    let (in_pipe, out_pipe) = (pipe_end(&inp).is_some(), pipe_end(&out).is_some());
+    if !in_pipe && !out_pipe {
+        return Err(Errno::EINVAL);
+    }
+    if (in_pipe && a[1] != 0) || (out_pipe && a[3] != 0) {
+        return Err(Errno::ESPIPE);
+    }
+    if out.flags() & libc::O_APPEND as u32 != 0 && !out_pipe {
+        return Err(Errno::EINVAL);
+    }
+    let fpos = read_off(t, a[1])?.map_or(Pos::Own, Pos::At);
+    let tpos = read_off(t, a[3])?.map_or(Pos::Own, Pos::At);
+    let (n, fpos, tpos) = copy(&inp, fpos, &out, tpos, a[4])?;
+    if let Pos::At(p) = fpos {
+        t.mm.copy_out(a[1], &p.to_le_bytes())?;
+    }
+    if let Pos::At(p) = tpos {
+        t.mm.copy_out(a[3], &p.to_le_bytes())?;
+    }
+    Ok(n)
+}
+
+fn sys_tee(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const SPLICE_F_NONBLOCK: u64 = 2;
+    let inp = t.fds.get(a[0] as i32)?;
+    let out = t.fds.get(a[1] as i32)?;
+    let (Some(src), Some(_)) = (pipe_end(&inp), pipe_end(&out)) else { return Err(Errno::EINVAL) };
+    if a[0] as i32 == a[1] as i32 || !inp.readable() || !out.writable() {
+        return Err(Errno::EINVAL);
+    }
+    let data = src.peek((a[2].min(MAX_RW_COUNT)) as usize, a[3] & SPLICE_F_NONBLOCK != 0)?;
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let mut data = data;
+    let iov = [libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() }];
+    out.ops.write(&iov, 0).map(|n| n as u64)
+}
 
 const CHUNK: usize = 1 << 16;
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
