@@ -7,6 +7,7 @@
 //! crate holds most of the project's `unsafe`; each block says why it holds.
 
 pub mod ptrace;
+pub mod seccomp;
 pub mod systrap;
 mod stub;
 mod regs;

@@ -1,7 +1,7 @@
 //! `sandbox run`: find and validate the program, start a sandbox, pass the exit status back.
 
 use std::ffi::OsString;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -111,13 +111,19 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
         cwd: args.cwd.as_ref().map(|c| c.as_bytes().to_vec()),
         strace: args.strace,
     };
+    // Host files are opened before the sandbox runs: from then on the Sentry's own seccomp
+    // filter refuses every path-based call.
+    let audit_cant = |e: std::io::Error, p: &Path| fail(SANDBOX_FAILED, format!("cannot write the audit report {}: {e}", p.display()));
+    let mut audit_file = match &args.audit {
+        Some(p) => Some((std::fs::File::create(p).map_err(|e| audit_cant(e, p))?, p)),
+        None => None,
+    };
     let outcome = sandbox.run(cfg, image, file);
     let code = outcome.as_ref().ok().map(|o| o.status.code());
-    if let Some(audit_path) = &args.audit {
+    if let Some((f, p)) = &mut audit_file {
         let argv = args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         let report = sandbox.audit(argv, code);
-        std::fs::write(audit_path, report.to_json() + "\n")
-            .map_err(|e| fail(SANDBOX_FAILED, format!("cannot write the audit report {}: {e}", audit_path.display())))?;
+        f.write_all((report.to_json() + "\n").as_bytes()).map_err(|e| audit_cant(e, p))?;
     }
     match outcome {
         Ok(o) => Ok(o.status.code() as u8),

@@ -6,6 +6,7 @@
 //! file per family), `audit` (counters and the report).
 
 pub mod audit;
+pub mod confine;
 pub mod fs;
 pub mod kernel;
 pub mod loader;
@@ -86,8 +87,11 @@ impl Sandbox {
         Ok(Sandbox { kernel: Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts }) })
     }
 
-    /// Runs `image` as the sandbox's first process and waits for it to end.
+    /// Runs `image` as the sandbox's first process and waits for it to end. From here on the
+    /// process runs under the Sentry's host seccomp filter ([`confine`]): everything that
+    /// opens host files must be done before.
     pub fn run(&self, cfg: Config, image: ElfImage, file: Vec<u8>) -> Result<Outcome, SentryError> {
+        confine::confine()?;
         let kernel = self.kernel.clone();
         let thread = std::thread::Builder::new()
             .name("task-1".into())

@@ -1,0 +1,33 @@
+//! The Sentry confines itself: once the guest runs, the sandbox process runs under its own
+//! host seccomp filter, and a host observer (strace) sees it make no path-based system call,
+//! however many files the guest opens.
+
+use sandbox_tests::{build_guest, on_path, run, sandbox_bin, Link, TempDir};
+use std::process::Command;
+
+/// Path-taking syscalls the Sentry must never make after start-up.
+const PATH_CALLS: &[&str] = &["open(", "openat(", "openat2(", "stat(", "lstat(", "newfstatat(", "statx(", "access(", "faccessat(", "faccessat2(", "readlink(", "readlinkat(", "execve(", "mkdir(", "unlink(", "rename("];
+
+#[test]
+fn the_sentry_opens_no_host_path_after_start_up() {
+    if !on_path("strace") {
+        eprintln!("strace is not installed: skipping the host-side observation");
+        return;
+    }
+    let prog = build_guest("files", Link::Static);
+    let dir = TempDir::new("confine");
+    let log = dir.join("strace.txt");
+    for platform in ["systrap", "ptrace"] {
+        let out = run(Command::new("strace").args(["-f", "-qq", "-o"]).arg(&log).arg(sandbox_bin()).args(["run", "--platform", platform, "--"]).arg(&prog));
+        assert_eq!(out.status(), 0, "{}", out.describe());
+        let text = std::fs::read_to_string(&log).unwrap();
+        let start = text.find("seccomp(SECCOMP_SET_MODE_FILTER").unwrap_or_else(|| panic!("{platform}: the Sentry installed no filter:\n{text}"));
+        let after = &text[start..];
+        for line in after.lines() {
+            let call = line.split_whitespace().nth(1).unwrap_or("");
+            assert!(!PATH_CALLS.iter().any(|p| call.starts_with(p)), "{platform}: the Sentry made a path call after confining itself: {line}");
+        }
+        // The guest opened, created and removed dozens of files meanwhile.
+        assert!(out.stdout_str().contains("rmdir base = 0"), "{}", out.describe());
+    }
+}
