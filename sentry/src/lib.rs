@@ -83,19 +83,23 @@ impl Sandbox {
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid/getgid cannot fail.
         let creds = unsafe { Credentials { uid: libc::getuid(), gid: libc::getgid() } };
-        let mounts = root_namespace();
-        Ok(Sandbox { kernel: Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts }) })
+        let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
+        let mounts = root_namespace(&procfs);
+        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default() });
+        procfs.attach(&kernel);
+        Ok(Sandbox { kernel })
     }
 
     /// Runs `image` as the sandbox's first process and waits for it to end. From here on the
     /// process runs under the Sentry's host seccomp filter ([`confine`]): everything that
     /// opens host files must be done before.
     pub fn run(&self, cfg: Config, image: ElfImage, file: Vec<u8>) -> Result<Outcome, SentryError> {
+        let fds = stdio_fds();
         confine::confine()?;
         let kernel = self.kernel.clone();
         let thread = std::thread::Builder::new()
             .name("task-1".into())
-            .spawn(move || run_init(kernel, cfg, &image, &file))
+            .spawn(move || run_init(kernel, cfg, fds, &image, &file))
             .map_err(|e| SentryError::Thread(e.to_string()))?;
         let status = thread.join().map_err(|_| SentryError::Thread("it panicked".into()))??;
         Ok(Outcome { status })
@@ -108,12 +112,12 @@ impl Sandbox {
 }
 
 /// The body of the first task's thread: this thread becomes the guest's tracer.
-fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> Result<ExitStatus, SentryError> {
+fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, file: &[u8]) -> Result<ExitStatus, SentryError> {
     let kernel_root = kernel.mounts.root();
     let cwd = match &cfg.cwd {
         None => kernel_root.clone(),
         Some(dir) => {
-            let resolver = vfs::resolve::Resolver { ns: &kernel.mounts, root: &kernel_root };
+            let resolver = vfs::resolve::Resolver { ns: &kernel.mounts, root: kernel_root.clone() };
             let shown = || String::from_utf8_lossy(dir).into_owned();
             let p = resolver.resolve(&kernel_root, dir, true).map_err(|e| SentryError::Cwd(shown(), e))?;
             if p.dentry.inode.kind() != vfs::inode::FileType::Directory {
@@ -127,6 +131,10 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
     let c = kernel.creds;
     let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
     let loaded = loader::load(&mut mm, image, file, &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
+    let fs = FsContext::new(kernel_root, cwd, 0o022);
+    let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone() };
+    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(1, Arc::new(info));
+    fs::proc::set_current(1);
     let mut task = Task {
         kernel,
         tid: 1,
@@ -135,8 +143,8 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
         regs: Registers::new_user(loaded.entry, loaded.sp),
         ctx,
         mm,
-        fds: stdio_fds(),
-        fs: FsContext { root: kernel_root, cwd, umask: 0o022 },
+        fds,
+        fs,
         signals: SignalState { actions: [Sigaction::default(); 64], mask: 0 },
         clear_child_tid: 0,
         robust_list: (0, 0),
@@ -149,7 +157,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, image: &ElfImage, file: &[u8]) -> 
 
 /// The sandbox's file tree: an in-memory root with /tmp. (The host's files, through the
 /// Gofer and an overlay, come next.)
-fn root_namespace() -> MountNamespace {
+fn root_namespace(procfs: &Arc<fs::proc::ProcFs>) -> MountNamespace {
     let root_dentry = Dentry::new_root(fs::tmpfs::Tmpfs::new_root(0o755, 0, 0));
     for (name, mode) in [(&b"tmp"[..], 0o1777), (b"dev", 0o755), (b"proc", 0o555)] {
         if let Ok(inode) = root_dentry.inode.mkdir(name, vfs::inode::CreateArgs { mode, uid: 0, gid: 0 }) {
@@ -157,28 +165,31 @@ fn root_namespace() -> MountNamespace {
         }
     }
     let ns = MountNamespace::new(root_dentry, "tmpfs", "none", false);
-    mount_dev(&ns);
+    mount_at(&ns, b"dev", fs::dev::DevDir::new(), "devtmpfs");
+    mount_at(&ns, b"proc", procfs.root(), "proc");
     ns
 }
 
-/// Mounts the sandbox's /dev over the root's /dev directory.
-fn mount_dev(ns: &MountNamespace) {
-    let root = ns.root();
-    if let Ok(d) = root.dentry.lookup(b"dev") {
-        let at = vfs::mount::VfsPath { mount: root.mount.clone(), dentry: d };
-        ns.mount(&at, Dentry::new_root(fs::dev::DevDir::new()), "devtmpfs", "devtmpfs", false);
+/// Mounts a filesystem over a directory of the root.
+fn mount_at(ns: &MountNamespace, name: &[u8], root: Arc<dyn vfs::inode::Inode>, fs_type: &'static str) {
+    let top = ns.root();
+    if let Ok(d) = top.dentry.lookup(name) {
+        let at = vfs::mount::VfsPath { mount: top.mount.clone(), dentry: d };
+        ns.mount(&at, Dentry::new_root(root), fs_type, fs_type, false);
     }
 }
 
 /// The guest's descriptors 0-2: duplicates of the sandbox's own stdio, where open.
 fn stdio_fds() -> FdTable {
-    let mut fds = FdTable::default();
+    let fds = FdTable::default();
     for fd in 0..3 {
         // SAFETY: 0-2 are the process's standard descriptors; borrowing one only to dup it.
         let Ok(owned) = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned() else { continue };
         // SAFETY: fcntl(F_GETFL) on a descriptor we own.
         let flags = unsafe { libc::fcntl(owned.as_raw_fd(), libc::F_GETFL) }.max(0) as u32;
-        let file = FileDescription::new(Box::new(HostFile::new(owned)), None, flags);
+        // What the host calls it, for /proc/<pid>/fd (read now: later the filter forbids it).
+        let name = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok().map(|p| p.into_os_string().into_encoded_bytes());
+        let file = FileDescription::new(Box::new(HostFile::new(owned, name)), None, flags);
         let _ = fds.install_at(fd, file, false);
     }
     fds

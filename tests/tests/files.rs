@@ -58,3 +58,8 @@ unknown fs = -1 ENODEV\numount bind = 0\nbad flags = -1 EINVAL\n";
 fn splice_tee_and_v2_io_same_as_native() {
     assert_same(&build_guest("splice", Link::Static), &[], &[]);
 }
+
+#[test]
+fn proc_self_same_as_native() {
+    assert_same(&build_guest("proc", Link::Static), &["second"], &[]);
+}

@@ -6,6 +6,7 @@ pub mod epoll;
 pub mod inotify;
 pub mod overlay;
 pub mod pipe;
+pub mod proc;
 pub mod tmpfs;
 
 /// Reads the current wall-clock time as (seconds, nanoseconds).

@@ -1,6 +1,8 @@
 //! A task's view of the filesystem: root, working directory and umask, and the helpers every
 //! path-taking syscall uses to find its starting point.
 
+use std::sync::{Arc, Mutex};
+
 use syscalls::Errno;
 
 use super::Task;
@@ -8,15 +10,55 @@ use crate::vfs::inode::FileType;
 use crate::vfs::mount::VfsPath;
 use crate::vfs::resolve::Resolver;
 
-/// Root, cwd and umask (shared by threads with CLONE_FS, once there are threads).
+/// Root, cwd and umask. Cloning shares them (CLONE_FS, and /proc/<pid>/cwd reads them).
 #[derive(Clone)]
 pub struct FsContext {
+    inner: Arc<Mutex<FsState>>,
+}
+
+struct FsState {
     /// chroot: `..` stops here, absolute paths start here.
-    pub root: VfsPath,
+    root: VfsPath,
     /// The working directory.
-    pub cwd: VfsPath,
+    cwd: VfsPath,
     /// The file-creation mask.
-    pub umask: u32,
+    umask: u32,
+}
+
+impl FsContext {
+    /// A context rooted at `root`, in `cwd`.
+    pub fn new(root: VfsPath, cwd: VfsPath, umask: u32) -> FsContext {
+        FsContext { inner: Arc::new(Mutex::new(FsState { root, cwd, umask })) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FsState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The root.
+    pub fn root(&self) -> VfsPath {
+        self.lock().root.clone()
+    }
+
+    /// The working directory.
+    pub fn cwd(&self) -> VfsPath {
+        self.lock().cwd.clone()
+    }
+
+    /// chdir.
+    pub fn set_cwd(&self, p: VfsPath) {
+        self.lock().cwd = p;
+    }
+
+    /// The umask.
+    pub fn umask(&self) -> u32 {
+        self.lock().umask
+    }
+
+    /// umask(2): sets it, returns the old one.
+    pub fn swap_umask(&self, m: u32) -> u32 {
+        std::mem::replace(&mut self.lock().umask, m)
+    }
 }
 
 /// AT_FDCWD.
@@ -25,14 +67,14 @@ pub const AT_FDCWD: i32 = -100;
 impl Task {
     /// A resolver for this task's namespace and root.
     pub fn resolver(&self) -> Resolver<'_> {
-        Resolver { ns: &self.kernel.mounts, root: &self.fs.root }
+        Resolver { ns: &self.kernel.mounts, root: self.fs.root() }
     }
 
     /// Where a relative path given with `dirfd` starts: the cwd for AT_FDCWD, else the
     /// directory open at `dirfd` (EBADF if none, ENOTDIR if not a directory).
     pub fn dir_start(&self, dirfd: i32, path: &[u8]) -> Result<VfsPath, Errno> {
         if path.starts_with(b"/") || dirfd == AT_FDCWD {
-            return Ok(self.fs.cwd.clone());
+            return Ok(self.fs.cwd());
         }
         let f = self.fds.get(dirfd)?;
         let p = f.path.clone().ok_or(Errno::ENOTDIR)?;

@@ -43,6 +43,8 @@ pub struct Kernel {
     pub creds: Credentials,
     /// The mount namespace.
     pub mounts: MountNamespace,
+    /// Every process, for /proc.
+    pub processes: crate::fs::proc::Processes,
 }
 
 /// The fixed identity `uname` reports. The release is a kernel whose ABI the Sentry follows;

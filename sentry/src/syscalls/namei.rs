@@ -49,7 +49,7 @@ const AT_SYMLINK_FOLLOW: u32 = 0x400;
 const AT_EMPTY_PATH: u32 = 0x1000;
 
 fn creds(t: &Task, mode: u32) -> CreateArgs {
-    CreateArgs { mode: mode & 0o7777 & !t.fs.umask, uid: t.kernel.creds.uid, gid: t.kernel.creds.gid }
+    CreateArgs { mode: mode & 0o7777 & !t.fs.umask(), uid: t.kernel.creds.uid, gid: t.kernel.creds.gid }
 }
 
 /// Checks that the caller may add or remove names in `dir`.
@@ -336,7 +336,7 @@ fn sys_chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !permitted(t, &p.dentry.inode.stat()?, 1) {
         return Err(Errno::EACCES);
     }
-    t.fs.cwd = p;
+    t.fs.set_cwd(p);
     Ok(0)
 }
 
@@ -345,12 +345,12 @@ fn sys_fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     if p.dentry.inode.kind() != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
-    t.fs.cwd = p;
+    t.fs.set_cwd(p);
     Ok(0)
 }
 
 fn sys_getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let mut path = t.resolver().path_of(&t.fs.cwd);
+    let mut path = t.resolver().path_of(&t.fs.cwd());
     path.push(0);
     if (a[1] as usize) < path.len() {
         return Err(Errno::ERANGE);
@@ -360,9 +360,7 @@ fn sys_getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_umask(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let old = t.fs.umask;
-    t.fs.umask = a[0] as u32 & 0o777;
-    Ok(u64::from(old))
+    Ok(u64::from(t.fs.swap_umask(a[0] as u32 & 0o777)))
 }
 
 /// The file at `path` (or `dirfd` itself with AT_EMPTY_PATH and an empty path).

@@ -68,7 +68,7 @@ pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
                 if !permitted(t, &dst, 3) {
                     return Err(Errno::EACCES);
                 }
-                let args = CreateArgs { mode: mode & 0o7777 & !t.fs.umask, uid: t.kernel.creds.uid, gid: t.kernel.creds.gid };
+                let args = CreateArgs { mode: mode & 0o7777 & !t.fs.umask(), uid: t.kernel.creds.uid, gid: t.kernel.creds.gid };
                 let inode = dir.dentry.inode.mknod(&name, FileType::Regular, args)?;
                 inotify::notify_dir(&dir, inotify::IN_CREATE, 0, &name);
                 created = true;

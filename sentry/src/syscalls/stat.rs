@@ -35,7 +35,7 @@ fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Err
             return Err(Errno::ENOENT);
         }
         if dirfd == crate::kernel::fs_context::AT_FDCWD {
-            return t.fs.cwd.dentry.inode.stat();
+            return t.fs.cwd().dentry.inode.stat();
         }
         return t.fds.get(dirfd)?.ops.stat();
     }
@@ -171,25 +171,12 @@ fn sys_faccessat2(t: &mut Task, a: [u64; 6]) -> SysResult {
     access_at(t, a[0] as i32, a[1], a[2], a[3] as u32)
 }
 
-/// readlink of the paths that name the running executable, until /proc exists.
-fn proc_exe(t: &Task, p: &[u8]) -> bool {
-    p == b"/proc/self/exe" || p == b"/proc/thread-self/exe" || p == format!("/proc/{}/exe", t.tgid).as_bytes()
-}
-
 fn readlink_at(t: &mut Task, dirfd: i32, path: u64, buf: u64, size: u64) -> SysResult {
     if (size as i32) <= 0 {
         return Err(Errno::EINVAL);
     }
-    let p = t.mm.copy_in_cstr(path, super::PATH_MAX)?;
-    let target = if proc_exe(t, &p) {
-        t.exe.clone()
-    } else {
-        if p.is_empty() {
-            return Err(Errno::ENOENT);
-        }
-        let at = t.lookup_at(dirfd, &p, false)?;
-        at.dentry.inode.readlink()?
-    };
+    let p = t.path_arg(path)?;
+    let target = t.lookup_at(dirfd, &p, false)?.dentry.inode.readlink()?;
     let n = target.len().min(size as i32 as usize);
     t.mm.copy_out(buf, &target[..n])?;
     Ok(n as u64)

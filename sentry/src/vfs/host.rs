@@ -17,12 +17,14 @@ const KERNEL_TERMIOS_SIZE: usize = 36;
 /// A host descriptor, owned by the sandbox (a dup of the launcher's stdio).
 pub struct HostFile {
     fd: OwnedFd,
+    /// The host's name for it (/dev/pts/0, pipe:[123]), shown in /proc/<pid>/fd.
+    name: Option<Vec<u8>>,
 }
 
 impl HostFile {
     /// Wraps an owned host descriptor.
-    pub fn new(fd: OwnedFd) -> HostFile {
-        HostFile { fd }
+    pub fn new(fd: OwnedFd, name: Option<Vec<u8>>) -> HostFile {
+        HostFile { fd, name }
     }
 }
 
@@ -87,6 +89,10 @@ impl FileOps for HostFile {
 
     fn polled_readiness(&self) -> bool {
         true
+    }
+
+    fn display_name(&self) -> Option<Vec<u8>> {
+        self.name.clone()
     }
 
     fn ioctl(&self, task: &mut Task, cmd: u32, arg: u64) -> Result<u64, Errno> {

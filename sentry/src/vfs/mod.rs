@@ -51,6 +51,10 @@ pub trait FileOps: Send + Sync + std::any::Any {
     fn pollable(&self) -> bool {
         false
     }
+    /// What /proc/<pid>/fd shows for a file that has no path (a host descriptor's own name).
+    fn display_name(&self) -> Option<Vec<u8>> {
+        None
+    }
     /// A counter that moves whenever new data or room arrives; edge-triggered epoll fires on
     /// a move while the file is ready.
     fn change_seq(&self) -> u64 {
@@ -133,75 +137,96 @@ struct FdEntry {
     cloexec: bool,
 }
 
-/// A process's descriptors.
+/// A process's descriptors. Cloning shares the table (CLONE_FILES); [`FdTable::fork`] copies.
 #[derive(Default, Clone)]
 pub struct FdTable {
-    slots: Vec<Option<FdEntry>>,
+    slots: Arc<Mutex<Vec<Option<FdEntry>>>>,
 }
 
 /// The most descriptors a process may have (fs.nr_open).
 pub const MAX_FDS: usize = 1 << 20;
 
 impl FdTable {
-    /// The file at `fd`, or EBADF.
-    pub fn get(&self, fd: i32) -> Result<Arc<FileDescription>, Errno> {
-        self.entry(fd).map(|e| e.file.clone())
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Option<FdEntry>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn entry(&self, fd: i32) -> Result<&FdEntry, Errno> {
-        usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(|s| s.as_ref()).ok_or(Errno::EBADF)
+    /// A copy of the table for a new process (fork): same descriptions, separate numbers.
+    pub fn fork(&self) -> FdTable {
+        FdTable { slots: Arc::new(Mutex::new(self.slots().clone())) }
+    }
+
+    /// The file at `fd`, or EBADF.
+    pub fn get(&self, fd: i32) -> Result<Arc<FileDescription>, Errno> {
+        let s = self.slots();
+        usize::try_from(fd).ok().and_then(|i| s.get(i)).and_then(|e| e.as_ref()).map(|e| e.file.clone()).ok_or(Errno::EBADF)
     }
 
     /// Installs `file` at exactly `fd`, replacing (and returning) what was there.
-    pub fn install_at(&mut self, fd: i32, file: Arc<FileDescription>, cloexec: bool) -> Result<Option<Arc<FileDescription>>, Errno> {
+    pub fn install_at(&self, fd: i32, file: Arc<FileDescription>, cloexec: bool) -> Result<Option<Arc<FileDescription>>, Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         if i >= MAX_FDS {
             return Err(Errno::EBADF);
         }
-        if self.slots.len() <= i {
-            self.slots.resize(i + 1, None);
+        let mut s = self.slots();
+        if s.len() <= i {
+            s.resize(i + 1, None);
         }
-        Ok(self.slots[i].replace(FdEntry { file, cloexec }).map(|e| e.file))
+        Ok(s[i].replace(FdEntry { file, cloexec }).map(|e| e.file))
     }
 
     /// Installs `file` at the lowest free descriptor >= `min` below `limit` (RLIMIT_NOFILE).
-    pub fn install(&mut self, file: Arc<FileDescription>, cloexec: bool, min: i32, limit: u64) -> Result<i32, Errno> {
+    pub fn install(&self, file: Arc<FileDescription>, cloexec: bool, min: i32, limit: u64) -> Result<i32, Errno> {
         let limit = limit.min(MAX_FDS as u64) as usize;
         let start = usize::try_from(min).map_err(|_| Errno::EINVAL)?;
-        let free = (start..).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none())).unwrap_or(usize::MAX);
+        let mut s = self.slots();
+        let free = (start..).find(|&i| s.get(i).is_none_or(|e| e.is_none())).unwrap_or(usize::MAX);
         if free >= limit {
             return Err(Errno::EMFILE);
         }
-        self.install_at(free as i32, file, cloexec)?;
+        if s.len() <= free {
+            s.resize(free + 1, None);
+        }
+        s[free] = Some(FdEntry { file, cloexec });
         Ok(free as i32)
     }
 
     /// Removes `fd`; returns its file.
-    pub fn remove(&mut self, fd: i32) -> Result<Arc<FileDescription>, Errno> {
+    pub fn remove(&self, fd: i32) -> Result<Arc<FileDescription>, Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
-        let e = self.slots.get_mut(i).and_then(Option::take).ok_or(Errno::EBADF)?;
-        while self.slots.last().is_some_and(|s| s.is_none()) {
-            self.slots.pop();
+        let mut s = self.slots();
+        let e = s.get_mut(i).and_then(Option::take).ok_or(Errno::EBADF)?;
+        while s.last().is_some_and(|e| e.is_none()) {
+            s.pop();
         }
+        drop(s);
         Ok(e.file)
     }
 
     /// Whether `fd` has close-on-exec set.
     pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
-        self.entry(fd).map(|e| e.cloexec)
+        let s = self.slots();
+        usize::try_from(fd).ok().and_then(|i| s.get(i)).and_then(|e| e.as_ref()).map(|e| e.cloexec).ok_or(Errno::EBADF)
     }
 
     /// Sets or clears close-on-exec.
-    pub fn set_cloexec(&mut self, fd: i32, on: bool) -> Result<(), Errno> {
+    pub fn set_cloexec(&self, fd: i32, on: bool) -> Result<(), Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
-        let e = self.slots.get_mut(i).and_then(|s| s.as_mut()).ok_or(Errno::EBADF)?;
+        let mut s = self.slots();
+        let e = s.get_mut(i).and_then(|e| e.as_mut()).ok_or(Errno::EBADF)?;
         e.cloexec = on;
         Ok(())
     }
 
     /// The open descriptor numbers in `[lo, hi]`.
     pub fn open_in(&self, lo: u32, hi: u32) -> Vec<i32> {
-        let end = (hi as usize).saturating_add(1).min(self.slots.len());
-        (lo as usize..end).filter(|&i| self.slots[i].is_some()).map(|i| i as i32).collect()
+        let s = self.slots();
+        let end = (hi as usize).saturating_add(1).min(s.len());
+        (lo as usize..end).filter(|&i| s[i].is_some()).map(|i| i as i32).collect()
+    }
+
+    /// Every open descriptor with its file (for /proc/<pid>/fd).
+    pub fn snapshot(&self) -> Vec<(i32, Arc<FileDescription>)> {
+        self.slots().iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as i32, e.file.clone()))).collect()
     }
 }

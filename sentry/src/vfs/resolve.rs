@@ -16,7 +16,7 @@ pub struct Resolver<'a> {
     /// The namespace.
     pub ns: &'a MountNamespace,
     /// The task's root: `..` stops here and absolute paths start here.
-    pub root: &'a VfsPath,
+    pub root: VfsPath,
 }
 
 impl Resolver<'_> {
@@ -114,7 +114,7 @@ impl Resolver<'_> {
     /// `..` of `p`: stays at the root, climbs out of mounts, then to the parent dentry.
     pub fn parent_of(&self, mut p: VfsPath) -> VfsPath {
         loop {
-            if p.same(self.root) {
+            if p.same(&self.root) {
                 return p;
             }
             if p.is_mount_root() {
@@ -138,7 +138,7 @@ impl Resolver<'_> {
         let mut parts: Vec<Vec<u8>> = Vec::new();
         let mut cur = p.clone();
         for _ in 0..4096 {
-            if cur.same(self.root) {
+            if cur.same(&self.root) {
                 break;
             }
             if cur.is_mount_root() {
