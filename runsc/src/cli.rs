@@ -35,6 +35,16 @@ pub enum Command {
         /// The report (JSON).
         report: PathBuf,
     },
+    /// The Gofer process (started by `run`, not by people).
+    #[command(hide = true)]
+    Gofer {
+        /// The socket to serve.
+        #[arg(long)]
+        fd: i32,
+        /// Roots, in order: PATH:ro or PATH:rw.
+        #[arg(long = "root")]
+        roots: Vec<String>,
+    },
 }
 
 /// `sandbox run` options.
@@ -53,7 +63,15 @@ pub struct RunArgs {
     /// is passed through otherwise.
     #[arg(long = "env", value_name = "K=V")]
     pub env: Vec<String>,
-    /// The program's working directory inside the sandbox.
+    /// The host directory that is the sandbox's root (read-only; writes stay in memory).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub rootfs: PathBuf,
+    /// Mount a host directory in the sandbox (repeatable): rw writes through to the host; ro
+    /// (the default) keeps writes in memory.
+    #[arg(long = "mount", value_name = "SRC:DST[:ro|rw]")]
+    pub mounts: Vec<String>,
+    /// The program's working directory inside the sandbox (default: the current directory
+    /// when the root is the host's, else /).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<String>,
     /// Keep each ptrace tracer thread on its guest thread's CPU (faster on most machines).

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run::run(args, cli.debug_log.as_deref()),
         cli::Command::Syscalls { format } => syscalls_cmd::syscalls(format),
         cli::Command::Audit { report } => syscalls_cmd::audit(&report),
+        cli::Command::Gofer { fd, roots } => run::gofer(fd, &roots),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -3,7 +3,9 @@
 use std::ffi::OsString;
 use std::io::{ErrorKind, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -49,6 +51,75 @@ fn read_program(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| fail(CANNOT_EXECUTE, format!("{shown}: cannot read it: {e}")))
 }
 
+/// `--mount SRC:DST[:ro|rw]`: (host source, sandbox path, read-only).
+fn parse_mount(spec: &str) -> Result<(PathBuf, Vec<u8>, bool), Failure> {
+    let bad = |why: &str| fail(crate::status::USAGE, format!("--mount {spec}: {why} (expected SRC:DST[:ro|rw])"));
+    let mut parts: Vec<&str> = spec.split(':').collect();
+    let read_only = match parts.last() {
+        Some(&"ro") if parts.len() == 3 => true,
+        Some(&"rw") if parts.len() == 3 => false,
+        _ if parts.len() == 2 => true,
+        _ => return Err(bad("wrong number of fields")),
+    };
+    if parts.len() == 3 {
+        parts.pop();
+    }
+    let (src, dst) = (parts[0], parts[1]);
+    if src.is_empty() || !dst.starts_with('/') {
+        return Err(bad("the source must be given and the destination must be absolute"));
+    }
+    let src = std::fs::canonicalize(src).map_err(|e| bad(&format!("the source: {e}")))?;
+    if !src.is_dir() {
+        return Err(bad("the source is not a directory"));
+    }
+    Ok((src, dst.as_bytes().to_vec(), read_only))
+}
+
+/// Starts the Gofer process over the root and the mounts; returns the sandbox's file setup and
+/// the default working directory.
+fn start_gofer(args: &RunArgs) -> Result<(sentry::Files, Option<Vec<u8>>), Failure> {
+    let rootfs = std::fs::canonicalize(&args.rootfs).map_err(|e| fail(crate::status::USAGE, format!("--rootfs {}: {e}", args.rootfs.display())))?;
+    if !rootfs.is_dir() {
+        return Err(fail(crate::status::USAGE, format!("--rootfs {}: not a directory", rootfs.display())));
+    }
+    let mounts = args.mounts.iter().map(|m| parse_mount(m)).collect::<Result<Vec<_>, _>>()?;
+    let (mine, theirs) = gofer::socketpair().map_err(|e| fail(SANDBOX_FAILED, format!("cannot create the Gofer's socket: {e}")))?;
+    let exe = std::env::current_exe().map_err(|e| fail(SANDBOX_FAILED, format!("cannot find the sandbox binary to start the Gofer: {e}")))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("gofer").arg("--fd").arg("3").arg("--root").arg(format!("{}:ro", rootfs.display()));
+    for (src, _, ro) in &mounts {
+        cmd.arg("--root").arg(format!("{}:{}", src.display(), if *ro { "ro" } else { "rw" }));
+    }
+    cmd.stdin(std::process::Stdio::null());
+    let child_fd = theirs.as_raw_fd();
+    // SAFETY: between fork and exec the closure makes two async-signal-safe calls only.
+    unsafe {
+        cmd.pre_exec(move || {
+            // The Gofer dies with the sandbox, and serves on fd 3.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::dup2(child_fd, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn().map_err(|e| fail(SANDBOX_FAILED, format!("cannot start the Gofer: {e}")))?;
+    drop(theirs);
+    let files = sentry::Files { gofer: Some(Arc::new(gofer::Client::new(mine))), mounts: mounts.iter().map(|(_, dst, ro)| (dst.clone(), *ro)).collect() };
+    // The host's working directory, when the sandbox's root is the host's own.
+    let cwd = if rootfs == Path::new("/") { std::env::current_dir().ok().map(|d| d.into_os_string().into_vec()) } else { None };
+    Ok((files, cwd))
+}
+
+/// `sandbox gofer`: the Gofer process's entry point.
+pub fn gofer(fd: i32, roots: &[String]) -> Result<u8, Failure> {
+    let roots = roots
+        .iter()
+        .map(|r| r.parse::<gofer::Root>().map_err(|e| fail(crate::status::USAGE, format!("--root {r}: {}", e.0))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(gofer::gofer_main(fd, roots) as u8)
+}
+
 /// The guest's environment: the sandbox's own, with each --env K=V set on top.
 fn guest_env(overrides: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
     let mut env: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
@@ -91,9 +162,10 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
     let image = sentry::loader::parse(&file).map_err(|e| fail(CANNOT_EXECUTE, format!("{}: {e}", path.display())))?;
     let exe = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
 
+    let (files, default_cwd) = start_gofer(&args)?;
     let pin_cpu = args.ptrace_pinning == OnOff::On;
     let kind = args.platform;
-    let sandbox = Sandbox::new(args.strace, |mf| {
+    let sandbox = Sandbox::new(args.strace, files, |mf| {
         let opts = Options { memory_fd: mf.raw_fd(), pin_cpu };
         Ok(match kind {
             PlatformKind::Ptrace => Arc::new(PtracePlatform::new(opts)?) as Arc<dyn Platform>,
@@ -108,7 +180,7 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
         argv: args.command.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: guest_env(&args.env)?,
         exe: exe.into_os_string().into_vec(),
-        cwd: args.cwd.as_ref().map(|c| c.as_bytes().to_vec()),
+        cwd: args.cwd.as_ref().map(|c| c.as_bytes().to_vec()).or(default_cwd),
         strace: args.strace,
     };
     // Host files are opened before the sandbox runs: from then on the Sentry's own seccomp

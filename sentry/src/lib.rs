@@ -40,6 +40,9 @@ pub enum SentryError {
     /// The platform failed (stub creation, ptrace, a stub that died).
     #[error("platform error: {0}")]
     Platform(#[from] PlatformError),
+    /// The file tree could not be set up (the Gofer failed to attach a root...).
+    #[error("cannot set up the sandbox's files: {0}")]
+    Files(String),
     /// The program did not fit the address space.
     #[error("cannot lay out the program in memory: {0}")]
     Load(Errno),
@@ -49,6 +52,15 @@ pub enum SentryError {
     /// The task thread could not start or died.
     #[error("the task thread failed: {0}")]
     Thread(String),
+}
+
+/// The sandbox's file tree: host roots served by a Gofer, or nothing but memory.
+pub struct Files {
+    /// The Gofer connection; its root 0 is the root filesystem (read-only, under an overlay).
+    pub gofer: Option<Arc<gofer::Client>>,
+    /// Further Gofer roots (1, 2...) mounted at these paths: (path in the sandbox, read-only).
+    /// A read-only mount sits under an overlay like the root; a read-write one writes through.
+    pub mounts: Vec<(Vec<u8>, bool)>,
 }
 
 /// What to run.
@@ -77,14 +89,14 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Creates the memory file and the platform.
-    pub fn new(strace: bool, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
+    /// Creates the memory file, the platform and the file tree.
+    pub fn new(strace: bool, files: Files, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
         let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid/getgid cannot fail.
         let creds = unsafe { Credentials { uid: libc::getuid(), gid: libc::getgid() } };
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
-        let mounts = root_namespace(&procfs);
+        let mounts = root_namespace(&procfs, &files)?;
         let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
@@ -155,28 +167,55 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     Ok(task.run()?)
 }
 
-/// The sandbox's file tree: an in-memory root with /tmp. (The host's files, through the
-/// Gofer and an overlay, come next.)
-fn root_namespace(procfs: &Arc<fs::proc::ProcFs>) -> MountNamespace {
-    let root_dentry = Dentry::new_root(fs::tmpfs::Tmpfs::new_root(0o755, 0, 0));
-    for (name, mode) in [(&b"tmp"[..], 0o1777), (b"dev", 0o755), (b"proc", 0o555)] {
-        if let Ok(inode) = root_dentry.inode.mkdir(name, vfs::inode::CreateArgs { mode, uid: 0, gid: 0 }) {
-            root_dentry.insert(name, inode);
+/// The sandbox's mount namespace: the root (the host's files through the Gofer under an
+/// in-memory overlay, or a plain tmpfs without a Gofer), /dev and /proc, and the extra mounts.
+fn root_namespace(procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<MountNamespace, SentryError> {
+    let tmpfs = || -> Arc<dyn vfs::inode::Inode> { fs::tmpfs::Tmpfs::new_root(0o755, 0, 0) };
+    let (root, fs_type, source): (Arc<dyn vfs::inode::Inode>, _, _) = match &files.gofer {
+        Some(client) => {
+            let lower = fs::gofer::GoferInode::attach(client.clone(), 0, true).map_err(|e| SentryError::Files(format!("the root: {e}")))?;
+            (fs::overlay::OverlayInode::new_root(lower, tmpfs()), "overlay", "overlay")
         }
+        None => (tmpfs(), "tmpfs", "none"),
+    };
+    let ns = MountNamespace::new(Dentry::new_root(root), fs_type, source, false);
+    mount_at(&ns, b"/dev", fs::dev::DevDir::new(), "devtmpfs", "devtmpfs", false)?;
+    mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", false)?;
+    if files.gofer.is_none() {
+        let top = ns.root();
+        let _ = top.dentry.inode.mkdir(b"tmp", vfs::inode::CreateArgs { mode: 0o1777, uid: 0, gid: 0 }).map(|i| top.dentry.insert(b"tmp", i));
     }
-    let ns = MountNamespace::new(root_dentry, "tmpfs", "none", false);
-    mount_at(&ns, b"dev", fs::dev::DevDir::new(), "devtmpfs");
-    mount_at(&ns, b"proc", procfs.root(), "proc");
-    ns
+    for (i, (path, read_only)) in files.mounts.iter().enumerate() {
+        let client = files.gofer.as_ref().ok_or_else(|| SentryError::Files("mounts need a Gofer".into()))?;
+        let shown = || String::from_utf8_lossy(path).into_owned();
+        let lower = fs::gofer::GoferInode::attach(client.clone(), i as u32 + 1, *read_only).map_err(|e| SentryError::Files(format!("{}: {e}", shown())))?;
+        let (root, fs_type): (Arc<dyn vfs::inode::Inode>, _) = if *read_only { (fs::overlay::OverlayInode::new_root(lower, tmpfs()), "overlay") } else { (lower, "gofer") };
+        mount_at(&ns, path, root, fs_type, "bind", false)?;
+    }
+    Ok(ns)
 }
 
-/// Mounts a filesystem over a directory of the root.
-fn mount_at(ns: &MountNamespace, name: &[u8], root: Arc<dyn vfs::inode::Inode>, fs_type: &'static str) {
-    let top = ns.root();
-    if let Ok(d) = top.dentry.lookup(name) {
-        let at = vfs::mount::VfsPath { mount: top.mount.clone(), dentry: d };
-        ns.mount(&at, Dentry::new_root(root), fs_type, fs_type, false);
+/// Mounts `root` at `path`, creating the directories on the way where they are missing.
+fn mount_at(ns: &MountNamespace, path: &[u8], root: Arc<dyn vfs::inode::Inode>, fs_type: &'static str, source: &str, read_only: bool) -> Result<(), SentryError> {
+    let resolver = vfs::resolve::Resolver { ns, root: ns.root() };
+    let mut at = ns.root();
+    for comp in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+        let next = match at.dentry.lookup(comp) {
+            Ok(d) => d,
+            Err(Errno::ENOENT) => {
+                let inode = at
+                    .dentry
+                    .inode
+                    .mkdir(comp, vfs::inode::CreateArgs { mode: 0o755, uid: 0, gid: 0 })
+                    .map_err(|e| SentryError::Files(format!("creating {}: {e}", String::from_utf8_lossy(path))))?;
+                at.dentry.insert(comp, inode)
+            }
+            Err(e) => return Err(SentryError::Files(format!("{}: {e}", String::from_utf8_lossy(path)))),
+        };
+        at = resolver.cross_mounts(vfs::mount::VfsPath { mount: at.mount.clone(), dentry: next });
     }
+    ns.mount(&at, Dentry::new_root(root), fs_type, source, read_only);
+    Ok(())
 }
 
 /// The guest's descriptors 0-2: duplicates of the sandbox's own stdio, where open.

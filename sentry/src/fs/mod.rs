@@ -3,6 +3,7 @@
 pub mod anon;
 pub mod dev;
 pub mod epoll;
+pub mod gofer;
 pub mod inotify;
 pub mod overlay;
 pub mod pipe;
