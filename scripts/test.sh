@@ -17,6 +17,9 @@ apt_install() {
 if ! command -v strace >/dev/null 2>&1; then
   apt_install strace || echo "test.sh: without strace the emulation check is skipped" >&2
 fi
+if [ ! -x /bin/busybox ]; then
+  apt_install busybox-static || echo "test.sh: without busybox-static the busybox tests are skipped" >&2
+fi
 if ! command -v gcc >/dev/null 2>&1 || [ ! -e "$(gcc -print-file-name=libc.a)" ]; then
   apt_install gcc libc6-dev
 fi

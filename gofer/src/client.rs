@@ -18,8 +18,8 @@ use syscalls::structs::Stat;
 use syscalls::Errno;
 
 use crate::proto::{
-    self, DecodeError, Dirent, EncodeError, FileId, Frame, Message, Node, Reply, Request, SetStat, StatFs,
-    WalkStatus, Xattr, MAX_CLOSE, MAX_MESSAGE,
+    self, DecodeError, Dirent, EncodeError, FileId, Frame, Message, Node, Reply, Request, SetStat,
+    StatFs, WalkStatus, Xattr, MAX_CLOSE, MAX_MESSAGE,
 };
 use crate::wire::{self, Received};
 
@@ -133,8 +133,20 @@ impl Client {
         let kind = req.kind();
         let tag = c.next_tag;
         c.next_tag = c.next_tag.wrapping_add(1);
-        let Conn { sock, out, inbuf, broken, .. } = &mut *c;
-        proto::encode(&Frame { tag, msg: Message::Request(req) }, out)?;
+        let Conn {
+            sock,
+            out,
+            inbuf,
+            broken,
+            ..
+        } = &mut *c;
+        proto::encode(
+            &Frame {
+                tag,
+                msg: Message::Request(req),
+            },
+            out,
+        )?;
         // From here until a good reply, any failure leaves the stream out of step.
         *broken = true;
         wire::send(sock.as_fd(), out, None).map_err(|e| match e.raw_os_error() {
@@ -144,13 +156,20 @@ impl Client {
         let mut fds = Vec::new();
         let len = match wire::recv(sock.as_fd(), inbuf, &mut fds).map_err(ClientError::Io)? {
             Received::Eof => return Err(ClientError::Closed),
-            Received::Message { truncated: true, .. } => return Err(ClientError::Protocol("reply over the size limit")),
-            Received::Message { fds_truncated: true, .. } => return Err(ClientError::Protocol("too many FDs in a reply")),
+            Received::Message {
+                truncated: true, ..
+            } => return Err(ClientError::Protocol("reply over the size limit")),
+            Received::Message {
+                fds_truncated: true,
+                ..
+            } => return Err(ClientError::Protocol("too many FDs in a reply")),
             Received::Message { len, .. } => len,
         };
         let frame = proto::decode(&inbuf[..len])?;
         if frame.tag != tag {
-            return Err(ClientError::Protocol("reply tag does not match the request"));
+            return Err(ClientError::Protocol(
+                "reply tag does not match the request",
+            ));
         }
         let reply = match frame.msg {
             Message::Reply(r) => r,
@@ -160,7 +179,11 @@ impl Client {
         match reply.kind() {
             None => {}
             Some(k) if k == kind => {}
-            Some(_) => return Err(ClientError::Protocol("reply kind does not match the request")),
+            Some(_) => {
+                return Err(ClientError::Protocol(
+                    "reply kind does not match the request",
+                ))
+            }
         }
         let fd = match (wants_fd, fds.len()) {
             (true, 1) => fds.pop(),
@@ -177,8 +200,14 @@ impl Client {
 
     fn call_node(&self, req: Request) -> Result<Node, ClientError> {
         match self.call(req)?.0 {
-            Reply::Attach(n) | Reply::Mkdir(n) | Reply::Mknod(n) | Reply::Symlink(n) | Reply::Link(n) => Ok(n),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            Reply::Attach(n)
+            | Reply::Mkdir(n)
+            | Reply::Mknod(n)
+            | Reply::Symlink(n)
+            | Reply::Link(n) => Ok(n),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -198,7 +227,9 @@ impl Client {
         let names = names.iter().map(|n| n.to_vec()).collect();
         match self.call(Request::Walk { dir, names })?.0 {
             Reply::Walk { status, nodes } => Ok(Walked { status, nodes }),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -207,13 +238,18 @@ impl Client {
         let names = names.iter().map(|n| n.to_vec()).collect();
         match self.call(Request::WalkStat { dir, names })?.0 {
             Reply::WalkStat { status, stats } => Ok(WalkedStats { status, stats }),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
     /// Opens a held file and returns the donated host FD (close-on-exec).
     pub fn open(&self, id: FileId, flags: i32) -> Result<OwnedFd, ClientError> {
-        let (_, fd) = self.call(Request::Open { id, flags: flags as u32 })?;
+        let (_, fd) = self.call(Request::Open {
+            id,
+            flags: flags as u32,
+        })?;
         fd.ok_or(ClientError::Protocol("open reply without exactly one FD"))
     }
 
@@ -228,36 +264,92 @@ impl Client {
         uid: u32,
         gid: u32,
     ) -> Result<(Node, OwnedFd), ClientError> {
-        let req = Request::OpenCreate { dir, name: name.to_vec(), flags: flags as u32, mode, uid, gid };
+        let req = Request::OpenCreate {
+            dir,
+            name: name.to_vec(),
+            flags: flags as u32,
+            mode,
+            uid,
+            gid,
+        };
         match self.call(req)? {
             (Reply::OpenCreate(n), Some(fd)) => Ok((n, fd)),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
     /// Creates a directory.
-    pub fn mkdir(&self, dir: FileId, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<Node, ClientError> {
-        self.call_node(Request::Mkdir { dir, name: name.to_vec(), mode, uid, gid })
+    pub fn mkdir(
+        &self,
+        dir: FileId,
+        name: &[u8],
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<Node, ClientError> {
+        self.call_node(Request::Mkdir {
+            dir,
+            name: name.to_vec(),
+            mode,
+            uid,
+            gid,
+        })
     }
 
     /// Creates a FIFO (`S_IFIFO | perm`) or an empty regular file (`S_IFREG | perm`).
-    pub fn mknod(&self, dir: FileId, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<Node, ClientError> {
-        self.call_node(Request::Mknod { dir, name: name.to_vec(), mode, uid, gid })
+    pub fn mknod(
+        &self,
+        dir: FileId,
+        name: &[u8],
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<Node, ClientError> {
+        self.call_node(Request::Mknod {
+            dir,
+            name: name.to_vec(),
+            mode,
+            uid,
+            gid,
+        })
     }
 
     /// Creates a symlink `name` -> `target`.
-    pub fn symlink(&self, dir: FileId, name: &[u8], target: &[u8], uid: u32, gid: u32) -> Result<Node, ClientError> {
-        self.call_node(Request::Symlink { dir, name: name.to_vec(), target: target.to_vec(), uid, gid })
+    pub fn symlink(
+        &self,
+        dir: FileId,
+        name: &[u8],
+        target: &[u8],
+        uid: u32,
+        gid: u32,
+    ) -> Result<Node, ClientError> {
+        self.call_node(Request::Symlink {
+            dir,
+            name: name.to_vec(),
+            target: target.to_vec(),
+            uid,
+            gid,
+        })
     }
 
     /// Creates a hard link `name` in `dir` to the held file `target`.
     pub fn link(&self, dir: FileId, name: &[u8], target: FileId) -> Result<Node, ClientError> {
-        self.call_node(Request::Link { dir, name: name.to_vec(), target })
+        self.call_node(Request::Link {
+            dir,
+            name: name.to_vec(),
+            target,
+        })
     }
 
     /// Removes `name` from `dir`; `flags` is 0 or AT_REMOVEDIR.
     pub fn unlink(&self, dir: FileId, name: &[u8], flags: i32) -> Result<(), ClientError> {
-        self.call_done(Request::Unlink { dir, name: name.to_vec(), flags: flags as u32 })
+        self.call_done(Request::Unlink {
+            dir,
+            name: name.to_vec(),
+            flags: flags as u32,
+        })
     }
 
     /// Renames `old_dir/old_name` to `new_dir/new_name`; `flags` is 0, RENAME_NOREPLACE or
@@ -283,7 +375,9 @@ impl Client {
     pub fn readlink(&self, id: FileId) -> Result<Vec<u8>, ClientError> {
         match self.call(Request::Readlink { id })?.0 {
             Reply::Readlink(t) => Ok(t),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -291,7 +385,9 @@ impl Client {
     pub fn stat(&self, id: FileId) -> Result<Stat, ClientError> {
         match self.call(Request::Stat { id })?.0 {
             Reply::Stat(s) => Ok(s),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -304,7 +400,9 @@ impl Client {
     pub fn statfs(&self, id: FileId) -> Result<StatFs, ClientError> {
         match self.call(Request::StatFs { id })?.0 {
             Reply::StatFs(s) => Ok(s),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -313,7 +411,9 @@ impl Client {
     pub fn getdents(&self, dir: FileId, cookie: u64) -> Result<Vec<Dirent>, ClientError> {
         match self.call(Request::Getdents { dir, cookie })?.0 {
             Reply::Getdents(d) => Ok(d),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -324,9 +424,18 @@ impl Client {
 
     /// Reads extended attribute `name`; `size` 0 asks only for its length.
     pub fn get_xattr(&self, id: FileId, name: &[u8], size: u32) -> Result<Xattr, ClientError> {
-        match self.call(Request::GetXattr { id, name: name.to_vec(), size })?.0 {
+        match self
+            .call(Request::GetXattr {
+                id,
+                name: name.to_vec(),
+                size,
+            })?
+            .0
+        {
             Reply::GetXattr(x) => Ok(x),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
@@ -334,14 +443,18 @@ impl Client {
     pub fn list_xattr(&self, id: FileId, size: u32) -> Result<Xattr, ClientError> {
         match self.call(Request::ListXattr { id, size })?.0 {
             Reply::ListXattr(x) => Ok(x),
-            _ => Err(ClientError::Protocol("reply kind does not match the request")),
+            _ => Err(ClientError::Protocol(
+                "reply kind does not match the request",
+            )),
         }
     }
 
     /// Forgets held files (in batches of [`MAX_CLOSE`]).
     pub fn close(&self, ids: &[FileId]) -> Result<(), ClientError> {
         for chunk in ids.chunks(MAX_CLOSE) {
-            self.call_done(Request::Close { ids: chunk.to_vec() })?;
+            self.call_done(Request::Close {
+                ids: chunk.to_vec(),
+            })?;
         }
         Ok(())
     }
@@ -352,4 +465,3 @@ const _: fn() = || {
     fn check<T: Send + Sync>() {}
     check::<Client>();
 };
-

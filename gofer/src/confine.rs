@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::io;
 
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule,
 };
 
 use crate::server::{Root, ServeError, Server};
@@ -54,69 +55,184 @@ pub struct Rule {
 }
 
 const fn rule(name: &'static str, nr: i64, why: &'static str) -> Rule {
-    Rule { name, nr, why, args: ArgRule::Any }
+    Rule {
+        name,
+        nr,
+        why,
+        args: ArgRule::Any,
+    }
 }
 
 /// The gofer's host seccomp filter: every system call it may make after [`confine`].
 pub const RULES: &[Rule] = &[
     // The protocol.
-    rule("recvmsg", libc::SYS_recvmsg, "receive a request datagram from the Sentry"),
-    rule("sendmsg", libc::SYS_sendmsg, "send a reply, with a donated FD as SCM_RIGHTS"),
+    rule(
+        "recvmsg",
+        libc::SYS_recvmsg,
+        "receive a request datagram from the Sentry",
+    ),
+    rule(
+        "sendmsg",
+        libc::SYS_sendmsg,
+        "send a reply, with a donated FD as SCM_RIGHTS",
+    ),
     // Lookups and opens, always relative to a held descriptor.
-    rule("openat", libc::SYS_openat, "walk one component (O_PATH|O_NOFOLLOW), open/create files, reopen via /proc/self/fd"),
-    rule("openat2", libc::SYS_openat2, "walk one component with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS"),
-    rule("close", libc::SYS_close, "drop held descriptors (Close, temporaries, donated FDs once sent)"),
+    rule(
+        "openat",
+        libc::SYS_openat,
+        "walk one component (O_PATH|O_NOFOLLOW), open/create files, reopen via /proc/self/fd",
+    ),
+    rule(
+        "openat2",
+        libc::SYS_openat2,
+        "walk one component with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS",
+    ),
+    rule(
+        "close",
+        libc::SYS_close,
+        "drop held descriptors (Close, temporaries, donated FDs once sent)",
+    ),
     Rule {
         name: "fcntl",
         nr: libc::SYS_fcntl,
         why: "F_DUPFD_CLOEXEC: Attach hands out a duplicate of a root descriptor",
-        args: ArgRule::Eq { arg: 1, value: libc::F_DUPFD_CLOEXEC as u64 },
+        args: ArgRule::Eq {
+            arg: 1,
+            value: libc::F_DUPFD_CLOEXEC as u64,
+        },
+    },
+    Rule {
+        name: "fcntl",
+        nr: libc::SYS_fcntl,
+        why: "F_GETFD: Rust's std checks a descriptor is open before closing it (debug builds)",
+        args: ArgRule::Eq {
+            arg: 1,
+            value: libc::F_GETFD as u64,
+        },
     },
     // Attributes.
-    rule("fstat", libc::SYS_fstat, "Stat and every reply that carries a stat"),
-    rule("newfstatat", libc::SYS_newfstatat, "glibc's fstat is newfstatat(fd, \"\", AT_EMPTY_PATH)"),
-    rule("statx", libc::SYS_statx, "Rust's std stats files with statx"),
+    rule(
+        "fstat",
+        libc::SYS_fstat,
+        "Stat and every reply that carries a stat",
+    ),
+    rule(
+        "newfstatat",
+        libc::SYS_newfstatat,
+        "glibc's fstat is newfstatat(fd, \"\", AT_EMPTY_PATH)",
+    ),
+    rule(
+        "statx",
+        libc::SYS_statx,
+        "Rust's std stats files with statx",
+    ),
     rule("fstatfs", libc::SYS_fstatfs, "StatFs"),
-    rule("readlinkat", libc::SYS_readlinkat, "Readlink of a held symlink"),
+    rule(
+        "readlinkat",
+        libc::SYS_readlinkat,
+        "Readlink of a held symlink",
+    ),
     rule("getdents64", libc::SYS_getdents64, "Getdents"),
-    rule("lseek", libc::SYS_lseek, "Getdents: seek a directory to the client's cookie"),
+    rule(
+        "lseek",
+        libc::SYS_lseek,
+        "Getdents: seek a directory to the client's cookie",
+    ),
     rule("fgetxattr", libc::SYS_fgetxattr, "GetXattr"),
     rule("flistxattr", libc::SYS_flistxattr, "ListXattr"),
     // Mutations (refused by the server itself on read-only roots).
     rule("mkdirat", libc::SYS_mkdirat, "Mkdir"),
-    rule("mknodat", libc::SYS_mknodat, "Mknod (FIFOs and regular files only; the server refuses devices)"),
+    rule(
+        "mknodat",
+        libc::SYS_mknodat,
+        "Mknod (FIFOs and regular files only; the server refuses devices)",
+    ),
     rule("symlinkat", libc::SYS_symlinkat, "Symlink"),
-    rule("linkat", libc::SYS_linkat, "Link, through /proc/self/fd/N of a held file"),
+    rule(
+        "linkat",
+        libc::SYS_linkat,
+        "Link, through /proc/self/fd/N of a held file",
+    ),
     rule("unlinkat", libc::SYS_unlinkat, "Unlink and rmdir"),
     rule("renameat2", libc::SYS_renameat2, "Rename"),
-    rule("fchmodat", libc::SYS_fchmodat, "SetStat mode, through /proc/self/fd/N"),
-    rule("fchownat", libc::SYS_fchownat, "SetStat owner (AT_EMPTY_PATH) and ownership of created files"),
+    rule(
+        "fchmodat",
+        libc::SYS_fchmodat,
+        "SetStat mode, through /proc/self/fd/N",
+    ),
+    rule(
+        "fchownat",
+        libc::SYS_fchownat,
+        "SetStat owner (AT_EMPTY_PATH) and ownership of created files",
+    ),
     rule("ftruncate", libc::SYS_ftruncate, "SetStat size"),
-    rule("utimensat", libc::SYS_utimensat, "SetStat atime/mtime, through /proc/self/fd/N"),
+    rule(
+        "utimensat",
+        libc::SYS_utimensat,
+        "SetStat atime/mtime, through /proc/self/fd/N",
+    ),
     rule("fsync", libc::SYS_fsync, "Fsync"),
     // Memory for the allocator; never executable.
     Rule {
         name: "mmap",
         nr: libc::SYS_mmap,
         why: "allocator: large buffers and arenas (never PROT_EXEC)",
-        args: ArgRule::NoneOf { arg: 2, mask: libc::PROT_EXEC as u64 },
+        args: ArgRule::NoneOf {
+            arg: 2,
+            mask: libc::PROT_EXEC as u64,
+        },
     },
     Rule {
         name: "mprotect",
         nr: libc::SYS_mprotect,
         why: "allocator: glibc grows non-main arenas in place (never PROT_EXEC)",
-        args: ArgRule::NoneOf { arg: 2, mask: libc::PROT_EXEC as u64 },
+        args: ArgRule::NoneOf {
+            arg: 2,
+            mask: libc::PROT_EXEC as u64,
+        },
     },
-    rule("munmap", libc::SYS_munmap, "allocator: release large buffers"),
-    rule("mremap", libc::SYS_mremap, "allocator: grow large buffers (Vec reallocation)"),
+    rule(
+        "munmap",
+        libc::SYS_munmap,
+        "allocator: release large buffers",
+    ),
+    rule(
+        "mremap",
+        libc::SYS_mremap,
+        "allocator: grow large buffers (Vec reallocation)",
+    ),
     rule("brk", libc::SYS_brk, "allocator: the main heap"),
-    rule("madvise", libc::SYS_madvise, "allocator: return freed pages (MADV_DONTNEED)"),
+    rule(
+        "madvise",
+        libc::SYS_madvise,
+        "allocator: return freed pages (MADV_DONTNEED)",
+    ),
     // Runtime.
-    rule("futex", libc::SYS_futex, "std's locks (stderr) under contention"),
-    rule("getrandom", libc::SYS_getrandom, "std's HashMap seeds, should a new map be made"),
-    rule("rt_sigreturn", libc::SYS_rt_sigreturn, "return from a signal handler (Rust's stack-overflow guard)"),
-    rule("rt_sigprocmask", libc::SYS_rt_sigprocmask, "glibc masks signals around exit and abort"),
-    rule("sigaltstack", libc::SYS_sigaltstack, "Rust's runtime tears down its signal stack on exit"),
+    rule(
+        "futex",
+        libc::SYS_futex,
+        "std's locks (stderr) under contention",
+    ),
+    rule(
+        "getrandom",
+        libc::SYS_getrandom,
+        "std's HashMap seeds, should a new map be made",
+    ),
+    rule(
+        "rt_sigreturn",
+        libc::SYS_rt_sigreturn,
+        "return from a signal handler (Rust's stack-overflow guard)",
+    ),
+    rule(
+        "rt_sigprocmask",
+        libc::SYS_rt_sigprocmask,
+        "glibc masks signals around exit and abort",
+    ),
+    rule(
+        "sigaltstack",
+        libc::SYS_sigaltstack,
+        "Rust's runtime tears down its signal stack on exit",
+    ),
     Rule {
         name: "write",
         nr: libc::SYS_write,
@@ -161,12 +277,18 @@ pub fn filter() -> Result<BpfProgram, ConfineError> {
     for r in RULES {
         let conds = match r.args {
             ArgRule::Any => None,
-            ArgRule::Eq { arg, value } => {
-                Some(SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, value).map_err(|e| build(&e))?)
-            }
-            ArgRule::NoneOf { arg, mask } => Some(
-                SeccompCondition::new(arg, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(mask), 0)
+            ArgRule::Eq { arg, value } => Some(
+                SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, value)
                     .map_err(|e| build(&e))?,
+            ),
+            ArgRule::NoneOf { arg, mask } => Some(
+                SeccompCondition::new(
+                    arg,
+                    SeccompCmpArgLen::Qword,
+                    SeccompCmpOp::MaskedEq(mask),
+                    0,
+                )
+                .map_err(|e| build(&e))?,
             ),
         };
         let entry = rules.entry(r.nr).or_default();
@@ -175,8 +297,15 @@ pub fn filter() -> Result<BpfProgram, ConfineError> {
         }
     }
     let arch = std::env::consts::ARCH.try_into().map_err(|e| build(&e))?;
-    let f = SeccompFilter::new(rules, SeccompAction::KillProcess, SeccompAction::Allow, arch).map_err(|e| build(&e))?;
-    f.try_into().map_err(|e: seccompiler::BackendError| build(&e))
+    let f = SeccompFilter::new(
+        rules,
+        SeccompAction::KillProcess,
+        SeccompAction::Allow,
+        arch,
+    )
+    .map_err(|e| build(&e))?;
+    f.try_into()
+        .map_err(|e: seccompiler::BackendError| build(&e))
 }
 
 /// Opens `roots`, then confines the calling process: a private mount namespace where the
@@ -192,14 +321,21 @@ pub fn confine(roots: Vec<Root>) -> Result<Confined, ConfineError> {
     }
     let prog = filter()?;
     seccompiler::apply_filter_all_threads(&prog).map_err(ConfineError::Install)?;
-    Ok(Confined { server, private_mounts })
+    Ok(Confined {
+        server,
+        private_mounts,
+    })
 }
 
 /// Every held file is a descriptor: let the server hold as many as the hard limit allows.
 fn raise_nofile_limit() {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `lim` is a valid rlimit to fill.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 && lim.rlim_cur < lim.rlim_max {
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 && lim.rlim_cur < lim.rlim_max
+    {
         lim.rlim_cur = lim.rlim_max;
         // SAFETY: `lim` is a valid rlimit; failure only leaves the old limit.
         unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
@@ -218,7 +354,13 @@ fn enter_empty_mount_namespace() -> bool {
     let root = c"/";
     // SAFETY: all strings are NUL-terminated; a null data pointer is allowed.
     let private = unsafe {
-        libc::mount(none.as_ptr(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
+        libc::mount(
+            none.as_ptr(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        )
     };
     if private != 0 {
         return false;
@@ -231,7 +373,13 @@ fn enter_empty_mount_namespace() -> bool {
     let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RDONLY;
     // SAFETY: all strings are NUL-terminated and outlive the calls; chdir/chroot take paths.
     unsafe {
-        libc::mount(fstype.as_ptr(), target.as_ptr(), fstype.as_ptr(), flags, data.as_ptr().cast()) == 0
+        libc::mount(
+            fstype.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            flags,
+            data.as_ptr().cast(),
+        ) == 0
             && libc::chdir(target.as_ptr()) == 0
             && libc::chroot(c".".as_ptr()) == 0
             && libc::chdir(root.as_ptr()) == 0
@@ -250,7 +398,13 @@ mod tests {
             assert!(seen.insert(r.nr), "{} listed twice", r.name);
             assert!(!r.why.is_empty());
         }
-        for forbidden in [libc::SYS_socket, libc::SYS_execve, libc::SYS_ptrace, libc::SYS_open, libc::SYS_connect] {
+        for forbidden in [
+            libc::SYS_socket,
+            libc::SYS_execve,
+            libc::SYS_ptrace,
+            libc::SYS_open,
+            libc::SYS_connect,
+        ] {
             assert!(!seen.contains(&forbidden));
         }
     }

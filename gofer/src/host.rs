@@ -22,7 +22,9 @@ pub(crate) fn last_errno() -> Errno {
 
 /// The errno inside an io::Error (EIO if there is none).
 pub(crate) fn io_errno(e: &io::Error) -> Errno {
-    e.raw_os_error().and_then(Errno::from_raw).unwrap_or(Errno::EIO)
+    e.raw_os_error()
+        .and_then(Errno::from_raw)
+        .unwrap_or(Errno::EIO)
 }
 
 /// Retries a call while it fails with EINTR; turns -1 into the errno.
@@ -47,7 +49,12 @@ fn fd_from(r: libc::c_long) -> OwnedFd {
 const EMPTY: &CStr = c"";
 
 /// openat(dir, name, flags | O_CLOEXEC | O_NOFOLLOW, mode).
-pub(crate) fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
+pub(crate) fn openat(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    flags: i32,
+    mode: u32,
+) -> Result<OwnedFd, Errno> {
     let flags = flags | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NOCTTY;
     // SAFETY: `name` is NUL-terminated and outlives the call.
     retry(|| unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, mode) } as libc::c_long)
@@ -59,7 +66,8 @@ pub(crate) fn openat(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) ->
 pub(crate) fn reopen(proc_fd: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<OwnedFd, Errno> {
     let flags = flags | libc::O_CLOEXEC | libc::O_NOCTTY;
     // SAFETY: `name` is NUL-terminated and outlives the call.
-    retry(|| unsafe { libc::openat(proc_fd.as_raw_fd(), name.as_ptr(), flags, 0) } as libc::c_long).map(fd_from)
+    retry(|| unsafe { libc::openat(proc_fd.as_raw_fd(), name.as_ptr(), flags, 0) } as libc::c_long)
+        .map(fd_from)
 }
 
 /// struct open_how of openat2 (libc's is non-exhaustive).
@@ -72,12 +80,21 @@ struct OpenHow {
 
 /// openat2(dir, name) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
 /// plus O_CLOEXEC | O_NOFOLLOW.
-pub(crate) fn openat2_beneath(dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
+pub(crate) fn openat2_beneath(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    flags: i32,
+    mode: u32,
+) -> Result<OwnedFd, Errno> {
     let flags = flags | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NOCTTY;
     let how = OpenHow {
         flags: flags as u32 as u64,
         // openat2 rejects a mode unless the call creates something.
-        mode: if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 { u64::from(mode) } else { 0 },
+        mode: if flags & (libc::O_CREAT | libc::O_TMPFILE) != 0 {
+            u64::from(mode)
+        } else {
+            0
+        },
         resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS,
     };
     retry(|| {
@@ -156,20 +173,25 @@ pub(crate) fn fstatfs(fd: BorrowedFd<'_>) -> Result<StatFs, Errno> {
 /// mkdirat.
 pub(crate) fn mkdirat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<(), Errno> {
     // SAFETY: `name` is NUL-terminated and outlives the call.
-    retry(|| unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) } as libc::c_long).map(drop)
+    retry(|| unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) } as libc::c_long)
+        .map(drop)
 }
 
 /// mknodat with device number 0.
 pub(crate) fn mknodat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<(), Errno> {
     // SAFETY: `name` is NUL-terminated and outlives the call.
-    retry(|| unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) } as libc::c_long).map(drop)
+    retry(|| unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) } as libc::c_long)
+        .map(drop)
 }
 
 /// symlinkat(target, dir, name).
 pub(crate) fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> Result<(), Errno> {
     // SAFETY: both strings are NUL-terminated and outlive the call.
-    retry(|| unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) } as libc::c_long)
-        .map(drop)
+    retry(
+        || unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) }
+            as libc::c_long,
+    )
+    .map(drop)
 }
 
 /// linkat(olddir, oldname, newdir, newname, flags).
@@ -183,7 +205,13 @@ pub(crate) fn linkat(
     retry(|| {
         // SAFETY: both strings are NUL-terminated and outlive the call.
         unsafe {
-            libc::linkat(olddir.as_raw_fd(), oldname.as_ptr(), newdir.as_raw_fd(), newname.as_ptr(), flags)
+            libc::linkat(
+                olddir.as_raw_fd(),
+                oldname.as_ptr(),
+                newdir.as_raw_fd(),
+                newname.as_ptr(),
+                flags,
+            )
         }
         .into()
     })
@@ -193,7 +221,8 @@ pub(crate) fn linkat(
 /// unlinkat.
 pub(crate) fn unlinkat(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> Result<(), Errno> {
     // SAFETY: `name` is NUL-terminated and outlives the call.
-    retry(|| unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) } as libc::c_long).map(drop)
+    retry(|| unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) } as libc::c_long)
+        .map(drop)
 }
 
 /// renameat2 (the raw system call, so no libc fallback changes the semantics).
@@ -225,7 +254,14 @@ pub(crate) fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize];
     let n = retry(|| {
         // SAFETY: `buf` is writable for buf.len() bytes; EMPTY is NUL-terminated.
-        let n = unsafe { libc::readlinkat(fd.as_raw_fd(), EMPTY.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        let n = unsafe {
+            libc::readlinkat(
+                fd.as_raw_fd(),
+                EMPTY.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
         n as libc::c_long
     })?;
     buf.truncate(n as usize);
@@ -235,7 +271,8 @@ pub(crate) fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
 /// fchmodat(dir, name, mode, 0).
 pub(crate) fn fchmodat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<(), Errno> {
     // SAFETY: `name` is NUL-terminated and outlives the call.
-    retry(|| unsafe { libc::fchmodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) } as libc::c_long).map(drop)
+    retry(|| unsafe { libc::fchmodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) } as libc::c_long)
+        .map(drop)
 }
 
 /// fchownat(fd, "", uid, gid, AT_EMPTY_PATH): changes the file `fd` refers to, even an O_PATH
@@ -243,7 +280,15 @@ pub(crate) fn fchmodat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> Result<()
 pub(crate) fn fchown_fd(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
     retry(|| {
         // SAFETY: EMPTY is NUL-terminated.
-        let r = unsafe { libc::fchownat(fd.as_raw_fd(), EMPTY.as_ptr(), uid, gid, libc::AT_EMPTY_PATH) };
+        let r = unsafe {
+            libc::fchownat(
+                fd.as_raw_fd(),
+                EMPTY.as_ptr(),
+                uid,
+                gid,
+                libc::AT_EMPTY_PATH,
+            )
+        };
         libc::c_long::from(r)
     })
     .map(drop)
@@ -256,10 +301,21 @@ pub(crate) fn ftruncate(fd: BorrowedFd<'_>, size: i64) -> Result<(), Errno> {
 }
 
 /// utimensat(dir, name, times, 0).
-pub(crate) fn utimensat(dir: BorrowedFd<'_>, name: &CStr, atime: Timespec, mtime: Timespec) -> Result<(), Errno> {
+pub(crate) fn utimensat(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    atime: Timespec,
+    mtime: Timespec,
+) -> Result<(), Errno> {
     let times = [
-        libc::timespec { tv_sec: atime.tv_sec, tv_nsec: atime.tv_nsec },
-        libc::timespec { tv_sec: mtime.tv_sec, tv_nsec: mtime.tv_nsec },
+        libc::timespec {
+            tv_sec: atime.tv_sec,
+            tv_nsec: atime.tv_nsec,
+        },
+        libc::timespec {
+            tv_sec: mtime.tv_sec,
+            tv_nsec: mtime.tv_nsec,
+        },
     ];
     retry(|| {
         // SAFETY: `name` is NUL-terminated and `times` is an array of two timespecs.
@@ -286,7 +342,14 @@ pub(crate) fn seek_set(fd: BorrowedFd<'_>, off: u64) -> Result<(), Errno> {
 pub(crate) fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
     retry(|| {
         // SAFETY: `buf` is writable for buf.len() bytes.
-        unsafe { libc::syscall(libc::SYS_getdents64, fd.as_raw_fd(), buf.as_mut_ptr(), buf.len()) }
+        unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        }
     })
     .map(|n| n as usize)
 }
@@ -295,7 +358,14 @@ pub(crate) fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Er
 pub(crate) fn fgetxattr(fd: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
     retry(|| {
         // SAFETY: `name` is NUL-terminated; `buf` is writable for buf.len() bytes.
-        let n = unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        let n = unsafe {
+            libc::fgetxattr(
+                fd.as_raw_fd(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
         n as libc::c_long
     })
     .map(|n| n as usize)

@@ -24,7 +24,7 @@ pub mod spawn;
 mod wire;
 
 pub use client::{Client, ClientError, Walked, WalkedStats};
-pub use confine::{confine, Confined, ConfineError};
+pub use confine::{confine, ConfineError, Confined};
 pub use proto::{Dirent, FileId, Node, SetStat, StatFs, WalkStatus, Xattr};
 pub use server::{serve, Root, ServeError, Server};
 pub use spawn::{gofer_main, socketpair};

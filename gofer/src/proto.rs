@@ -729,7 +729,11 @@ impl Writer<'_> {
     }
     fn name(&mut self, what: &'static str, n: &[u8]) -> Result<(), EncodeError> {
         if n.len() > MAX_NAME {
-            return Err(EncodeError::TooLong { what, len: n.len(), max: MAX_NAME });
+            return Err(EncodeError::TooLong {
+                what,
+                len: n.len(),
+                max: MAX_NAME,
+            });
         }
         self.u16(n.len() as u16);
         self.out.extend_from_slice(n);
@@ -737,7 +741,11 @@ impl Writer<'_> {
     }
     fn blob(&mut self, what: &'static str, b: &[u8], max: usize) -> Result<(), EncodeError> {
         if b.len() > max {
-            return Err(EncodeError::TooLong { what, len: b.len(), max });
+            return Err(EncodeError::TooLong {
+                what,
+                len: b.len(),
+                max,
+            });
         }
         self.u32(b.len() as u32);
         self.out.extend_from_slice(b);
@@ -838,7 +846,14 @@ fn encode_request(w: &mut Writer<'_>, r: &Request) -> Result<(), EncodeError> {
             w.id(*id);
             w.u32(*flags);
         }
-        Request::OpenCreate { dir, name, flags, mode, uid, gid } => {
+        Request::OpenCreate {
+            dir,
+            name,
+            flags,
+            mode,
+            uid,
+            gid,
+        } => {
             w.id(*dir);
             w.name("name", name)?;
             w.u32(*flags);
@@ -846,14 +861,33 @@ fn encode_request(w: &mut Writer<'_>, r: &Request) -> Result<(), EncodeError> {
             w.u32(*uid);
             w.u32(*gid);
         }
-        Request::Mkdir { dir, name, mode, uid, gid } | Request::Mknod { dir, name, mode, uid, gid } => {
+        Request::Mkdir {
+            dir,
+            name,
+            mode,
+            uid,
+            gid,
+        }
+        | Request::Mknod {
+            dir,
+            name,
+            mode,
+            uid,
+            gid,
+        } => {
             w.id(*dir);
             w.name("name", name)?;
             w.u32(*mode);
             w.u32(*uid);
             w.u32(*gid);
         }
-        Request::Symlink { dir, name, target, uid, gid } => {
+        Request::Symlink {
+            dir,
+            name,
+            target,
+            uid,
+            gid,
+        } => {
             w.id(*dir);
             w.name("name", name)?;
             w.blob("symlink target", target, MAX_TARGET)?;
@@ -870,16 +904,23 @@ fn encode_request(w: &mut Writer<'_>, r: &Request) -> Result<(), EncodeError> {
             w.name("name", name)?;
             w.u32(*flags);
         }
-        Request::Rename { old_dir, old_name, new_dir, new_name, flags } => {
+        Request::Rename {
+            old_dir,
+            old_name,
+            new_dir,
+            new_name,
+            flags,
+        } => {
             w.id(*old_dir);
             w.name("name", old_name)?;
             w.id(*new_dir);
             w.name("name", new_name)?;
             w.u32(*flags);
         }
-        Request::Readlink { id } | Request::Stat { id } | Request::StatFs { id } | Request::Fsync { id } => {
-            w.id(*id)
-        }
+        Request::Readlink { id }
+        | Request::Stat { id }
+        | Request::StatFs { id }
+        | Request::Fsync { id } => w.id(*id),
         Request::SetStat { id, attr } => {
             w.id(*id);
             w.u32(attr.mask);
@@ -936,13 +977,27 @@ fn encode_reply(w: &mut Writer<'_>, r: &Reply) -> Result<(), EncodeError> {
                 w.stat(s);
             }
         }
-        Reply::Open | Reply::Unlink | Reply::Rename | Reply::SetStat | Reply::Fsync | Reply::Close => {}
+        Reply::Open
+        | Reply::Unlink
+        | Reply::Rename
+        | Reply::SetStat
+        | Reply::Fsync
+        | Reply::Close => {}
         Reply::Readlink(t) => w.blob("symlink target", t, MAX_TARGET)?,
         Reply::Stat(s) => w.stat(s),
         Reply::StatFs(s) => {
             for v in [
-                s.f_type, s.f_bsize, s.f_blocks, s.f_bfree, s.f_bavail, s.f_files, s.f_ffree, s.f_fsid,
-                s.f_namelen, s.f_frsize, s.f_flags,
+                s.f_type,
+                s.f_bsize,
+                s.f_blocks,
+                s.f_bfree,
+                s.f_bavail,
+                s.f_files,
+                s.f_ffree,
+                s.f_fsid,
+                s.f_namelen,
+                s.f_frsize,
+                s.f_flags,
             ] {
                 w.u64(v);
             }
@@ -1015,7 +1070,11 @@ impl<'a> Reader<'a> {
     fn name(&mut self, what: &'static str) -> Result<Vec<u8>, DecodeError> {
         let len = usize::from(self.u16()?);
         if len > MAX_NAME {
-            return Err(DecodeError::TooLong { what, len, max: MAX_NAME });
+            return Err(DecodeError::TooLong {
+                what,
+                len,
+                max: MAX_NAME,
+            });
         }
         Ok(self.take(len)?.to_vec())
     }
@@ -1028,11 +1087,20 @@ impl<'a> Reader<'a> {
     }
     /// Reads a count and checks it against `max` and against the bytes left, given that each
     /// item takes at least `min_item` bytes, so a lying count cannot make us allocate.
-    fn count(&mut self, what: &'static str, max: usize, min_item: usize) -> Result<usize, DecodeError> {
+    fn count(
+        &mut self,
+        what: &'static str,
+        max: usize,
+        min_item: usize,
+    ) -> Result<usize, DecodeError> {
         let n = self.u32()?;
         let n_usize = n as usize;
         if n_usize > max {
-            return Err(DecodeError::TooMany { what, n: u64::from(n), max });
+            return Err(DecodeError::TooMany {
+                what,
+                n: u64::from(n),
+                max,
+            });
         }
         if n_usize.saturating_mul(min_item) > self.left() {
             return Err(DecodeError::Truncated { kind: self.kind });
@@ -1043,14 +1111,23 @@ impl<'a> Reader<'a> {
         Ok(Stat::from_bytes(self.take(Stat::SIZE)?))
     }
     fn timespec(&mut self) -> Result<Timespec, DecodeError> {
-        Ok(Timespec { tv_sec: self.i64()?, tv_nsec: self.i64()? })
+        Ok(Timespec {
+            tv_sec: self.i64()?,
+            tv_nsec: self.i64()?,
+        })
     }
     fn node(&mut self) -> Result<Node, DecodeError> {
-        Ok(Node { id: self.id()?, stat: self.stat()? })
+        Ok(Node {
+            id: self.id()?,
+            stat: self.stat()?,
+        })
     }
     fn errno(&mut self) -> Result<Errno, DecodeError> {
         let raw = self.u32()?;
-        i32::try_from(raw).ok().and_then(Errno::from_raw).ok_or(DecodeError::UnknownErrno(raw))
+        i32::try_from(raw)
+            .ok()
+            .and_then(Errno::from_raw)
+            .ok_or(DecodeError::UnknownErrno(raw))
     }
     fn walk_status(&mut self) -> Result<WalkStatus, DecodeError> {
         let tag = self.u8()?;
@@ -1077,7 +1154,10 @@ impl<'a> Reader<'a> {
     fn finish(&self) -> Result<(), DecodeError> {
         match self.left() {
             0 => Ok(()),
-            extra => Err(DecodeError::Trailing { kind: self.kind, extra }),
+            extra => Err(DecodeError::Trailing {
+                kind: self.kind,
+                extra,
+            }),
         }
     }
 }
@@ -1102,7 +1182,10 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, DecodeError> {
         return Err(DecodeError::BadVersion(version));
     }
     if len as usize != buf.len() - HEADER_LEN {
-        return Err(DecodeError::LengthMismatch { header: len, actual: buf.len() - HEADER_LEN });
+        return Err(DecodeError::LengthMismatch {
+            header: len,
+            actual: buf.len() - HEADER_LEN,
+        });
     }
     Ok(Header { kind, tag, len })
 }
@@ -1119,19 +1202,31 @@ pub fn decode(buf: &[u8]) -> Result<Frame, DecodeError> {
     let h = decode_header(buf)?;
     let body = &buf[HEADER_LEN..];
     let msg = if h.kind == ERROR_KIND {
-        let mut r = Reader { b: body, pos: 0, kind: "Error" };
+        let mut r = Reader {
+            b: body,
+            pos: 0,
+            kind: "Error",
+        };
         let e = r.errno()?;
         r.finish()?;
         Message::Reply(Reply::Error(e))
     } else if h.kind & REPLY_BIT != 0 {
         let kind = Kind::from_u16(h.kind & !REPLY_BIT).ok_or(DecodeError::UnknownKind(h.kind))?;
-        let mut r = Reader { b: body, pos: 0, kind: kind.name() };
+        let mut r = Reader {
+            b: body,
+            pos: 0,
+            kind: kind.name(),
+        };
         let reply = decode_reply(&mut r, kind)?;
         r.finish()?;
         Message::Reply(reply)
     } else {
         let kind = Kind::from_u16(h.kind).ok_or(DecodeError::UnknownKind(h.kind))?;
-        let mut r = Reader { b: body, pos: 0, kind: kind.name() };
+        let mut r = Reader {
+            b: body,
+            pos: 0,
+            kind: kind.name(),
+        };
         let req = decode_request(&mut r, kind)?;
         r.finish()?;
         Message::Request(req)
@@ -1142,9 +1237,18 @@ pub fn decode(buf: &[u8]) -> Result<Frame, DecodeError> {
 fn decode_request(r: &mut Reader<'_>, kind: Kind) -> Result<Request, DecodeError> {
     Ok(match kind {
         Kind::Attach => Request::Attach { root: r.u32()? },
-        Kind::Walk => Request::Walk { dir: r.id()?, names: r.names()? },
-        Kind::WalkStat => Request::WalkStat { dir: r.id()?, names: r.names()? },
-        Kind::Open => Request::Open { id: r.id()?, flags: r.u32()? },
+        Kind::Walk => Request::Walk {
+            dir: r.id()?,
+            names: r.names()?,
+        },
+        Kind::WalkStat => Request::WalkStat {
+            dir: r.id()?,
+            names: r.names()?,
+        },
+        Kind::Open => Request::Open {
+            id: r.id()?,
+            flags: r.u32()?,
+        },
         Kind::OpenCreate => Request::OpenCreate {
             dir: r.id()?,
             name: r.name("name")?,
@@ -1174,8 +1278,16 @@ fn decode_request(r: &mut Reader<'_>, kind: Kind) -> Result<Request, DecodeError
             uid: r.u32()?,
             gid: r.u32()?,
         },
-        Kind::Link => Request::Link { dir: r.id()?, name: r.name("name")?, target: r.id()? },
-        Kind::Unlink => Request::Unlink { dir: r.id()?, name: r.name("name")?, flags: r.u32()? },
+        Kind::Link => Request::Link {
+            dir: r.id()?,
+            name: r.name("name")?,
+            target: r.id()?,
+        },
+        Kind::Unlink => Request::Unlink {
+            dir: r.id()?,
+            name: r.name("name")?,
+            flags: r.u32()?,
+        },
         Kind::Rename => Request::Rename {
             old_dir: r.id()?,
             old_name: r.name("name")?,
@@ -1198,10 +1310,20 @@ fn decode_request(r: &mut Reader<'_>, kind: Kind) -> Result<Request, DecodeError
             },
         },
         Kind::StatFs => Request::StatFs { id: r.id()? },
-        Kind::Getdents => Request::Getdents { dir: r.id()?, cookie: r.u64()? },
+        Kind::Getdents => Request::Getdents {
+            dir: r.id()?,
+            cookie: r.u64()?,
+        },
         Kind::Fsync => Request::Fsync { id: r.id()? },
-        Kind::GetXattr => Request::GetXattr { id: r.id()?, name: r.name("xattr name")?, size: r.u32()? },
-        Kind::ListXattr => Request::ListXattr { id: r.id()?, size: r.u32()? },
+        Kind::GetXattr => Request::GetXattr {
+            id: r.id()?,
+            name: r.name("xattr name")?,
+            size: r.u32()?,
+        },
+        Kind::ListXattr => Request::ListXattr {
+            id: r.id()?,
+            size: r.u32()?,
+        },
         Kind::Close => {
             let n = r.count("close ids", MAX_CLOSE, 8)?;
             let mut ids = Vec::with_capacity(n);
@@ -1273,8 +1395,14 @@ fn decode_reply(r: &mut Reader<'_>, kind: Kind) -> Result<Reply, DecodeError> {
             Reply::Getdents(ents)
         }
         Kind::Fsync => Reply::Fsync,
-        Kind::GetXattr => Reply::GetXattr(Xattr { len: r.u32()?, data: r.blob("xattr data", MAX_XATTR)? }),
-        Kind::ListXattr => Reply::ListXattr(Xattr { len: r.u32()?, data: r.blob("xattr data", MAX_XATTR)? }),
+        Kind::GetXattr => Reply::GetXattr(Xattr {
+            len: r.u32()?,
+            data: r.blob("xattr data", MAX_XATTR)?,
+        }),
+        Kind::ListXattr => Reply::ListXattr(Xattr {
+            len: r.u32()?,
+            data: r.blob("xattr data", MAX_XATTR)?,
+        }),
         Kind::Close => Reply::Close,
     })
 }
@@ -1292,7 +1420,14 @@ mod tests {
     #[test]
     fn header_layout() {
         let mut b = Vec::new();
-        encode(&Frame { tag: 0x0102_0304, msg: Message::Request(Request::Attach { root: 7 }) }, &mut b).unwrap();
+        encode(
+            &Frame {
+                tag: 0x0102_0304,
+                msg: Message::Request(Request::Attach { root: 7 }),
+            },
+            &mut b,
+        )
+        .unwrap();
         assert_eq!(b, [0x01, 0x47, 1, 0, 4, 3, 2, 1, 4, 0, 0, 0, 7, 0, 0, 0]);
     }
 
@@ -1300,14 +1435,26 @@ mod tests {
     fn simple_round_trips() {
         round_trip(Frame {
             tag: 1,
-            msg: Message::Request(Request::Walk { dir: FileId(3), names: vec![b"a".to_vec(), b"bc".to_vec()] }),
+            msg: Message::Request(Request::Walk {
+                dir: FileId(3),
+                names: vec![b"a".to_vec(), b"bc".to_vec()],
+            }),
         });
-        round_trip(Frame { tag: 2, msg: Message::Reply(Reply::Error(Errno::ENOENT)) });
+        round_trip(Frame {
+            tag: 2,
+            msg: Message::Reply(Reply::Error(Errno::ENOENT)),
+        });
         round_trip(Frame {
             tag: 3,
             msg: Message::Reply(Reply::Walk {
                 status: WalkStatus::Failed(Errno::ENOTDIR),
-                nodes: vec![Node { id: FileId(9), stat: Stat { st_ino: 5, ..Stat::default() } }],
+                nodes: vec![Node {
+                    id: FileId(9),
+                    stat: Stat {
+                        st_ino: 5,
+                        ..Stat::default()
+                    },
+                }],
             }),
         });
     }
@@ -1315,7 +1462,14 @@ mod tests {
     #[test]
     fn rejects_bad_headers() {
         let mut b = Vec::new();
-        encode(&Frame { tag: 1, msg: Message::Request(Request::Stat { id: FileId(1) }) }, &mut b).unwrap();
+        encode(
+            &Frame {
+                tag: 1,
+                msg: Message::Request(Request::Stat { id: FileId(1) }),
+            },
+            &mut b,
+        )
+        .unwrap();
         assert_eq!(decode(&b[..5]), Err(DecodeError::ShortHeader(5)));
         let mut bad = b.clone();
         bad[1] = 0x48;
@@ -1325,11 +1479,17 @@ mod tests {
         assert_eq!(decode(&bad), Err(DecodeError::BadVersion(2)));
         let mut bad = b.clone();
         bad.push(0);
-        assert!(matches!(decode(&bad), Err(DecodeError::LengthMismatch { .. })));
+        assert!(matches!(
+            decode(&bad),
+            Err(DecodeError::LengthMismatch { .. })
+        ));
         let mut bad = b.clone();
         bad[2] = 99;
         assert_eq!(decode(&bad), Err(DecodeError::UnknownKind(99)));
-        assert_eq!(decode(&vec![0u8; MAX_MESSAGE + 1]), Err(DecodeError::TooLarge(MAX_MESSAGE + 1)));
+        assert_eq!(
+            decode(&vec![0u8; MAX_MESSAGE + 1]),
+            Err(DecodeError::TooLarge(MAX_MESSAGE + 1))
+        );
     }
 
     #[test]
@@ -1375,12 +1535,25 @@ mod tests {
         let long = vec![b'a'; MAX_NAME + 1];
         let f = Frame {
             tag: 1,
-            msg: Message::Request(Request::Unlink { dir: FileId(1), name: long, flags: 0 }),
+            msg: Message::Request(Request::Unlink {
+                dir: FileId(1),
+                name: long,
+                flags: 0,
+            }),
         };
         let err = encode(&f, &mut Vec::new()).unwrap_err();
         assert_eq!(err.errno(), Errno::ENAMETOOLONG);
         let names = vec![b"a".to_vec(); MAX_WALK + 1];
-        let f = Frame { tag: 1, msg: Message::Request(Request::Walk { dir: FileId(1), names }) };
-        assert!(matches!(encode(&f, &mut Vec::new()), Err(EncodeError::TooMany { .. })));
+        let f = Frame {
+            tag: 1,
+            msg: Message::Request(Request::Walk {
+                dir: FileId(1),
+                names,
+            }),
+        };
+        assert!(matches!(
+            encode(&f, &mut Vec::new()),
+            Err(EncodeError::TooMany { .. })
+        ));
     }
 }

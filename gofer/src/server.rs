@@ -35,9 +35,9 @@ use syscalls::Errno;
 
 use crate::host;
 use crate::proto::{
-    self, Dirent, FileId, Frame, Message, Node, Reply, Request, SetStat, WalkStatus, Xattr, MAX_MESSAGE,
-    MAX_NAME, MAX_TARGET, MAX_XATTR, NO_ID, SETSTAT_ALL, SETSTAT_ATIME, SETSTAT_GID, SETSTAT_MODE,
-    SETSTAT_MTIME, SETSTAT_SIZE, SETSTAT_UID,
+    self, Dirent, FileId, Frame, Message, Node, Reply, Request, SetStat, WalkStatus, Xattr,
+    MAX_MESSAGE, MAX_NAME, MAX_TARGET, MAX_XATTR, NO_ID, SETSTAT_ALL, SETSTAT_ATIME, SETSTAT_GID,
+    SETSTAT_MODE, SETSTAT_MTIME, SETSTAT_SIZE, SETSTAT_UID,
 };
 use crate::wire::{self, Received};
 
@@ -53,12 +53,18 @@ pub struct Root {
 impl Root {
     /// A root the client may read only.
     pub fn read_only(path: impl Into<PathBuf>) -> Root {
-        Root { path: path.into(), read_only: true }
+        Root {
+            path: path.into(),
+            read_only: true,
+        }
     }
 
     /// A root the client may change.
     pub fn read_write(path: impl Into<PathBuf>) -> Root {
-        Root { path: path.into(), read_only: false }
+        Root {
+            path: path.into(),
+            read_only: false,
+        }
     }
 }
 
@@ -81,13 +87,21 @@ impl FromStr for Root {
         if path.is_empty() {
             return Err(RootParseError(s.to_string()));
         }
-        Ok(Root { path: PathBuf::from(path), read_only })
+        Ok(Root {
+            path: PathBuf::from(path),
+            read_only,
+        })
     }
 }
 
 impl fmt::Display for Root {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path.display(), if self.read_only { "ro" } else { "rw" })
+        write!(
+            f,
+            "{}:{}",
+            self.path.display(),
+            if self.read_only { "ro" } else { "rw" }
+        )
     }
 }
 
@@ -164,7 +178,11 @@ fn open_path(path: &Path, dir: bool) -> io::Result<OwnedFd> {
     if dir {
         flags |= libc::O_DIRECTORY;
     }
-    Ok(OpenOptions::new().read(true).custom_flags(flags).open(path)?.into())
+    Ok(OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)?
+        .into())
 }
 
 /// Validates one path component from the client.
@@ -193,8 +211,14 @@ impl Server {
     pub fn new(roots: Vec<Root>) -> Result<Server, ServeError> {
         let mut held = Vec::with_capacity(roots.len());
         for r in roots {
-            let fd = open_path(&r.path, false).map_err(|source| ServeError::OpenRoot { path: r.path.clone(), source })?;
-            held.push(HeldRoot { fd, read_only: r.read_only });
+            let fd = open_path(&r.path, false).map_err(|source| ServeError::OpenRoot {
+                path: r.path.clone(),
+                source,
+            })?;
+            held.push(HeldRoot {
+                fd,
+                read_only: r.read_only,
+            });
         }
         let proc_fd = open_path(Path::new("/proc/self/fd"), true).map_err(ServeError::ProcFd)?;
         let openat2 = match held.first() {
@@ -233,32 +257,48 @@ impl Server {
         loop {
             // Requests never carry FDs: drop (close) any a confused client sent.
             fds.clear();
-            let (len, bad) = match wire::recv(sock.as_fd(), &mut inbuf, &mut fds).map_err(ServeError::Recv)? {
-                Received::Eof => return Ok(()),
-                Received::Message { len, truncated, fds_truncated } => {
-                    (len, truncated || fds_truncated || !fds.is_empty())
-                }
-            };
+            let (len, bad) =
+                match wire::recv(sock.as_fd(), &mut inbuf, &mut fds).map_err(ServeError::Recv)? {
+                    Received::Eof => return Ok(()),
+                    Received::Message {
+                        len,
+                        truncated,
+                        fds_truncated,
+                    } => (len, truncated || fds_truncated || !fds.is_empty()),
+                };
             let bytes = &inbuf[..len];
             let tag = proto::peek_tag(bytes).unwrap_or(0);
             let (reply, fd) = if bad {
                 (Reply::Error(Errno::EINVAL), None)
             } else {
                 match proto::decode(bytes) {
-                    Ok(Frame { msg: Message::Request(req), .. }) => match self.handle(req) {
+                    Ok(Frame {
+                        msg: Message::Request(req),
+                        ..
+                    }) => match self.handle(req) {
                         Ok(r) => r,
                         Err(e) => (Reply::Error(e), None),
                     },
-                    Ok(Frame { msg: Message::Reply(_), .. }) | Err(_) => (Reply::Error(Errno::EINVAL), None),
+                    Ok(Frame {
+                        msg: Message::Reply(_),
+                        ..
+                    })
+                    | Err(_) => (Reply::Error(Errno::EINVAL), None),
                 }
             };
-            let frame = Frame { tag, msg: Message::Reply(reply) };
+            let frame = Frame {
+                tag,
+                msg: Message::Reply(reply),
+            };
             let fd = if proto::encode(&frame, &mut out).is_ok() {
                 fd
             } else {
                 // Cannot happen for replies we build (every field is bounded as we fill it),
                 // but never send a half-built message.
-                let err = Frame { tag, msg: Message::Reply(Reply::Error(Errno::EIO)) };
+                let err = Frame {
+                    tag,
+                    msg: Message::Reply(Reply::Error(Errno::EIO)),
+                };
                 if proto::encode(&err, &mut out).is_err() {
                     out.clear();
                 }
@@ -266,7 +306,9 @@ impl Server {
             };
             match wire::send(sock.as_fd(), &out, fd.as_ref().map(|f| f.as_fd())) {
                 Ok(()) => {}
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EPIPE | libc::ECONNRESET)) => return Ok(()),
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EPIPE | libc::ECONNRESET)) => {
+                    return Ok(())
+                }
                 Err(e) => return Err(ServeError::Send(e)),
             }
         }
@@ -287,27 +329,59 @@ impl Server {
             }
             Request::WalkStat { dir, names } => {
                 let (status, found) = self.walk(dir, &names)?;
-                Reply::WalkStat { status, stats: found.into_iter().map(|(_, st)| st).collect() }
+                Reply::WalkStat {
+                    status,
+                    stats: found.into_iter().map(|(_, st)| st).collect(),
+                }
             }
             Request::Open { id, flags } => {
                 let fd = self.open(id, flags)?;
                 return Ok((Reply::Open, Some(fd)));
             }
-            Request::OpenCreate { dir, name, flags, mode, uid, gid } => {
+            Request::OpenCreate {
+                dir,
+                name,
+                flags,
+                mode,
+                uid,
+                gid,
+            } => {
                 let (node, fd) = self.open_create(dir, &name, flags, mode, uid, gid)?;
                 return Ok((Reply::OpenCreate(node), Some(fd)));
             }
-            Request::Mkdir { dir, name, mode, uid, gid } => Reply::Mkdir(self.mkdir(dir, &name, mode, uid, gid)?),
-            Request::Mknod { dir, name, mode, uid, gid } => Reply::Mknod(self.mknod(dir, &name, mode, uid, gid)?),
-            Request::Symlink { dir, name, target, uid, gid } => {
-                Reply::Symlink(self.symlink(dir, &name, &target, uid, gid)?)
-            }
+            Request::Mkdir {
+                dir,
+                name,
+                mode,
+                uid,
+                gid,
+            } => Reply::Mkdir(self.mkdir(dir, &name, mode, uid, gid)?),
+            Request::Mknod {
+                dir,
+                name,
+                mode,
+                uid,
+                gid,
+            } => Reply::Mknod(self.mknod(dir, &name, mode, uid, gid)?),
+            Request::Symlink {
+                dir,
+                name,
+                target,
+                uid,
+                gid,
+            } => Reply::Symlink(self.symlink(dir, &name, &target, uid, gid)?),
             Request::Link { dir, name, target } => Reply::Link(self.link(dir, &name, target)?),
             Request::Unlink { dir, name, flags } => {
                 self.unlink(dir, &name, flags)?;
                 Reply::Unlink
             }
-            Request::Rename { old_dir, old_name, new_dir, new_name, flags } => {
+            Request::Rename {
+                old_dir,
+                old_name,
+                new_dir,
+                new_name,
+                flags,
+            } => {
                 self.rename(old_dir, &old_name, new_dir, &new_name, flags)?;
                 Reply::Rename
             }
@@ -329,7 +403,9 @@ impl Server {
                 self.fsync(id)?;
                 Reply::Fsync
             }
-            Request::GetXattr { id, name, size } => Reply::GetXattr(self.get_xattr(id, &name, size)?),
+            Request::GetXattr { id, name, size } => {
+                Reply::GetXattr(self.get_xattr(id, &name, size)?)
+            }
             Request::ListXattr { id, size } => Reply::ListXattr(self.list_xattr(id, size)?),
             Request::Close { ids } => {
                 for id in ids {
@@ -360,12 +436,29 @@ impl Server {
     fn insert(&mut self, fd: OwnedFd, root: usize, stat: Stat) -> Node {
         let id = self.next_id;
         self.next_id += 1;
-        self.files.insert(id, HeldFile { fd, root, ftype: file_type(&stat), dir: None });
-        Node { id: FileId(id), stat }
+        self.files.insert(
+            id,
+            HeldFile {
+                fd,
+                root,
+                ftype: file_type(&stat),
+                dir: None,
+            },
+        );
+        Node {
+            id: FileId(id),
+            stat,
+        }
     }
 
     /// Opens one component beneath `dir`, never following a symlink.
-    fn lookup(&self, dir: BorrowedFd<'_>, name: &CStr, flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
+    fn lookup(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        flags: i32,
+        mode: u32,
+    ) -> Result<OwnedFd, Errno> {
         if self.openat2 {
             host::openat2_beneath(dir, name, flags, mode)
         } else {
@@ -388,9 +481,16 @@ impl Server {
     }
 
     /// Walks `names` from `dir`; see [`Request::Walk`].
-    fn walk(&self, dir: FileId, names: &[Vec<u8>]) -> Result<(WalkStatus, Vec<(OwnedFd, Stat)>), Errno> {
+    fn walk(
+        &self,
+        dir: FileId,
+        names: &[Vec<u8>],
+    ) -> Result<(WalkStatus, Vec<(OwnedFd, Stat)>), Errno> {
         let start = self.file(dir)?;
-        let names = names.iter().map(|n| component(n)).collect::<Result<Vec<_>, _>>()?;
+        let names = names
+            .iter()
+            .map(|n| component(n))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut found: Vec<(OwnedFd, Stat)> = Vec::with_capacity(names.len());
         for name in &names {
             let (cur, cur_type) = match found.last() {
@@ -432,7 +532,9 @@ impl Server {
         let f = self.file(id)?;
         let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         let mut flags = flags & !(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-        if flags & libc::O_DIRECTORY != 0 && f.ftype != libc::S_IFDIR && f.ftype != libc::S_IFLNK {
+        // Linux checks O_DIRECTORY before the file type (a symlink with O_DIRECTORY|O_NOFOLLOW
+        // is ENOTDIR, not ELOOP).
+        if flags & libc::O_DIRECTORY != 0 && f.ftype != libc::S_IFDIR {
             return Err(Errno::ENOTDIR);
         }
         match f.ftype {
@@ -502,13 +604,27 @@ impl Server {
         Ok(self.insert(fd, root, stat))
     }
 
-    fn mkdir(&mut self, dir: FileId, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<Node, Errno> {
+    fn mkdir(
+        &mut self,
+        dir: FileId,
+        name: &[u8],
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<Node, Errno> {
         let name = component(name)?;
         host::mkdirat(self.writable_dir(dir)?.fd.as_fd(), &name, mode & 0o7777)?;
         self.created(dir, &name, uid, gid)
     }
 
-    fn mknod(&mut self, dir: FileId, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<Node, Errno> {
+    fn mknod(
+        &mut self,
+        dir: FileId,
+        name: &[u8],
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<Node, Errno> {
         let kind = match mode & libc::S_IFMT {
             0 | libc::S_IFREG => libc::S_IFREG,
             libc::S_IFIFO => libc::S_IFIFO,
@@ -516,11 +632,22 @@ impl Server {
             _ => return Err(Errno::EPERM),
         };
         let name = component(name)?;
-        host::mknodat(self.writable_dir(dir)?.fd.as_fd(), &name, kind | (mode & 0o7777))?;
+        host::mknodat(
+            self.writable_dir(dir)?.fd.as_fd(),
+            &name,
+            kind | (mode & 0o7777),
+        )?;
         self.created(dir, &name, uid, gid)
     }
 
-    fn symlink(&mut self, dir: FileId, name: &[u8], target: &[u8], uid: u32, gid: u32) -> Result<Node, Errno> {
+    fn symlink(
+        &mut self,
+        dir: FileId,
+        name: &[u8],
+        target: &[u8],
+        uid: u32,
+        gid: u32,
+    ) -> Result<Node, Errno> {
         let name = component(name)?;
         if target.is_empty() {
             return Err(Errno::ENOENT);
@@ -546,7 +673,13 @@ impl Server {
         // /proc/self/fd/N names exactly the held inode; linkat with AT_EMPTY_PATH would need
         // CAP_DAC_READ_SEARCH.
         let src = proc_name(t.fd.as_fd());
-        host::linkat(self.proc_fd.as_fd(), &src, d.fd.as_fd(), &name, libc::AT_SYMLINK_FOLLOW)?;
+        host::linkat(
+            self.proc_fd.as_fd(),
+            &src,
+            d.fd.as_fd(),
+            &name,
+            libc::AT_SYMLINK_FOLLOW,
+        )?;
         self.created(dir, &name, NO_ID, NO_ID)
     }
 
@@ -559,7 +692,14 @@ impl Server {
         host::unlinkat(self.writable_dir(dir)?.fd.as_fd(), &name, flags)
     }
 
-    fn rename(&self, old_dir: FileId, old_name: &[u8], new_dir: FileId, new_name: &[u8], flags: u32) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        old_dir: FileId,
+        old_name: &[u8],
+        new_dir: FileId,
+        new_name: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
         if flags & !(libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE) != 0 {
             return Err(Errno::EINVAL);
         }
@@ -593,8 +733,16 @@ impl Server {
             host::fchmodat(self.proc_fd.as_fd(), &name, a.mode & 0o7777)?;
         }
         if a.mask & (SETSTAT_UID | SETSTAT_GID) != 0 {
-            let uid = if a.mask & SETSTAT_UID != 0 { a.uid } else { NO_ID };
-            let gid = if a.mask & SETSTAT_GID != 0 { a.gid } else { NO_ID };
+            let uid = if a.mask & SETSTAT_UID != 0 {
+                a.uid
+            } else {
+                NO_ID
+            };
+            let gid = if a.mask & SETSTAT_GID != 0 {
+                a.gid
+            } else {
+                NO_ID
+            };
             host::fchown_fd(f.fd.as_fd(), uid, gid)?;
         }
         if a.mask & SETSTAT_SIZE != 0 {
@@ -608,9 +756,20 @@ impl Server {
             host::ftruncate(w.as_fd(), size)?;
         }
         if a.mask & (SETSTAT_ATIME | SETSTAT_MTIME) != 0 {
-            let omit = Timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT };
-            let atime = if a.mask & SETSTAT_ATIME != 0 { a.atime } else { omit };
-            let mtime = if a.mask & SETSTAT_MTIME != 0 { a.mtime } else { omit };
+            let omit = Timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            };
+            let atime = if a.mask & SETSTAT_ATIME != 0 {
+                a.atime
+            } else {
+                omit
+            };
+            let mtime = if a.mask & SETSTAT_MTIME != 0 {
+                a.mtime
+            } else {
+                omit
+            };
             host::utimensat(self.proc_fd.as_fd(), &name, atime, mtime)?;
         }
         Ok(())
@@ -622,9 +781,16 @@ impl Server {
             return Err(Errno::ENOTDIR);
         }
         if f.dir.is_none() {
-            f.dir = Some(host::openat(f.fd.as_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?);
+            f.dir = Some(host::openat(
+                f.fd.as_fd(),
+                c".",
+                libc::O_RDONLY | libc::O_DIRECTORY,
+                0,
+            )?);
         }
-        let Some(dfd) = f.dir.as_ref() else { return Err(Errno::EBADF) };
+        let Some(dfd) = f.dir.as_ref() else {
+            return Err(Errno::EBADF);
+        };
         host::seek_set(dfd.as_fd(), cookie)?;
         self.dirent_buf.resize(DIRENT_CHUNK, 0);
         let mut ents = Vec::new();
@@ -680,27 +846,43 @@ impl Server {
             return Err(Errno::ERANGE);
         }
         let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
-        let Some(fd) = self.xattr_fd(id)? else { return Err(Errno::ENODATA) };
+        let Some(fd) = self.xattr_fd(id)? else {
+            return Err(Errno::ENODATA);
+        };
         read_xattr(size, |buf| host::fgetxattr(fd.as_fd(), &name, buf))
     }
 
     fn list_xattr(&self, id: FileId, size: u32) -> Result<Xattr, Errno> {
-        let Some(fd) = self.xattr_fd(id)? else { return Ok(Xattr { len: 0, data: Vec::new() }) };
+        let Some(fd) = self.xattr_fd(id)? else {
+            return Ok(Xattr {
+                len: 0,
+                data: Vec::new(),
+            });
+        };
         read_xattr(size, |buf| host::flistxattr(fd.as_fd(), buf))
     }
 }
 
 /// Runs an xattr call with a buffer of `size` bytes (at most MAX_XATTR); size 0 asks the
 /// length only.
-fn read_xattr(size: u32, mut call: impl FnMut(&mut [u8]) -> Result<usize, Errno>) -> Result<Xattr, Errno> {
+fn read_xattr(
+    size: u32,
+    mut call: impl FnMut(&mut [u8]) -> Result<usize, Errno>,
+) -> Result<Xattr, Errno> {
     if size == 0 {
         let len = call(&mut [])?;
-        return Ok(Xattr { len: len as u32, data: Vec::new() });
+        return Ok(Xattr {
+            len: len as u32,
+            data: Vec::new(),
+        });
     }
     let mut buf = vec![0u8; (size as usize).min(MAX_XATTR)];
     let n = call(&mut buf)?;
     buf.truncate(n);
-    Ok(Xattr { len: n as u32, data: buf })
+    Ok(Xattr {
+        len: n as u32,
+        data: buf,
+    })
 }
 
 /// Sets the owner of a new file where asked (and possible), and returns its attributes.
@@ -738,7 +920,12 @@ fn parse_dirents(mut b: &[u8]) -> impl Iterator<Item = Dirent> + '_ {
         let raw = &rec[19..];
         let name = &raw[..raw.iter().position(|&c| c == 0).unwrap_or(raw.len())];
         b = &b[reclen..];
-        Some(Dirent { ino, next: off, d_type, name: name.to_vec() })
+        Some(Dirent {
+            ino,
+            next: off,
+            d_type,
+            name: name.to_vec(),
+        })
     })
 }
 
@@ -780,6 +967,14 @@ mod tests {
         bad.extend_from_slice(&[0xff; 20]);
         let v: Vec<_> = parse_dirents(&bad).collect();
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0], Dirent { ino: 7, next: 9, d_type: libc::DT_REG, name: b"abc".to_vec() });
+        assert_eq!(
+            v[0],
+            Dirent {
+                ino: 7,
+                next: 9,
+                d_type: libc::DT_REG,
+                name: b"abc".to_vec()
+            }
+        );
     }
 }

@@ -40,8 +40,15 @@ fn cmsg_space_for_fds(n: usize) -> usize {
 }
 
 /// Sends `bytes` as one datagram, with `fd` attached as SCM_RIGHTS when given.
-pub(crate) fn send(sock: BorrowedFd<'_>, bytes: &[u8], fd: Option<BorrowedFd<'_>>) -> io::Result<()> {
-    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+pub(crate) fn send(
+    sock: BorrowedFd<'_>,
+    bytes: &[u8],
+    fd: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
     let mut cbuf = [0u64; CMSG_WORDS];
     // SAFETY: msghdr is plain data; all-zero is a valid empty header.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -67,7 +74,10 @@ pub(crate) fn send(sock: BorrowedFd<'_>, bytes: &[u8], fd: Option<BorrowedFd<'_>
         let n = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
         if n >= 0 {
             if n as usize != bytes.len() {
-                return Err(io::Error::new(io::ErrorKind::WriteZero, "datagram sent short"));
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "datagram sent short",
+                ));
             }
             return Ok(());
         }
@@ -80,9 +90,16 @@ pub(crate) fn send(sock: BorrowedFd<'_>, bytes: &[u8], fd: Option<BorrowedFd<'_>
 
 /// Receives one datagram into `buf` (resized to MAX_MESSAGE + 1 so an oversized datagram is
 /// detected) and appends the FDs it carried to `fds`.
-pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut Vec<u8>, fds: &mut Vec<OwnedFd>) -> io::Result<Received> {
+pub(crate) fn recv(
+    sock: BorrowedFd<'_>,
+    buf: &mut Vec<u8>,
+    fds: &mut Vec<OwnedFd>,
+) -> io::Result<Received> {
     buf.resize(MAX_MESSAGE + 1, 0);
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
     let mut cbuf = [0u64; CMSG_WORDS];
     let space = cmsg_space_for_fds(MAX_FDS);
     debug_assert!(space <= std::mem::size_of_val(&cbuf));
@@ -130,5 +147,9 @@ pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut Vec<u8>, fds: &mut Vec<OwnedF
     }
     let truncated = msg.msg_flags & libc::MSG_TRUNC != 0 || n > MAX_MESSAGE;
     let fds_truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
-    Ok(Received::Message { len: n.min(MAX_MESSAGE), truncated, fds_truncated })
+    Ok(Received::Message {
+        len: n.min(MAX_MESSAGE),
+        truncated,
+        fds_truncated,
+    })
 }

@@ -38,9 +38,15 @@ fn symlinks_case(openat2: bool) {
     assert_eq!(link.stat.st_mode & libc::S_IFMT, libc::S_IFLNK);
     assert_eq!(c.readlink(link.id).unwrap(), b"/etc/shadow");
     assert_eq!(errno(c.open(link.id, libc::O_RDONLY)), Errno::ELOOP);
-    assert_eq!(errno(c.open(link.id, libc::O_RDONLY | libc::O_DIRECTORY)), Errno::ELOOP);
+    assert_eq!(
+        errno(c.open(link.id, libc::O_RDONLY | libc::O_DIRECTORY)),
+        Errno::ENOTDIR
+    );
     // Its stat is the link's, not /etc/shadow's.
-    assert_eq!(c.stat(link.id).unwrap().st_ino, fs::symlink_metadata(t.path().join("shadow")).unwrap().ino());
+    assert_eq!(
+        c.stat(link.id).unwrap().st_ino,
+        fs::symlink_metadata(t.path().join("shadow")).unwrap().ino()
+    );
 
     // A symlinked directory in the middle of a walk stops the walk at the link.
     let w = c.walk(root, &[b"etc", b"passwd"]).unwrap();
@@ -57,9 +63,15 @@ fn symlinks_case(openat2: bool) {
 
     // A symlink id is no directory: creating beneath it fails.
     let etc = c.walk(root, &[b"etc"]).unwrap().nodes[0].id;
-    assert_eq!(errno(c.mkdir(etc, b"x", 0o755, NO_ID, NO_ID)), Errno::ENOTDIR);
+    assert_eq!(
+        errno(c.mkdir(etc, b"x", 0o755, NO_ID, NO_ID)),
+        Errno::ENOTDIR
+    );
     assert_eq!(errno(c.getdents(etc, 0)), Errno::ENOTDIR);
-    assert_eq!(c.walk(etc, &[b"passwd"]).unwrap().status, WalkStatus::Failed(Errno::ENOTDIR));
+    assert_eq!(
+        c.walk(etc, &[b"passwd"]).unwrap().status,
+        WalkStatus::Failed(Errno::ENOTDIR)
+    );
     s.finish();
 }
 
@@ -82,14 +94,42 @@ fn names_case(openat2: bool) {
     for name in bad {
         let what = String::from_utf8_lossy(name);
         assert_eq!(errno(c.walk(d, &[name])), Errno::EINVAL, "walk {what:?}");
-        assert_eq!(errno(c.walk(d, &[b"x", name])), Errno::EINVAL, "walk x/{what:?}");
-        assert_eq!(errno(c.walk_stat(d, &[name])), Errno::EINVAL, "walk_stat {what:?}");
-        assert_eq!(errno(c.mkdir(d, name, 0o755, NO_ID, NO_ID)), Errno::EINVAL, "mkdir {what:?}");
-        assert_eq!(errno(c.open_create(d, name, libc::O_RDWR, 0o644, NO_ID, NO_ID)), Errno::EINVAL);
-        assert_eq!(errno(c.mknod(d, name, libc::S_IFREG, NO_ID, NO_ID)), Errno::EINVAL);
-        assert_eq!(errno(c.symlink(d, name, b"target", NO_ID, NO_ID)), Errno::EINVAL);
-        assert_eq!(errno(c.unlink(root, name, 0)), Errno::EINVAL, "unlink {what:?}");
-        assert_eq!(errno(c.unlink(root, name, libc::AT_REMOVEDIR)), Errno::EINVAL);
+        assert_eq!(
+            errno(c.walk(d, &[b"x", name])),
+            Errno::EINVAL,
+            "walk x/{what:?}"
+        );
+        assert_eq!(
+            errno(c.walk_stat(d, &[name])),
+            Errno::EINVAL,
+            "walk_stat {what:?}"
+        );
+        assert_eq!(
+            errno(c.mkdir(d, name, 0o755, NO_ID, NO_ID)),
+            Errno::EINVAL,
+            "mkdir {what:?}"
+        );
+        assert_eq!(
+            errno(c.open_create(d, name, libc::O_RDWR, 0o644, NO_ID, NO_ID)),
+            Errno::EINVAL
+        );
+        assert_eq!(
+            errno(c.mknod(d, name, libc::S_IFREG, NO_ID, NO_ID)),
+            Errno::EINVAL
+        );
+        assert_eq!(
+            errno(c.symlink(d, name, b"target", NO_ID, NO_ID)),
+            Errno::EINVAL
+        );
+        assert_eq!(
+            errno(c.unlink(root, name, 0)),
+            Errno::EINVAL,
+            "unlink {what:?}"
+        );
+        assert_eq!(
+            errno(c.unlink(root, name, libc::AT_REMOVEDIR)),
+            Errno::EINVAL
+        );
         assert_eq!(errno(c.rename(root, b"d", root, name, 0)), Errno::EINVAL);
         assert_eq!(errno(c.rename(root, name, root, b"e", 0)), Errno::EINVAL);
         assert_eq!(errno(c.link(root, name, d)), Errno::EINVAL);
@@ -109,7 +149,12 @@ fn ids_are_the_servers() {
     let c = s.client();
     let root = c.attach(0).unwrap().id;
     // A made-up id names nothing: there is no way to name a host file outside.
-    for id in [FileId(0), FileId(2), FileId(u64::MAX), FileId(libc::STDIN_FILENO as u64)] {
+    for id in [
+        FileId(0),
+        FileId(2),
+        FileId(u64::MAX),
+        FileId(libc::STDIN_FILENO as u64),
+    ] {
         assert_eq!(errno(c.link(root, b"stolen", id)), Errno::EBADF);
         assert_eq!(errno(c.open(id, libc::O_RDONLY)), Errno::EBADF);
         assert_eq!(errno(c.walk(id, &[b"f"])), Errno::EBADF);
@@ -123,7 +168,11 @@ fn ids_are_the_servers() {
 }
 
 /// Sends raw bytes and returns the decoded reply.
-fn raw_call(sock: &std::os::fd::OwnedFd, bytes: &[u8], fd: Option<std::os::fd::BorrowedFd<'_>>) -> Frame {
+fn raw_call(
+    sock: &std::os::fd::OwnedFd,
+    bytes: &[u8],
+    fd: Option<std::os::fd::BorrowedFd<'_>>,
+) -> Frame {
     send_raw(sock, bytes, fd);
     let mut buf = vec![0u8; proto::MAX_MESSAGE + 1];
     // SAFETY: `buf` is writable for its length.
@@ -133,7 +182,10 @@ fn raw_call(sock: &std::os::fd::OwnedFd, bytes: &[u8], fd: Option<std::os::fd::B
 }
 
 fn send_raw(sock: &std::os::fd::OwnedFd, bytes: &[u8], fd: Option<std::os::fd::BorrowedFd<'_>>) {
-    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut _, iov_len: bytes.len() };
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut _,
+        iov_len: bytes.len(),
+    };
     let mut cbuf = [0u64; 4];
     // SAFETY: msghdr is plain data; zero is an empty header.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -159,7 +211,14 @@ fn send_raw(sock: &std::os::fd::OwnedFd, bytes: &[u8], fd: Option<std::os::fd::B
 
 fn encoded(tag: u32, req: Request) -> Vec<u8> {
     let mut b = Vec::new();
-    proto::encode(&Frame { tag, msg: Message::Request(req) }, &mut b).unwrap();
+    proto::encode(
+        &Frame {
+            tag,
+            msg: Message::Request(req),
+        },
+        &mut b,
+    )
+    .unwrap();
     b
 }
 
@@ -177,7 +236,13 @@ fn malformed_messages_get_einval_and_the_server_goes_on() {
     lying[8] = 200;
     let mut unknown = good.clone();
     unknown[2] = 77;
-    for bytes in [&b"\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad"[..], b"\x01\x47", &wrong_version, &lying, &unknown] {
+    for bytes in [
+        &b"\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad"[..],
+        b"\x01\x47",
+        &wrong_version,
+        &lying,
+        &unknown,
+    ] {
         assert_eq!(raw_call(&sock, bytes, None).msg, einval, "{bytes:?}");
     }
     // A datagram over the limit.
@@ -186,8 +251,21 @@ fn malformed_messages_get_einval_and_the_server_goes_on() {
     assert_eq!(raw_call(&sock, &huge, None).msg, einval);
     // A reply sent as a request.
     let mut reply = Vec::new();
-    proto::encode(&Frame { tag: 9, msg: Message::Reply(Reply::Close) }, &mut reply).unwrap();
-    assert_eq!(raw_call(&sock, &reply, None), Frame { tag: 9, msg: einval.clone() });
+    proto::encode(
+        &Frame {
+            tag: 9,
+            msg: Message::Reply(Reply::Close),
+        },
+        &mut reply,
+    )
+    .unwrap();
+    assert_eq!(
+        raw_call(&sock, &reply, None),
+        Frame {
+            tag: 9,
+            msg: einval.clone()
+        }
+    );
     // A request carrying an FD (requests never do): refused, and the FD is not kept.
     let stray = fs::File::open("/dev/null").unwrap();
     assert_eq!(raw_call(&sock, &good, Some(stray.as_fd())).msg, einval);
@@ -213,8 +291,15 @@ fn server_ends_cleanly_when_the_client_goes() {
 
 #[test]
 fn bad_roots_are_one_clear_error() {
-    let e = gofer::serve(gofer::socketpair().unwrap().1, vec![Root::read_only("/nonexistent/gofer/root")]).unwrap_err();
+    let e = gofer::serve(
+        gofer::socketpair().unwrap().1,
+        vec![Root::read_only("/nonexistent/gofer/root")],
+    )
+    .unwrap_err();
     let msg = e.to_string();
-    assert!(msg.starts_with("cannot open root /nonexistent/gofer/root: "), "{msg}");
+    assert!(
+        msg.starts_with("cannot open root /nonexistent/gofer/root: "),
+        "{msg}"
+    );
     assert!(!msg.contains('\n'));
 }

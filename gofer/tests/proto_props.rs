@@ -2,8 +2,8 @@
 //! identity for every message the encoder accepts.
 
 use gofer::proto::{
-    self, Dirent, FileId, Frame, Kind, Message, Node, Reply, Request, SetStat, StatFs, WalkStatus, Xattr,
-    HEADER_LEN, MAGIC_VERSION, MAX_MESSAGE,
+    self, Dirent, FileId, Frame, Kind, Message, Node, Reply, Request, SetStat, StatFs, WalkStatus,
+    Xattr, HEADER_LEN, MAGIC_VERSION, MAX_MESSAGE,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -71,29 +71,83 @@ fn request() -> impl Strategy<Value = Request> {
         (id(), names()).prop_map(|(dir, names)| Request::Walk { dir, names }),
         (id(), names()).prop_map(|(dir, names)| Request::WalkStat { dir, names }),
         (id(), u()).prop_map(|(id, flags)| Request::Open { id, flags }),
-        (id(), name(), u(), u(), u(), u())
-            .prop_map(|(dir, name, flags, mode, uid, gid)| Request::OpenCreate { dir, name, flags, mode, uid, gid }),
-        (id(), name(), u(), u(), u()).prop_map(|(dir, name, mode, uid, gid)| Request::Mkdir { dir, name, mode, uid, gid }),
-        (id(), name(), u(), u(), u()).prop_map(|(dir, name, mode, uid, gid)| Request::Mknod { dir, name, mode, uid, gid }),
-        (id(), name(), vec(any::<u8>(), 0..=proto::MAX_TARGET), u(), u())
-            .prop_map(|(dir, name, target, uid, gid)| Request::Symlink { dir, name, target, uid, gid }),
+        (id(), name(), u(), u(), u(), u()).prop_map(|(dir, name, flags, mode, uid, gid)| {
+            Request::OpenCreate {
+                dir,
+                name,
+                flags,
+                mode,
+                uid,
+                gid,
+            }
+        }),
+        (id(), name(), u(), u(), u()).prop_map(|(dir, name, mode, uid, gid)| Request::Mkdir {
+            dir,
+            name,
+            mode,
+            uid,
+            gid
+        }),
+        (id(), name(), u(), u(), u()).prop_map(|(dir, name, mode, uid, gid)| Request::Mknod {
+            dir,
+            name,
+            mode,
+            uid,
+            gid
+        }),
+        (
+            id(),
+            name(),
+            vec(any::<u8>(), 0..=proto::MAX_TARGET),
+            u(),
+            u()
+        )
+            .prop_map(|(dir, name, target, uid, gid)| {
+                Request::Symlink {
+                    dir,
+                    name,
+                    target,
+                    uid,
+                    gid,
+                }
+            }),
         (id(), name(), id()).prop_map(|(dir, name, target)| Request::Link { dir, name, target }),
         (id(), name(), u()).prop_map(|(dir, name, flags)| Request::Unlink { dir, name, flags }),
-        (id(), name(), id(), name(), u()).prop_map(|(old_dir, old_name, new_dir, new_name, flags)| Request::Rename {
-            old_dir,
-            old_name,
-            new_dir,
-            new_name,
-            flags
-        }),
-        id().prop_map(|id| Request::Readlink { id }),
-        id().prop_map(|id| Request::Stat { id }),
-        (id(), u(), u(), u(), u(), any::<u64>(), timespec(), timespec()).prop_map(
-            |(id, mask, mode, uid, gid, size, atime, mtime)| Request::SetStat {
-                id,
-                attr: SetStat { mask, mode, uid, gid, size, atime, mtime },
+        (id(), name(), id(), name(), u()).prop_map(
+            |(old_dir, old_name, new_dir, new_name, flags)| Request::Rename {
+                old_dir,
+                old_name,
+                new_dir,
+                new_name,
+                flags
             }
         ),
+        id().prop_map(|id| Request::Readlink { id }),
+        id().prop_map(|id| Request::Stat { id }),
+        (
+            id(),
+            u(),
+            u(),
+            u(),
+            u(),
+            any::<u64>(),
+            timespec(),
+            timespec()
+        )
+            .prop_map(
+                |(id, mask, mode, uid, gid, size, atime, mtime)| Request::SetStat {
+                    id,
+                    attr: SetStat {
+                        mask,
+                        mode,
+                        uid,
+                        gid,
+                        size,
+                        atime,
+                        mtime
+                    },
+                }
+            ),
         id().prop_map(|id| Request::StatFs { id }),
         (id(), any::<u64>()).prop_map(|(dir, cookie)| Request::Getdents { dir, cookie }),
         id().prop_map(|id| Request::Fsync { id }),
@@ -104,14 +158,23 @@ fn request() -> impl Strategy<Value = Request> {
 }
 
 fn reply() -> impl Strategy<Value = Reply> {
-    let xattr = || (any::<u32>(), vec(any::<u8>(), 0..2000)).prop_map(|(len, data)| Xattr { len, data });
-    let dirent = (any::<u64>(), any::<u64>(), any::<u8>(), short_name())
-        .prop_map(|(ino, next, d_type, name)| Dirent { ino, next, d_type, name });
+    let xattr =
+        || (any::<u32>(), vec(any::<u8>(), 0..2000)).prop_map(|(len, data)| Xattr { len, data });
+    let dirent = (any::<u64>(), any::<u64>(), any::<u8>(), short_name()).prop_map(
+        |(ino, next, d_type, name)| Dirent {
+            ino,
+            next,
+            d_type,
+            name,
+        },
+    );
     prop_oneof![
         errno().prop_map(Reply::Error),
         node().prop_map(Reply::Attach),
-        (walk_status(), vec(node(), 0..20)).prop_map(|(status, nodes)| Reply::Walk { status, nodes }),
-        (walk_status(), vec(stat(), 0..20)).prop_map(|(status, stats)| Reply::WalkStat { status, stats }),
+        (walk_status(), vec(node(), 0..20))
+            .prop_map(|(status, nodes)| Reply::Walk { status, nodes }),
+        (walk_status(), vec(stat(), 0..20))
+            .prop_map(|(status, stats)| Reply::WalkStat { status, stats }),
         Just(Reply::Open),
         node().prop_map(Reply::OpenCreate),
         node().prop_map(Reply::Mkdir),
@@ -145,7 +208,13 @@ fn reply() -> impl Strategy<Value = Reply> {
 }
 
 fn frame() -> impl Strategy<Value = Frame> {
-    (any::<u32>(), prop_oneof![request().prop_map(Message::Request), reply().prop_map(Message::Reply)])
+    (
+        any::<u32>(),
+        prop_oneof![
+            request().prop_map(Message::Request),
+            reply().prop_map(Message::Reply)
+        ],
+    )
         .prop_map(|(tag, msg)| Frame { tag, msg })
 }
 

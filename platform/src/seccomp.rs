@@ -9,25 +9,38 @@
 use crate::PlatformError;
 
 /// Installs an allowlist filter on every thread of the calling process (TSYNC), after setting
-/// no_new_privs.
-pub fn install_allowlist(allowed: &[u32]) -> Result<(), PlatformError> {
+/// no_new_privs. Calls in `refused` fail with their errno instead of raising SIGSYS (for
+/// library code that probes a path and copes with failure, like glibc's malloc reading
+/// /proc/sys/vm/overcommit_memory).
+pub fn install_allowlist(allowed: &[u32], refused: &[(u32, u16)]) -> Result<(), PlatformError> {
     const LD_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
     const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
     const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
-    let n = allowed.len();
-    if n > 250 {
+    let n = allowed.len() + refused.len();
+    if n > 120 {
         return Err(PlatformError::Host { op: "building a host filter", source: std::io::Error::from_raw_os_error(libc::E2BIG) });
     }
-    // arch check, nr load, n compares, then trap, allow.
-    let (trap, allow) = (3 + n, 4 + n);
+    // arch check, nr load, allowed compares, then trap, allow, and per refused call a compare
+    // (placed before the allowed ones) jumping to its own errno return at the end.
+    let r = refused.len();
+    let allowed_at = 3 + r;
+    let (trap, allow) = (allowed_at + allowed.len(), allowed_at + allowed.len() + 1);
     let mut f = vec![ins(LD_ABS, 0, 0, 4), ins(JEQ, 0, (trap - 2) as u8, AUDIT_ARCH_X86_64), ins(LD_ABS, 0, 0, 0)];
+    for (i, &(nr, _)) in refused.iter().enumerate() {
+        let at = 3 + i;
+        let target = allow + 1 + i;
+        f.push(ins(JEQ, (target - at - 1) as u8, 0, nr));
+    }
     for (i, &nr) in allowed.iter().enumerate() {
-        f.push(ins(JEQ, (allow - (3 + i) - 1) as u8, 0, nr));
+        f.push(ins(JEQ, (allow - (allowed_at + i) - 1) as u8, 0, nr));
     }
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_TRAP));
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
+    for &(_, errno) in refused {
+        f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ERRNO | u32::from(errno)));
+    }
     let prog = libc::sock_fprog { len: f.len() as u16, filter: f.as_mut_ptr() };
     // SAFETY: prctl with integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {

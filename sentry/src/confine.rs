@@ -80,9 +80,15 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_prlimit64, "thread start reads the stack limit"),
 ];
 
+/// Path calls that fail with EACCES instead of ending the sandbox: glibc's allocator probes
+/// /proc/sys/vm/overcommit_memory when it first trims a thread's heap, and copes with a refusal.
+/// They are refused all the same: nothing is opened.
+pub const REFUSED: &[(libc::c_long, i32)] = &[(libc::SYS_openat, libc::EACCES), (libc::SYS_open, libc::EACCES)];
+
 /// Confines the whole Sentry process from now on.
 pub fn confine() -> Result<(), PlatformError> {
     platform::seccomp::install_sigsys_reporter();
     let nrs: Vec<u32> = ALLOWED.iter().map(|&(nr, _)| nr as u32).collect();
-    platform::seccomp::install_allowlist(&nrs)
+    let refused: Vec<(u32, u16)> = REFUSED.iter().map(|&(nr, e)| (nr as u32, e as u16)).collect();
+    platform::seccomp::install_allowlist(&nrs, &refused)
 }

@@ -97,7 +97,8 @@ impl Sandbox {
         let creds = unsafe { Credentials { uid: libc::getuid(), gid: libc::getgid() } };
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
         let mounts = root_namespace(&procfs, &files)?;
-        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default() });
+        let groups = std::sync::Mutex::new(host_groups());
+        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), groups });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
     }
@@ -232,6 +233,15 @@ fn stdio_fds() -> FdTable {
         let _ = fds.install_at(fd, file, false);
     }
     fds
+}
+
+/// The sandbox's own supplementary groups.
+fn host_groups() -> Vec<u32> {
+    let mut g = vec![0 as libc::gid_t; 256];
+    // SAFETY: the buffer holds 256 gids.
+    let n = unsafe { libc::getgroups(256, g.as_mut_ptr()) };
+    g.truncate(n.max(0) as usize);
+    g
 }
 
 /// The limits the guest starts with: the sandbox's own, as a child process would inherit.

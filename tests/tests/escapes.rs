@@ -42,7 +42,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 use sandbox_tests::{guest, native, run, run_with_timeout, sandbox_run, Output, TempDir};
@@ -190,11 +190,6 @@ fn sandboxed(args: &[&str]) -> Output {
 /// `escape_attempts args...` on the host.
 fn natively(args: &[&str]) -> Output {
     run_with_timeout(&mut native(&attempts(), args), LIMIT)
-}
-
-/// Owned arguments as `&str`s.
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 #[track_caller]
@@ -373,23 +368,29 @@ fn children(pid: u32) -> Vec<u32> {
     all
 }
 
+/// Whether `pid` is a stub: a process whose memory is windows of the sandbox's memory file (the
+/// sandbox's other children, like the gofer, map no such thing).
+fn is_stub(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains("/memfd:sandbox-memory"))
+}
+
 /// The one stub of a running sandbox (whose guest has printed something, so it exists).
 fn the_stub(sandbox: u32) -> u32 {
-    let stubs = children(sandbox);
-    assert_eq!(stubs.len(), 1, "expected one stub under sandbox {sandbox}, found {stubs:?}");
+    let all = children(sandbox);
+    let stubs: Vec<u32> = all.iter().copied().filter(|&p| is_stub(p)).collect();
+    assert_eq!(stubs.len(), 1, "expected one stub among the children {all:?} of sandbox {sandbox}, found {stubs:?}");
     let stub = stubs[0];
     assert!(stub > 1);
     stub
 }
 
-/// Waits until process `pid` is gone (or is another program: a reused pid).
+/// Waits until stub `pid` is gone (no such process, a zombie, or another program: a reused pid).
 fn gone(pid: u32, grace: Duration) -> bool {
     let deadline = Instant::now() + grace;
     loop {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok();
         let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
         let zombie = state.as_deref().and_then(|s| s.rsplit_once(") ")).is_some_and(|(_, r)| r.starts_with('Z'));
-        if comm.is_none_or(|c| c.trim() != "sandbox") || zombie {
+        if state.is_none() || zombie || !is_stub(pid) {
             return true;
         }
         if Instant::now() >= deadline {
@@ -787,8 +788,6 @@ fn signal_the_stub(sigs: &[&str]) -> Output {
 
 #[test]
 fn signals_sent_to_the_stub_from_the_host() {
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let layout = layout();
     for (sig, n) in [("USR1", 10), ("TERM", 15)] {
         let out = signal_the_stub(&[sig]);

@@ -44,21 +44,30 @@ impl Served {
     pub fn new(roots: Vec<Root>) -> Served {
         let (ours, theirs) = socketpair().unwrap();
         let thread = std::thread::spawn(move || serve(theirs, roots));
-        Served { client: Some(Client::new(ours)), thread: Some(thread) }
+        Served {
+            client: Some(Client::new(ours)),
+            thread: Some(thread),
+        }
     }
 
     /// A client of `server` running on its own thread.
     pub fn from_server(server: Server) -> Served {
         let (ours, theirs) = socketpair().unwrap();
         let thread = std::thread::spawn(move || server.run(theirs));
-        Served { client: Some(Client::new(ours)), thread: Some(thread) }
+        Served {
+            client: Some(Client::new(ours)),
+            thread: Some(thread),
+        }
     }
 
     /// A server over one writable root, looking names up with openat2 or with plain openat.
     pub fn rw_with(dir: &Path, openat2: bool) -> Served {
         let server = Server::new(vec![Root::read_write(dir)]).unwrap();
         let server = if openat2 {
-            assert!(server.uses_openat2(), "openat2 is not available on this kernel");
+            assert!(
+                server.uses_openat2(),
+                "openat2 is not available on this kernel"
+            );
             server
         } else {
             server.without_openat2()
@@ -100,7 +109,10 @@ pub fn raw_server(roots: Vec<Root>) -> (OwnedFd, JoinHandle<Result<(), ServeErro
 /// The resolvers to test: plain openat always, openat2 where the kernel has it.
 pub fn resolvers(dir: &Path) -> Vec<bool> {
     let mut v = vec![false];
-    if Server::new(vec![Root::read_only(dir)]).unwrap().uses_openat2() {
+    if Server::new(vec![Root::read_only(dir)])
+        .unwrap()
+        .uses_openat2()
+    {
         v.push(true);
     } else {
         eprintln!("note: openat2 unavailable here; testing the openat fallback only");

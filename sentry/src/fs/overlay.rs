@@ -9,7 +9,7 @@
 //! without redirect_dir (mv then copies and deletes).
 
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use syscalls::structs::Stat;
@@ -38,6 +38,8 @@ struct State {
     opaque: bool,
     /// Children handed out, so each name has one overlay node (its copy-up state is shared).
     children: HashMap<Vec<u8>, Arc<OverlayInode>>,
+    /// Changed since it was copied up: its attributes are the upper copy's from then on.
+    dirty: bool,
 }
 
 impl OverlayInode {
@@ -144,6 +146,10 @@ impl Inode for OverlayInode {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
+        // Until this sandbox changes it, a node looks exactly like the lower file.
+        if let (Some(l), false) = (&self.lower, self.state().dirty) {
+            return l.stat();
+        }
         let mut st = self.current().stat()?;
         // Keep the number a file had in the lower tree: copy-up must not change it.
         if let Some(l) = &self.lower {
@@ -159,13 +165,12 @@ impl Inode for OverlayInode {
 
     fn open(self: Arc<Self>, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
         let writes = flags & 3 != 0 || flags & libc::O_TRUNC as u32 != 0;
-        let target = if writes && self.kind() == FileType::Regular { self.copy_up()? } else { self.current() };
+        let target = if writes && self.kind() == FileType::Regular { self.modify()? } else { self.current() };
         target.open(flags)
     }
 
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
-        let me = self.self_arc()?;
-        me.copy_up()?.setattr(attr)
+        self.modify()?.setattr(attr)
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
@@ -228,11 +233,10 @@ impl Inode for OverlayInode {
     fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
         let t = downcast(target).ok_or(Errno::EXDEV)?;
         let tu = t.copy_up()?;
-        let me = self.self_arc()?;
         if self.exists(name)? {
             return Err(Errno::EEXIST);
         }
-        me.copy_up()?.link(name, &tu)?;
+        self.modify()?.link(name, &tu)?;
         let mut s = self.state();
         s.whiteouts.remove(name);
         s.children.remove(name);
@@ -240,7 +244,6 @@ impl Inode for OverlayInode {
     }
 
     fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
-        let me = self.self_arc()?;
         let victim = downcast(&self.lookup(name)?).ok_or(Errno::EIO)?;
         let is_dir = victim.kind() == FileType::Directory;
         match (dir, is_dir) {
@@ -249,7 +252,7 @@ impl Inode for OverlayInode {
             (true, true) if !victim.readdir()?.is_empty() => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
-        let up = me.copy_up()?;
+        let up = self.modify()?;
         if victim.upper().is_some() {
             // A merged directory's upper copy may hold whiteouts only: empty it first.
             up.unlink(name, dir)?;
@@ -292,9 +295,8 @@ impl Inode for OverlayInode {
             }
         }
         src.copy_up()?;
-        let me = self.self_arc()?;
-        let from = me.copy_up()?;
-        let to = nd.copy_up()?;
+        let from = self.modify()?;
+        let to = nd.modify()?;
         from.rename(old, &to, new, flags)?;
         let mut s = self.state();
         if src.lower.is_some() {
@@ -308,27 +310,31 @@ impl Inode for OverlayInode {
         Ok(())
     }
 
+    /// The lower directory's entries in its own order (minus whiteouts, with upper copies in
+    /// their place), then the upper directory's new names.
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        let mut out: BTreeMap<Vec<u8>, DirEntry> = BTreeMap::new();
         let (opaque, whiteouts) = {
             let s = self.state();
             (s.opaque, s.whiteouts.clone())
         };
+        let upper: Vec<DirEntry> = match self.upper() {
+            Some(u) => u.readdir()?,
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
         if let (Some(l), false) = (&self.lower, opaque) {
             if self.kind() == FileType::Directory {
                 for e in l.readdir()? {
                     if !whiteouts.contains(&e.name) {
-                        out.insert(e.name.clone(), e);
+                        seen.insert(e.name.clone());
+                        out.push(e);
                     }
                 }
             }
         }
-        if let Some(u) = self.upper() {
-            for e in u.readdir()? {
-                out.insert(e.name.clone(), e);
-            }
-        }
-        Ok(out.into_values().collect())
+        out.extend(upper.into_iter().filter(|e| !seen.contains(&e.name)));
+        Ok(out)
     }
 
     fn read_only(&self) -> bool {
@@ -340,6 +346,13 @@ impl OverlayInode {
     /// This node as an Arc.
     fn self_arc(&self) -> Result<Arc<OverlayInode>, Errno> {
         self.me.upgrade().ok_or(Errno::ENOENT)
+    }
+
+    /// Copies this node up for a change and marks it changed; returns the upper inode.
+    fn modify(&self) -> Result<Arc<dyn Inode>, Errno> {
+        let up = self.self_arc()?.copy_up()?;
+        self.state().dirty = true;
+        Ok(up)
     }
 
     fn exists(&self, name: &[u8]) -> Result<bool, Errno> {
@@ -356,7 +369,7 @@ impl OverlayInode {
             return Err(Errno::EEXIST);
         }
         let me = self.self_arc()?;
-        let up = me.copy_up()?;
+        let up = self.modify()?;
         let inode = make(&up)?;
         let mut s = self.state();
         s.whiteouts.remove(name);
@@ -389,7 +402,9 @@ mod tests {
     }
 
     fn names(i: &Arc<dyn Inode>) -> Vec<String> {
-        i.readdir().unwrap().into_iter().map(|e| String::from_utf8(e.name).unwrap()).collect()
+        let mut v: Vec<String> = i.readdir().unwrap().into_iter().map(|e| String::from_utf8(e.name).unwrap()).collect();
+        v.sort();
+        v
     }
 
     /// lower: /etc/hosts ("lower"), /etc/sub/x; upper: empty.

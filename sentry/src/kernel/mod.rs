@@ -45,6 +45,8 @@ pub struct Kernel {
     pub mounts: MountNamespace,
     /// Every process, for /proc.
     pub processes: crate::fs::proc::Processes,
+    /// Supplementary groups (the sandbox's own at start).
+    pub groups: std::sync::Mutex<Vec<u32>>,
 }
 
 /// The fixed identity `uname` reports. The release is a kernel whose ABI the Sentry follows;
