@@ -395,8 +395,17 @@ mod tests {
         assert!(!filter().unwrap().is_empty());
         let mut seen = std::collections::HashSet::new();
         for r in RULES {
-            assert!(seen.insert(r.nr), "{} listed twice", r.name);
             assert!(!r.why.is_empty());
+            // A syscall may have several conditional rules (they are or-ed), but an
+            // unconditional one must stand alone or it would hide the others' intent.
+            let others: Vec<_> = RULES.iter().filter(|o| o.nr == r.nr).collect();
+            assert!(
+                others.len() == 1 || others.iter().all(|o| o.args != ArgRule::Any),
+                "{} is allowed unconditionally and also with conditions",
+                r.name
+            );
+            assert_eq!(others.iter().filter(|o| o.args == r.args).count(), 1, "{} listed twice", r.name);
+            seen.insert(r.nr);
         }
         for forbidden in [
             libc::SYS_socket,

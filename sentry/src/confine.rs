@@ -26,6 +26,7 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_preadv, "reads of files the Gofer donated"),
     (libc::SYS_pwritev, "writes of files the Gofer donated"),
     (libc::SYS_fsync, "fsync of files the Gofer donated"),
+    (libc::SYS_lseek, "SEEK_DATA/SEEK_HOLE on files the Gofer donated"),
     (libc::SYS_fdatasync, "fdatasync of files the Gofer donated"),
     (libc::SYS_sendmsg, "requests to the Gofer"),
     (libc::SYS_recvmsg, "replies (and donated descriptors) from the Gofer"),

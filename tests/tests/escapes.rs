@@ -81,7 +81,9 @@ impl Sleeper {
         loop {
             match self.child.try_wait() {
                 Ok(Some(s)) => return Some(s),
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
                 Ok(None) => return None,
                 Err(e) => panic!("cannot wait for the sleeper: {e}"),
             }
@@ -237,7 +239,12 @@ fn values<'a>(stdout: &'a str, prefix: &str) -> Vec<&'a str> {
 
 fn record(what: &str, out: &Output) {
     let err = out.stderr_str();
-    let last = out.stdout_str().lines().last().unwrap_or_default().to_string();
+    let last = out
+        .stdout_str()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
     eprintln!(
         "{what}: status {}, last guest line {last:?}, stderr {:?}",
         out.status(),
@@ -306,7 +313,10 @@ impl Running {
     fn wait_for_line(&mut self, want: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
-            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(l) if l == want => return,
                 Ok(_) => continue,
                 Err(_) => {
@@ -325,7 +335,9 @@ impl Running {
         let status = loop {
             match self.child.try_wait() {
                 Ok(Some(s)) => break s,
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
                 Ok(None) => {
                     let _ = self.child.kill();
                     let _ = self.child.wait();
@@ -371,14 +383,19 @@ fn children(pid: u32) -> Vec<u32> {
 /// Whether `pid` is a stub: a process whose memory is windows of the sandbox's memory file (the
 /// sandbox's other children, like the gofer, map no such thing).
 fn is_stub(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains("/memfd:sandbox-memory"))
+    std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .is_ok_and(|m| m.contains("/memfd:sandbox-memory"))
 }
 
 /// The one stub of a running sandbox (whose guest has printed something, so it exists).
 fn the_stub(sandbox: u32) -> u32 {
     let all = children(sandbox);
     let stubs: Vec<u32> = all.iter().copied().filter(|&p| is_stub(p)).collect();
-    assert_eq!(stubs.len(), 1, "expected one stub among the children {all:?} of sandbox {sandbox}, found {stubs:?}");
+    assert_eq!(
+        stubs.len(),
+        1,
+        "expected one stub among the children {all:?} of sandbox {sandbox}, found {stubs:?}"
+    );
     let stub = stubs[0];
     assert!(stub > 1);
     stub
@@ -389,7 +406,10 @@ fn gone(pid: u32, grace: Duration) -> bool {
     let deadline = Instant::now() + grace;
     loop {
         let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
-        let zombie = state.as_deref().and_then(|s| s.rsplit_once(") ")).is_some_and(|(_, r)| r.starts_with('Z'));
+        let zombie = state
+            .as_deref()
+            .and_then(|s| s.rsplit_once(") "))
+            .is_some_and(|(_, r)| r.starts_with('Z'));
         if state.is_none() || zombie || !is_stub(pid) {
             return true;
         }
@@ -470,8 +490,13 @@ fn layout() -> Layout {
         let layout = parse_layout(&maps)
             .unwrap_or_else(|| panic!("no stub code page in the maps of stub {stub}:\n{maps}"));
         let usual = match layout {
-            Layout::Systrap { .. } => Layout::Systrap { code: 0x7fff_fffe_e000, ctx: 0x7fff_fffe_f000 },
-            Layout::Ptrace { .. } => Layout::Ptrace { code: 0x7fff_ffff_e000 },
+            Layout::Systrap { .. } => Layout::Systrap {
+                code: 0x7fff_fffe_e000,
+                ctx: 0x7fff_fffe_f000,
+            },
+            Layout::Ptrace { .. } => Layout::Ptrace {
+                code: 0x7fff_ffff_e000,
+            },
         };
         if layout != usual {
             eprintln!("note: the stub is at {layout:x?}, not at the usual {usual:x?}");
@@ -505,9 +530,17 @@ fn stub_pages_are_where_the_maps_say_and_readable_by_the_guest() {
         Layout::Systrap { .. } => {
             // ud2 at the start, the handler (lea ...(%rip),%r12) at +0x10.
             assert_line("probe", &out, "code 0f 0b 66 2e");
-            assert!(out.stdout_str().contains("code+16 4c 8d 25\n"), "{}", out.describe());
+            assert!(
+                out.stdout_str().contains("code+16 4c 8d 25\n"),
+                "{}",
+                out.describe()
+            );
             // The guest runs (state 0) and the last trap was a SIGSYS (31).
-            assert!(out.stdout_str().contains("ctx state=0 signo=31 "), "{}", out.describe());
+            assert!(
+                out.stdout_str().contains("ctx state=0 signo=31 "),
+                "{}",
+                out.describe()
+            );
         }
         Layout::Ptrace { .. } => {
             assert_line("probe", &out, "code cc cc cc cc");
@@ -524,7 +557,17 @@ fn syscall_from_a_jit_page_is_emulated() {
     let args = host.args();
     let out = natively(&["jit", &args[0], &args[1]]);
     assert_eq!(out.status(), 0, "{}", out.describe());
-    host.assert_reached("jit", &["jit-control", "jit-rwx-0", "jit-rwx-1", "jit-rwx-2", "jit-rx"], &out);
+    host.assert_reached(
+        "jit",
+        &[
+            "jit-control",
+            "jit-rwx-0",
+            "jit-rwx-1",
+            "jit-rwx-2",
+            "jit-rx",
+        ],
+        &out,
+    );
 
     let mut obs = Observers::new("escape-jit");
     let args = obs.args();
@@ -537,12 +580,27 @@ fn syscall_from_a_jit_page_is_emulated() {
     // the host's scratch directory does not exist in the sandbox).
     let control = values(&stdout, "control mkdir=");
     assert_eq!(control.len(), 1, "{}", out.describe());
-    let mkdirs: Vec<&str> = values(&stdout, "jit rwx mkdir=").into_iter().chain(values(&stdout, "jit rx mkdir=")).collect();
+    let mkdirs: Vec<&str> = values(&stdout, "jit rwx mkdir=")
+        .into_iter()
+        .chain(values(&stdout, "jit rx mkdir="))
+        .collect();
     assert_eq!(mkdirs, vec![control[0]; 4], "{}", out.describe());
-    let kills: Vec<&str> = values(&stdout, "jit rwx kill=").into_iter().chain(values(&stdout, "jit rx kill=")).collect();
+    let kills: Vec<&str> = values(&stdout, "jit rwx kill=")
+        .into_iter()
+        .chain(values(&stdout, "jit rx kill="))
+        .collect();
     assert_eq!(kills.len(), 4, "{}", out.describe());
-    assert!(kills.iter().all(|k| k.starts_with("-1 errno=")), "{}", out.describe());
-    assert_eq!(values(&stdout, "jit rwx getppid="), vec!["0"; 3], "{}", out.describe());
+    assert!(
+        kills.iter().all(|k| k.starts_with("-1 errno=")),
+        "{}",
+        out.describe()
+    );
+    assert_eq!(
+        values(&stdout, "jit rwx getppid="),
+        vec!["0"; 3],
+        "{}",
+        out.describe()
+    );
     record("jit", &out);
 }
 
@@ -558,7 +616,10 @@ fn int80_reaches_nothing() {
     if native_out.stdout_str().contains("int80 mkdir=0\n") {
         host.assert_reached("int80", &["int80"], &native_out);
     } else {
-        eprintln!("note: no IA32 emulation on this host; int $0x80 natively: {}", native_out.describe());
+        eprintln!(
+            "note: no IA32 emulation on this host; int $0x80 natively: {}",
+            native_out.describe()
+        );
     }
 
     let mut obs = Observers::new("escape-int80");
@@ -572,7 +633,11 @@ fn int80_reaches_nothing() {
         // The filter traps every non-x86-64 call; the Sentry has no 32-bit ABI and answers with
         // SIGSYS, which kills the guest.
         assert_eq!(out.status(), 159, "{}", out.describe());
-        assert!(!out.stdout_str().contains("int80 mkdir="), "{}", out.describe());
+        assert!(
+            !out.stdout_str().contains("int80 mkdir="),
+            "{}",
+            out.describe()
+        );
     } else if out.status() == 0 {
         // ptrace today: PTRACE_SYSEMU reports the call and the Sentry takes eax for a 64-bit
         // number: i386 mkdir (39) runs getpid (the guest is pid 1) and i386 kill (37) alarm
@@ -592,7 +657,10 @@ fn cpu_vendor() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("vendor_id").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        .find_map(|l| {
+            l.strip_prefix("vendor_id")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
         .unwrap_or_default()
 }
 
@@ -614,7 +682,11 @@ fn sysenter_reaches_nothing() {
     } else {
         // Intel CPUs run the kernel's 32-bit fast-syscall entry (seen by seccomp as an i386 call:
         // SIGSYS under systrap), which returns to a vDSO landing pad this process lacks.
-        let expected: &[i32] = if layout.is_systrap() { &[159, 139, 132] } else { &[0, 139, 132, 159] };
+        let expected: &[i32] = if layout.is_systrap() {
+            &[159, 139, 132]
+        } else {
+            &[0, 139, 132, 159]
+        };
         assert!(expected.contains(&out.status()), "{}", out.describe());
     }
 }
@@ -659,14 +731,25 @@ fn jumping_to_the_stubs_syscall_reaches_nothing() {
             Layout::Systrap { .. } => {
                 // The filter lets only the stub's own few calls through from its code page and
                 // kills the stub for anything else.
-                assert!(out.stdout_str().contains("jumping to the syscall at "), "{}", out.describe());
+                assert!(
+                    out.stdout_str().contains("jumping to the syscall at "),
+                    "{}",
+                    out.describe()
+                );
                 let line = assert_one_sandbox_line(&label, &out);
-                assert!(line.contains("died") && line.contains("signal 31"), "{line}");
+                assert!(
+                    line.contains("died") && line.contains("signal 31"),
+                    "{line}"
+                );
             }
             Layout::Ptrace { .. } => {
                 // Under PTRACE_SYSEMU no guest `syscall` runs on the host, wherever it is: the
                 // Sentry serves it, and the int3 after it ends the guest.
-                assert_line(&label, &out, &format!("jumping to the syscall at +0x10 for {what}"));
+                assert_line(
+                    &label,
+                    &out,
+                    &format!("jumping to the syscall at +0x10 for {what}"),
+                );
                 assert_no_panic(&label, &out);
                 assert_eq!(out.status(), 133, "{}", out.describe());
             }
@@ -685,9 +768,17 @@ fn jumping_to_systraps_command_executor_reaches_nothing() {
     let out = sandboxed(&["stub-command", &args[0], &args[1], &hex(code), &hex(ctx)]);
     obs.assert_untouched("stub-command", &out);
     record("stub-command", &out);
-    assert!(out.stdout_str().contains("jumping to the command executor at "), "{}", out.describe());
+    assert!(
+        out.stdout_str()
+            .contains("jumping to the command executor at "),
+        "{}",
+        out.describe()
+    );
     let line = assert_one_sandbox_line("stub-command", &out);
-    assert!(line.contains("died") && line.contains("signal 31"), "{line}");
+    assert!(
+        line.contains("died") && line.contains("signal 31"),
+        "{line}"
+    );
 }
 
 // (e) -------------------------------------------------------------------------------------------
@@ -700,7 +791,11 @@ fn stores_into_the_stubs_code_are_sigsegv() {
 
     let out = sandboxed(&["write-code", &code]);
     assert_no_panic("write-code", &out);
-    assert_line("write-code", &out, &format!("stub code starts with {first}, storing into it"));
+    assert_line(
+        "write-code",
+        &out,
+        &format!("stub code starts with {first}, storing into it"),
+    );
     assert_eq!(out.status(), 139, "{}", out.describe());
 
     // Asking the Sentry for a writable stub page does not work either: the page is outside the
@@ -710,7 +805,11 @@ fn stores_into_the_stubs_code_are_sigsegv() {
     assert_line("remap-code", &out, "mprotect rwx=-1 errno=ENOMEM");
     assert_line("remap-code", &out, "mmap fixed=-1 errno=ENOMEM");
     assert_line("remap-code", &out, "getppid after=0");
-    assert_line("remap-code", &out, &format!("stub code starts with {first}, storing into it"));
+    assert_line(
+        "remap-code",
+        &out,
+        &format!("stub code starts with {first}, storing into it"),
+    );
     assert_eq!(out.status(), 139, "{}", out.describe());
     record("remap-code", &out);
 }
@@ -737,7 +836,13 @@ fn writes_to_the_systrap_context_page_reach_nothing() {
         if mode == "ctx-forge" && out.status() == 0 {
             // The forged events were served like real traps, by the Sentry, not the host.
             let stdout = out.stdout_str();
-            assert!(values(&stdout, "forged kill=").iter().all(|v| v.starts_with("-1 errno=")), "{}", out.describe());
+            assert!(
+                values(&stdout, "forged kill=")
+                    .iter()
+                    .all(|v| v.starts_with("-1 errno=")),
+                "{}",
+                out.describe()
+            );
             assert_line(mode, &out, "forged getppid=0");
         }
         if mode == "ctx-forge-munmap" && out.stdout_str().contains("aliased=1") {
@@ -759,7 +864,11 @@ fn writes_to_the_systrap_context_page_reach_nothing() {
         let line = assert_one_sandbox_line("ctx-garbage", &out);
         assert!(line.contains("outside the context"), "{line}");
     } else {
-        assert_line("ctx-garbage", &out, "still running: the Sentry ignored the event");
+        assert_line(
+            "ctx-garbage",
+            &out,
+            "still running: the Sentry ignored the event",
+        );
     }
 }
 
@@ -782,7 +891,10 @@ fn signal_the_stub(sigs: &[&str]) -> Output {
         std::thread::sleep(Duration::from_millis(100));
     }
     let out = r.finish(LIMIT);
-    assert!(gone(stub, Duration::from_secs(5)), "stub {stub} outlived its sandbox");
+    assert!(
+        gone(stub, Duration::from_secs(5)),
+        "stub {stub} outlived its sandbox"
+    );
     out
 }
 
@@ -801,7 +913,11 @@ fn signals_sent_to_the_stub_from_the_host() {
         } else {
             // ptrace: the tracer sees the signal-delivery stop and hands the signal to the guest,
             // whose default action ends it. (Either is safe; the platforms disagree.)
-            assert!([0, 128 + n].contains(&out.status()), "{what}\n{}", out.describe());
+            assert!(
+                [0, 128 + n].contains(&out.status()),
+                "{what}\n{}",
+                out.describe()
+            );
         }
     }
 
@@ -849,7 +965,13 @@ fn own_sigsys_handler_changes_nothing() {
     }
     // Still trapped and emulated: the sandbox's getppid (0), and the handler never ran.
     assert_line("sigsys-handler", &out, "getppid=0 stable=1 handler ran=0");
-    assert!(values(&out.stdout_str(), "kill=").iter().all(|v| v.starts_with("-1 errno=")), "{}", out.describe());
+    assert!(
+        values(&out.stdout_str(), "kill=")
+            .iter()
+            .all(|v| v.starts_with("-1 errno=")),
+        "{}",
+        out.describe()
+    );
     record("sigsys-handler", &out);
 }
 
@@ -873,7 +995,13 @@ fn blocking_every_signal_changes_nothing() {
     // still served.
     assert_line("block-all", &out, "mask now=0xfffffffffffbfeff");
     assert_line("block-all", &out, "getppid=0");
-    assert!(values(&out.stdout_str(), "kill=").iter().all(|v| v.starts_with("-1 errno=")), "{}", out.describe());
+    assert!(
+        values(&out.stdout_str(), "kill=")
+            .iter()
+            .all(|v| v.starts_with("-1 errno=")),
+        "{}",
+        out.describe()
+    );
     record("block-all", &out);
 }
 
@@ -886,10 +1014,18 @@ fn parse_layout_reads_stub_maps() {
         ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]\n";
     assert_eq!(
         parse_layout(systrap),
-        Some(Layout::Systrap { code: 0x7fff_fffe_e000, ctx: 0x7fff_fffe_f000 })
+        Some(Layout::Systrap {
+            code: 0x7fff_fffe_e000,
+            ctx: 0x7fff_fffe_f000
+        })
     );
     let ptrace = "00401000-0047b000 r-xs 00001000 00:01 2791 /memfd:sandbox-memory (deleted)\n\
         7fffffffe000-7ffffffff000 r-xp 00000000 00:00 0 \n";
-    assert_eq!(parse_layout(ptrace), Some(Layout::Ptrace { code: 0x7fff_ffff_e000 }));
+    assert_eq!(
+        parse_layout(ptrace),
+        Some(Layout::Ptrace {
+            code: 0x7fff_ffff_e000
+        })
+    );
     assert_eq!(parse_layout(""), None);
 }

@@ -63,3 +63,8 @@ fn splice_tee_and_v2_io_same_as_native() {
 fn proc_self_same_as_native() {
     assert_same(&build_guest("proc", Link::Static), &["second"], &[]);
 }
+
+#[test]
+fn big_directories_renames_unlinked_files_append_sparse_and_fifos_same_as_native() {
+    assert_same(&build_guest("files3", Link::Static), &[], &[]);
+}

@@ -263,6 +263,12 @@ impl FileOps for GoferFile {
         Ok(())
     }
 
+    fn seek_data_hole(&self, whence: i32, off: u64) -> Option<Result<u64, Errno>> {
+        // SAFETY: lseek on our own descriptor; its position is not used for I/O (pread/pwrite).
+        let r = unsafe { libc::lseek(self.fd.as_raw_fd(), off as libc::off_t, whence) };
+        Some(if r < 0 { Err(host_errno()) } else { Ok(r as u64) })
+    }
+
     fn fallocate(&self, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
         self.inode.stale();
         // SAFETY: fallocate on our own descriptor.

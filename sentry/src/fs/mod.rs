@@ -8,6 +8,7 @@ pub mod inotify;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod sparse;
 pub mod tmpfs;
 
 /// Reads the current wall-clock time as (seconds, nanoseconds).

@@ -41,7 +41,17 @@ pub struct Pipe {
 impl Pipe {
     /// A new pipe with one reader and one writer.
     pub fn new(ino: u64) -> Arc<Pipe> {
-        Arc::new(Pipe { state: Mutex::new(State { buf: VecDeque::new(), capacity: PIPE_SIZE, readers: 1, writers: 1, seq: 0 }), changed: Condvar::new(), ino })
+        Pipe::with_ends(ino, 1)
+    }
+
+    /// The pipe behind a FIFO: no ends until it is opened.
+    pub fn new_fifo(ino: u64) -> Arc<Pipe> {
+        Pipe::with_ends(ino, 0)
+    }
+
+    fn with_ends(ino: u64, n: usize) -> Arc<Pipe> {
+        let state = State { buf: VecDeque::new(), capacity: PIPE_SIZE, readers: n, writers: n, seq: 0 };
+        Arc::new(Pipe { state: Mutex::new(state), changed: Condvar::new(), ino })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -63,10 +73,11 @@ impl Pipe {
     }
 }
 
-/// One end of a pipe.
+/// One end of a pipe (a FIFO opened O_RDWR is both ends).
 pub struct PipeEnd {
     pipe: Arc<Pipe>,
-    write: bool,
+    reads: bool,
+    writes: bool,
     /// O_NONBLOCK of the description, kept current by F_SETFL.
     nonblock: AtomicBool,
 }
@@ -115,19 +126,43 @@ impl PipeEnd {
     /// The two ends of a new pipe: (read, write).
     pub fn pair(ino: u64, nonblock: bool) -> (PipeEnd, PipeEnd) {
         let p = Pipe::new(ino);
-        let end = |pipe, write| PipeEnd { pipe, write, nonblock: AtomicBool::new(nonblock) };
+        let end = |pipe, writes: bool| PipeEnd { pipe, reads: !writes, writes, nonblock: AtomicBool::new(nonblock) };
         (end(p.clone(), false), end(p, true))
+    }
+
+    /// Opens a FIFO's pipe as open(2) does: O_RDWR never waits; O_RDONLY waits for a writer
+    /// and O_WRONLY for a reader, unless O_NONBLOCK (then a writer with no reader gets ENXIO).
+    pub fn open_fifo(pipe: &Arc<Pipe>, flags: u32) -> Result<PipeEnd, Errno> {
+        let nonblock = flags & libc::O_NONBLOCK as u32 != 0;
+        let (reads, writes) = match flags & 3 {
+            0 => (true, false),
+            1 => (false, true),
+            _ => (true, true),
+        };
+        let mut s = pipe.lock();
+        if writes && !reads && nonblock && s.readers == 0 {
+            return Err(Errno::ENXIO);
+        }
+        s.readers += usize::from(reads);
+        s.writers += usize::from(writes);
+        drop(s);
+        pipe.changed.notify_all();
+        let end = PipeEnd { pipe: pipe.clone(), reads, writes, nonblock: AtomicBool::new(nonblock) };
+        if !nonblock && reads != writes {
+            let mut s = pipe.lock();
+            while (reads && s.writers == 0) || (writes && s.readers == 0) {
+                s = pipe.wait(s);
+            }
+        }
+        Ok(end)
     }
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
         let mut s = self.pipe.lock();
-        if self.write {
-            s.writers -= 1;
-        } else {
-            s.readers -= 1;
-        }
+        s.writers -= usize::from(self.writes);
+        s.readers -= usize::from(self.reads);
         drop(s);
         self.pipe.changed.notify_all();
         events().notify();
@@ -136,7 +171,7 @@ impl Drop for PipeEnd {
 
 impl FileOps for PipeEnd {
     fn read(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
-        if self.write {
+        if !self.reads {
             return Err(Errno::EBADF);
         }
         let want: usize = iov.iter().map(|v| v.iov_len).sum();
@@ -160,7 +195,7 @@ impl FileOps for PipeEnd {
     }
 
     fn write(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
-        if !self.write {
+        if !self.writes {
             return Err(Errno::EBADF);
         }
         let mut data = Vec::new();
@@ -220,13 +255,14 @@ impl FileOps for PipeEnd {
     fn readiness(&self) -> u16 {
         let s = self.pipe.lock();
         let mut r = 0;
-        if self.write {
+        if self.writes {
             if s.readers == 0 {
                 r |= libc::POLLERR;
             } else if s.capacity.saturating_sub(s.buf.len()) >= PIPE_BUF {
                 r |= libc::POLLOUT | libc::POLLWRNORM;
             }
-        } else {
+        }
+        if self.reads {
             if !s.buf.is_empty() {
                 r |= libc::POLLIN | libc::POLLRDNORM;
             }

@@ -8,7 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use syscalls::structs::Stat;
 use syscalls::Errno;
 
-use super::{copy_to_iov, gather_iov, now};
+use super::pipe::{Pipe, PipeEnd};
+use super::sparse::SparseFile;
+use super::{gather_iov, now};
+
+/// Largest tmpfs file (the kernel's MAX_LFS_FILESIZE).
+const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 use crate::kernel::Task;
 use crate::vfs::inode::{CreateArgs, DirEntry, FileType, Inode, SetAttr};
 use crate::vfs::FileOps;
@@ -44,10 +49,12 @@ struct Meta {
 type Entries = BTreeMap<Vec<u8>, Arc<TmpfsInode>>;
 
 enum Data {
-    File(RwLock<Vec<u8>>),
+    File(RwLock<SparseFile>),
     Dir(Mutex<Entries>),
     Symlink(Vec<u8>),
-    /// FIFOs and device nodes keep no data here.
+    /// A FIFO's pipe, shared by every open.
+    Fifo(Arc<Pipe>),
+    /// Sockets and device nodes keep no data here.
     Node,
 }
 
@@ -115,10 +122,10 @@ impl TmpfsInode {
 
     fn size(&self) -> u64 {
         match &self.data {
-            Data::File(d) => d.read().unwrap_or_else(|e| e.into_inner()).len() as u64,
+            Data::File(d) => d.read().unwrap_or_else(|e| e.into_inner()).len(),
             Data::Symlink(t) => t.len() as u64,
             Data::Dir(_) => 4096,
-            Data::Node => 0,
+            Data::Fifo(_) | Data::Node => 0,
         }
     }
 }
@@ -147,7 +154,10 @@ impl Inode for TmpfsInode {
             st_rdev: 0,
             st_size: size as i64,
             st_blksize: 4096,
-            st_blocks: size.div_ceil(512) as i64,
+            st_blocks: match &self.data {
+                Data::File(d) => d.read().unwrap_or_else(|e| e.into_inner()).blocks() as i64,
+                _ => size.div_ceil(512) as i64,
+            },
             st_atime: m.atime.0,
             st_atime_nsec: m.atime.1,
             st_mtime: m.mtime.0,
@@ -166,6 +176,10 @@ impl Inode for TmpfsInode {
                 Ok(Box::new(TmpfsFile { inode: self }))
             }
             FileType::Directory => Ok(Box::new(TmpfsFile { inode: self })),
+            FileType::Fifo => match &self.data {
+                Data::Fifo(p) => Ok(Box::new(PipeEnd::open_fifo(p, flags)?)),
+                _ => Err(Errno::ENXIO),
+            },
             _ => Err(Errno::ENXIO),
         }
     }
@@ -175,8 +189,7 @@ impl Inode for TmpfsInode {
             let Data::File(d) = &self.data else {
                 return Err(if self.kind == FileType::Directory { Errno::EISDIR } else { Errno::EINVAL });
             };
-            let size = usize::try_from(size).map_err(|_| Errno::EFBIG)?;
-            d.write().unwrap_or_else(|e| e.into_inner()).resize(size, 0);
+            d.write().unwrap_or_else(|e| e.into_inner()).truncate(size);
         }
         let t = now();
         let mut m = self.meta();
@@ -216,7 +229,8 @@ impl Inode for TmpfsInode {
     fn mknod(&self, name: &[u8], kind: FileType, args: CreateArgs) -> Result<Arc<dyn Inode>, Errno> {
         let data = match kind {
             FileType::Regular => Data::File(RwLock::default()),
-            FileType::Fifo | FileType::Socket | FileType::CharDevice | FileType::BlockDevice => Data::Node,
+            FileType::Fifo => Data::Fifo(Pipe::new_fifo(self.fs.next_ino.load(Ordering::Relaxed))),
+            FileType::Socket | FileType::CharDevice | FileType::BlockDevice => Data::Node,
             _ => return Err(Errno::EINVAL),
         };
         self.add(name, kind, args, data)
@@ -363,7 +377,7 @@ impl FileOps for TmpfsFile {
     fn read(&self, iov: &[libc::iovec], off: u64) -> Result<usize, Errno> {
         match &self.inode.data {
             Data::File(d) => {
-                let n = copy_to_iov(&d.read().unwrap_or_else(|e| e.into_inner()), off, iov);
+                let n = d.read().unwrap_or_else(|e| e.into_inner()).read(off, iov);
                 self.inode.meta().atime = now();
                 Ok(n)
             }
@@ -376,14 +390,8 @@ impl FileOps for TmpfsFile {
         let Data::File(d) = &self.inode.data else { return Err(Errno::EISDIR) };
         let mut buf = Vec::new();
         gather_iov(iov, &mut buf);
-        let off = usize::try_from(off).map_err(|_| Errno::EFBIG)?;
-        let end = off.checked_add(buf.len()).ok_or(Errno::EFBIG)?;
-        let mut data = d.write().unwrap_or_else(|e| e.into_inner());
-        if data.len() < end {
-            data.resize(end, 0);
-        }
-        data[off..end].copy_from_slice(&buf);
-        drop(data);
+        off.checked_add(buf.len() as u64).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
+        d.write().unwrap_or_else(|e| e.into_inner()).write(off, &buf);
         let t = now();
         let mut m = self.inode.meta();
         m.mtime = t;
@@ -400,7 +408,17 @@ impl FileOps for TmpfsFile {
     }
 
     fn truncate(&self, len: u64) -> Result<(), Errno> {
+        if len > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
         self.inode.setattr(&SetAttr { size: Some(len), ..Default::default() })
+    }
+
+    fn seek_data_hole(&self, whence: i32, off: u64) -> Option<Result<u64, Errno>> {
+        let Data::File(d) = &self.inode.data else { return None };
+        let f = d.read().unwrap_or_else(|e| e.into_inner());
+        let r = if whence == libc::SEEK_DATA { f.seek_data(off) } else { f.seek_hole(off) };
+        Some(r.ok_or(Errno::ENXIO))
     }
 
     fn fallocate(&self, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
@@ -411,22 +429,15 @@ impl FileOps for TmpfsFile {
             return Err(Errno::EOPNOTSUPP);
         }
         let Data::File(d) = &self.inode.data else { return Err(Errno::ENODEV) };
-        let end = usize::try_from(off.checked_add(len).ok_or(Errno::EFBIG)?).map_err(|_| Errno::EFBIG)?;
+        off.checked_add(len).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
         let mut data = d.write().unwrap_or_else(|e| e.into_inner());
         match mode {
-            0 | KEEP_SIZE | ZERO_RANGE | 0x11 => {
-                if mode & KEEP_SIZE == 0 && data.len() < end {
-                    data.resize(end, 0);
-                }
-                if mode & ZERO_RANGE != 0 {
-                    let stop = end.min(data.len());
-                    data[(off as usize).min(stop)..stop].fill(0);
-                }
+            0 | KEEP_SIZE => data.allocate(off, len, mode & KEEP_SIZE != 0),
+            ZERO_RANGE | 0x11 => {
+                data.zero(off, len);
+                data.allocate(off, len, mode & KEEP_SIZE != 0);
             }
-            m if m == PUNCH_HOLE | KEEP_SIZE => {
-                let stop = end.min(data.len());
-                data[(off as usize).min(stop)..stop].fill(0);
-            }
+            m if m == PUNCH_HOLE | KEEP_SIZE => data.zero(off, len),
             _ => return Err(Errno::EOPNOTSUPP),
         }
         Ok(())

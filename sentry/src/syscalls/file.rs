@@ -26,7 +26,7 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::PWRITEV, handler: sys_pwritev, support: Support::Full, note: "" },
     Registration { nr: nr::PREADV2, handler: sys_preadv2, support: Support::Full, note: "" },
     Registration { nr: nr::PWRITEV2, handler: sys_pwritev2, support: Support::Full, note: "" },
-    Registration { nr: nr::LSEEK, handler: sys_lseek, support: Support::Partial, note: "SEEK_DATA/SEEK_HOLE treat files as dense" },
+    Registration { nr: nr::LSEEK, handler: sys_lseek, support: Support::Full, note: "" },
     Registration { nr: nr::IOCTL, handler: sys_ioctl, support: Support::Partial, note: "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; TCGETS and TIOCGWINSZ on host terminals" },
 ];
 
@@ -241,11 +241,14 @@ fn sys_lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
         libc::SEEK_SET => off,
         libc::SEEK_CUR => (*cur as i64).checked_add(off).ok_or(Errno::EOVERFLOW)?,
         libc::SEEK_END => size()?.checked_add(off).ok_or(Errno::EOVERFLOW)?,
-        // Every byte is data until holes are tracked: data is where you are, the hole is at
-        // the end.
-        libc::SEEK_DATA if off < 0 || off >= size()? => return Err(Errno::ENXIO),
+        libc::SEEK_DATA | libc::SEEK_HOLE if off < 0 => return Err(Errno::ENXIO),
+        w @ (libc::SEEK_DATA | libc::SEEK_HOLE) if f.ops.seek_data_hole(w, off as u64).is_some() => {
+            f.ops.seek_data_hole(w, off as u64).unwrap_or(Err(Errno::ENXIO))? as i64
+        }
+        // A dense file: data is where you are, the hole is at the end.
+        libc::SEEK_DATA if off >= size()? => return Err(Errno::ENXIO),
         libc::SEEK_DATA => off,
-        libc::SEEK_HOLE if off < 0 || off >= size()? => return Err(Errno::ENXIO),
+        libc::SEEK_HOLE if off >= size()? => return Err(Errno::ENXIO),
         libc::SEEK_HOLE => size()?,
         _ => return Err(Errno::EINVAL),
     };

@@ -45,6 +45,11 @@ pub trait FileOps: Send + Sync + std::any::Any {
     fn fallocate(&self, _mode: u32, _off: u64, _len: u64) -> Result<(), Errno> {
         Err(Errno::EOPNOTSUPP)
     }
+    /// SEEK_DATA/SEEK_HOLE (`whence`) from `off`, for files that know their holes; None means
+    /// the file is dense (all data up to its size).
+    fn seek_data_hole(&self, _whence: i32, _off: u64) -> Option<Result<u64, Errno>> {
+        None
+    }
     /// F_SETFL changed the description's status flags (O_NONBLOCK...).
     fn status_flags_changed(&self, _flags: u32) {}
     /// Whether poll and epoll can watch it (epoll_ctl refuses the rest with EPERM).
