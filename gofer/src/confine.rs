@@ -404,7 +404,12 @@ mod tests {
                 "{} is allowed unconditionally and also with conditions",
                 r.name
             );
-            assert_eq!(others.iter().filter(|o| o.args == r.args).count(), 1, "{} listed twice", r.name);
+            assert_eq!(
+                others.iter().filter(|o| o.args == r.args).count(),
+                1,
+                "{} listed twice",
+                r.name
+            );
             seen.insert(r.nr);
         }
         for forbidden in [

@@ -8,7 +8,7 @@
 //!
 //! - [`proto`]: the messages and their bounds-checked encoding.
 //! - [`server`]: the file server ([`Server`], [`serve`], [`Root`]).
-//! - [`confine`]: what the gofer process does to itself first (seccomp filter, no_new_privs,
+//! - [`mod@confine`]: what the gofer process does to itself first (seccomp filter, no_new_privs,
 //!   an empty mount namespace where possible).
 //! - [`client`]: the Sentry's typed [`Client`].
 //! - [`spawn`]: [`socketpair`] and [`gofer_main`] for the launcher.

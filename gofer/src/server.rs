@@ -201,7 +201,7 @@ fn file_type(st: &Stat) -> u32 {
 }
 
 /// Serves `roots` on `sock` until the client closes it. No confinement: see
-/// [`crate::confine`] for what the gofer process does first.
+/// [`crate::confine()`] for what the gofer process does first.
 pub fn serve(sock: OwnedFd, roots: Vec<Root>) -> Result<(), ServeError> {
     Server::new(roots)?.run(sock)
 }

@@ -50,7 +50,10 @@ impl PtracePlatform {
     pub fn new(opts: Options) -> Result<PtracePlatform, PlatformError> {
         let stub_addr = stub::reserve_region(STUB_SIZE)?;
         let site = stub_addr + STUB_SYSCALL_OFFSET + 2;
-        let filter = stub::stub_filter(site..site + 1, &STUB_ALLOWED_SYSCALLS, stub::Outside::Kill);
+        // Guest syscalls stop under PTRACE_SYSEMU before seccomp runs; what reaches the filter
+        // from outside the stub (the kernel's vsyscall emulation) becomes a SIGSYS the Sentry
+        // sees as a fault, rather than killing the stub.
+        let filter = stub::stub_filter(site..site + 1, &STUB_ALLOWED_SYSCALLS);
         Ok(PtracePlatform { opts, stub_addr, filter })
     }
 }
@@ -278,11 +281,28 @@ impl Context for PtraceContext {
         let stop = s.wait()?;
         regs.0 = s.get_regs()?;
         match stop {
+            // The `syscall` instruction leaves the return address in rcx: a stop where it is
+            // not there came from `int $0x80` (the 32-bit ABI, which the sandbox does not
+            // offer). The guest gets SIGSYS, as under systrap.
+            Stop::Syscall if regs.0.rcx != regs.0.rip => Ok(Event::Fault(FaultInfo { signo: libc::SIGSYS, code: 1, addr: regs.0.rip })),
             Stop::Syscall => Ok(Event::Syscall),
             Stop::Signal(sig) => {
                 // SAFETY: siginfo_t is plain data; PTRACE_GETSIGINFO fills it.
                 let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
                 s.ptrace(libc::PTRACE_GETSIGINFO, 0, &mut info as *mut _ as u64, "PTRACE_GETSIGINFO")?;
+                // A seccomp trap: the kernel's vsyscall emulation ran the stub's filter (no
+                // SYSEMU stop) and already emulated the `ret`. Served like any syscall.
+                if sig == libc::SIGSYS && info.si_code == 1 {
+                    // SAFETY: siginfo_t is plain data; for SYS_SECCOMP, bytes 24..28 hold
+                    // si_syscall and 28..32 si_arch.
+                    let raw: [u8; 128] = unsafe { std::mem::transmute(info) };
+                    let nr = i32::from_le_bytes([raw[24], raw[25], raw[26], raw[27]]);
+                    let arch = u32::from_le_bytes([raw[28], raw[29], raw[30], raw[31]]);
+                    if arch == 0xc000_003e {
+                        regs.0.orig_rax = nr as u32 as u64;
+                        return Ok(Event::Syscall);
+                    }
+                }
                 let synchronous = matches!(sig, libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP);
                 // si_code > 0 means the kernel raised it for an instruction; <= 0 means kill(2).
                 if synchronous && info.si_code > 0 {

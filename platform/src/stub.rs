@@ -45,18 +45,11 @@ pub fn reserve_region(size: u64) -> Result<u64, PlatformError> {
     Err(PlatformError::Host { op: "reserving the stub's address range", source: io::Error::from_raw_os_error(libc::ENOMEM) })
 }
 
-/// What a stub's seccomp filter does with a system call from outside the stub's code.
-#[derive(Clone, Copy)]
-pub enum Outside {
-    /// Kill the stub (ptrace: guest syscalls never reach seccomp under PTRACE_SYSEMU).
-    Kill,
-    /// Raise SIGSYS (systrap: that is how guest syscalls reach the Sentry).
-    Trap,
-}
-
 /// The stub's seccomp program: calls in `allowed` from instruction pointers in `code` are
-/// let through; other calls from `code` kill the stub; everything else gets `outside`.
-pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[u32], outside: Outside) -> Vec<libc::sock_filter> {
+/// let through; other calls from `code` kill the stub; everything else raises SIGSYS (under
+/// systrap, that is how guest syscalls reach the Sentry; under ptrace, only the kernel's
+/// vsyscall emulation gets there, since PTRACE_SYSEMU stops guest syscalls first).
+pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[u32]) -> Vec<libc::sock_filter> {
     const LD_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
     const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
     const JGE: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
@@ -84,10 +77,7 @@ pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[u32], outside: Outside
     }
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
-    f.push(ins(RET, 0, 0, match outside {
-        Outside::Kill => libc::SECCOMP_RET_KILL_PROCESS,
-        Outside::Trap => libc::SECCOMP_RET_TRAP,
-    }));
+    f.push(ins(RET, 0, 0, libc::SECCOMP_RET_TRAP));
     debug_assert_eq!(f.len(), out + 1);
     f
 }

@@ -193,7 +193,7 @@ impl SystrapPlatform {
     /// available; `--platform auto` then falls back to ptrace.
     pub fn new(opts: Options) -> Result<SystrapPlatform, PlatformError> {
         let region = stub::reserve_region(REGION_SIZE)?;
-        let filter = stub::stub_filter(region..region + PAGE_SIZE, &STUB_ALLOWED_SYSCALLS, stub::Outside::Trap);
+        let filter = stub::stub_filter(region..region + PAGE_SIZE, &STUB_ALLOWED_SYSCALLS);
         Ok(SystrapPlatform { opts, region, filter })
     }
 }

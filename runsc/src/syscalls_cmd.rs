@@ -1,5 +1,7 @@
 //! `sandbox syscalls` (the support matrix) and `sandbox audit` (a report for people).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 use policy::audit::AuditReport;
@@ -9,8 +11,18 @@ use crate::cli::Format;
 use crate::status::SANDBOX_FAILED;
 use crate::Failure;
 
-/// Prints every x86-64 syscall with its support level, from the Sentry's table.
+/// Prints every x86-64 syscall with its support level, from the Sentry's table. A closed
+/// stdout (`| head`) ends the listing quietly.
 pub fn syscalls(format: Format) -> Result<u8, Failure> {
+    let mut out = String::new();
+    render(format, &mut out);
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure { status: SANDBOX_FAILED, message: format!("cannot write the table: {e}") }),
+        _ => Ok(0),
+    }
+}
+
+fn render(format: Format, o: &mut String) {
     match format {
         Format::Json => {
             let rows: Vec<serde_json::Value> = entries()
@@ -25,16 +37,17 @@ pub fn syscalls(format: Format) -> Result<u8, Failure> {
                 })
                 .collect();
             let doc = serde_json::json!({ "syscalls": rows });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            let _ = writeln!(o, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         Format::Table => {
-            println!("{:>4}  {:<24} {:<8} {:<13} note", "nr", "name", "family", "support");
+            let _ = writeln!(o, "{:>4}  {:<24} {:<8} {:<13} note", "nr", "name", "family", "support");
             let mut counts = [0usize; 3];
             for e in entries() {
                 counts[e.support as usize] += 1;
-                println!("{:>4}  {:<24} {:<8} {:<13} {}", e.info.nr, e.info.name, e.info.family.name(), e.support.name(), e.note);
+                let _ = writeln!(o, "{:>4}  {:<24} {:<8} {:<13} {}", e.info.nr, e.info.name, e.info.family.name(), e.support.name(), e.note);
             }
-            println!(
+            let _ = writeln!(
+                o,
                 "\n{} syscalls: {} full, {} partial, {} unimplemented (ENOSYS)",
                 counts.iter().sum::<usize>(),
                 counts[Support::Full as usize],
@@ -43,7 +56,6 @@ pub fn syscalls(format: Format) -> Result<u8, Failure> {
             );
         }
     }
-    Ok(0)
 }
 
 /// Renders an audit report.
