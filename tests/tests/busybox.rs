@@ -146,3 +146,36 @@ fn escapes_from_a_rootfs_fail() {
     let s = sandboxed(&opt, &["cat", "/loop-a"]);
     assert!(s.stderr_str().contains("ymbolic links"), "ELOOP expected\n{}", s.describe());
 }
+
+/// `diff -r` of two host trees: empty when they are the same.
+fn diff_trees(a: &Path, b: &Path) -> String {
+    let out = run(Command::new("diff").arg("-r").arg(a).arg(b));
+    out.stdout_str() + &out.stderr_str()
+}
+
+#[test]
+fn tar_and_cp_round_trips_through_a_read_write_mount() {
+    if busybox().is_none() {
+        return;
+    }
+    let dir = TempDir::new("busybox-tar");
+    let spec = format!("{}:/data:rw", dir.path().display());
+    let src = "/usr/share/doc/bash";
+    // tar c inside one sandbox, tar x inside another, compared on the host.
+    let s = sandboxed(&["--mount", &spec], &["tar", "-c", "-f", "/data/doc.tar", "-C", "/usr/share/doc", "bash"]);
+    assert_eq!(s.status(), 0, "{}", s.describe());
+    let listed = sandboxed(&["--mount", &spec], &["tar", "-t", "-f", "/data/doc.tar"]);
+    let listed_native = native(&["tar", "-t", "-f", dir.join("doc.tar").to_str().unwrap()]);
+    assert_eq!(listed.stdout_str(), listed_native.stdout_str());
+    let s = sandboxed(&["--mount", &spec], &["mkdir", "/data/out"]);
+    assert_eq!(s.status(), 0, "{}", s.describe());
+    let s = sandboxed(&["--mount", &spec], &["tar", "-x", "-f", "/data/doc.tar", "-C", "/data/out"]);
+    assert_eq!(s.status(), 0, "{}", s.describe());
+    assert_eq!(diff_trees(Path::new(src), &dir.join("out/bash")), "", "tar round trip differs");
+    // cp -a keeps contents, modes and links.
+    let s = sandboxed(&["--mount", &spec], &["cp", "-a", src, "/data/copy"]);
+    assert_eq!(s.status(), 0, "{}", s.describe());
+    assert_eq!(diff_trees(Path::new(src), &dir.join("copy")), "", "cp -a differs");
+    let mode = |p: &Path| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions());
+    assert_eq!(mode(Path::new(src)), mode(&dir.join("copy")));
+}

@@ -36,3 +36,47 @@ fn the_sentry_opens_no_host_path_after_start_up() {
         assert!(out.stdout_str().contains("rmdir base = 0"), "{}", out.describe());
     }
 }
+
+/// The `Seccomp:` line of a host process's status.
+fn seccomp_mode(pid: u32) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Seccomp:").map(|v| v.trim().to_string()))
+}
+
+/// The host's children of `pid` (all its threads').
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(c) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(c.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sentry_and_the_gofer_run_under_seccomp_filters() {
+    let prog = sandbox_tests::build_guest("idle_sleep", Link::Static);
+    let mut child = Command::new(sandbox_bin()).args(["run", "--"]).arg(&prog).arg("1500").stdout(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id();
+    // Wait for the guest to be asleep: the Sentry has confined itself by then.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = (None, None);
+    while std::time::Instant::now() < deadline && (seen.0.is_none() || seen.1.is_none()) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let sentry = seccomp_mode(pid);
+        let gofer = children_of(pid).into_iter().find(|c| std::fs::read(format!("/proc/{c}/cmdline")).is_ok_and(|cmd| cmd.windows(6).any(|w| w == b"gofer\0")));
+        if sentry.as_deref() == Some("2") {
+            seen.0 = sentry;
+        }
+        if let Some(g) = gofer {
+            seen.1 = seccomp_mode(g);
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(seen.0.as_deref(), Some("2"), "the Sentry's status shows no seccomp filter");
+    assert_eq!(seen.1.as_deref(), Some("2"), "the Gofer's status shows no seccomp filter");
+}

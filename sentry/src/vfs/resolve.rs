@@ -167,3 +167,101 @@ impl Resolver<'_> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fs::tmpfs::Tmpfs;
+    use crate::vfs::dentry::Dentry;
+    use crate::vfs::inode::CreateArgs;
+
+    const ARGS: CreateArgs = CreateArgs { mode: 0o755, uid: 0, gid: 0 };
+
+    /// A tmpfs with /secret (outside) and /jail (the resolver's root), and entries under the
+    /// jail made from `ops`: (directory index, name, symlink target or None for a directory).
+    fn world(ops: &[(usize, String, Option<String>)]) -> (MountNamespace, VfsPath, Arc<Dentry>) {
+        let top = Dentry::new_root(Tmpfs::new_root(0o755, 0, 0));
+        let secret = top.insert(b"secret", top.inode.mkdir(b"secret", ARGS).unwrap());
+        secret.insert(b"shadow", secret.inode.mknod(b"shadow", FileType::Regular, ARGS).unwrap());
+        let jail = top.insert(b"jail", top.inode.mkdir(b"jail", ARGS).unwrap());
+        let mut dirs = vec![jail.clone()];
+        for (at, name, target) in ops {
+            let d = dirs[at % dirs.len()].clone();
+            match target {
+                None => {
+                    if let Ok(i) = d.inode.mkdir(name.as_bytes(), ARGS) {
+                        dirs.push(d.insert(name.as_bytes(), i));
+                    }
+                }
+                Some(t) => {
+                    if let Ok(i) = d.inode.symlink(name.as_bytes(), t.as_bytes(), ARGS) {
+                        d.insert(name.as_bytes(), i);
+                    }
+                }
+            }
+        }
+        let ns = MountNamespace::new(top, "tmpfs", "none", false);
+        let root = VfsPath { mount: ns.root().mount, dentry: jail.clone() };
+        (ns, root, jail)
+    }
+
+    /// Whether `d` is `jail` or below it.
+    fn inside(d: &Arc<Dentry>, jail: &Arc<Dentry>) -> bool {
+        let mut cur = Some(d.clone());
+        while let Some(c) = cur {
+            if Arc::ptr_eq(&c, jail) {
+                return true;
+            }
+            cur = c.parent();
+        }
+        false
+    }
+
+    fn component() -> impl Strategy<Value = String> {
+        prop_oneof![Just("..".to_string()), Just(".".to_string()), Just("secret".to_string()), Just("jail".to_string()), "[a-c]{1,2}"]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        (any::<bool>(), proptest::collection::vec(component(), 0..8)).prop_map(|(abs, c)| format!("{}{}", if abs { "/" } else { "" }, c.join("/")))
+    }
+
+    proptest! {
+        /// Whatever the tree, its symlinks and the path, resolution never leaves the root.
+        #[test]
+        fn no_resolved_path_leaves_its_root(
+            ops in proptest::collection::vec((0usize..8, "[a-c]{1,2}", proptest::option::of(path())), 0..24),
+            paths in proptest::collection::vec(path(), 1..16),
+            follow in any::<bool>(),
+        ) {
+            let (ns, root, jail) = world(&ops);
+            let r = Resolver { ns: &ns, root: root.clone() };
+            for p in paths {
+                if p.is_empty() {
+                    continue;
+                }
+                match r.resolve(&root, p.as_bytes(), follow) {
+                    Ok(found) => prop_assert!(inside(&found.dentry, &jail), "{p} resolved outside the root"),
+                    Err(e) => prop_assert!(matches!(e, Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP | Errno::ENAMETOOLONG), "{p}: {e}"),
+                }
+                if let Ok((dir, _, _)) = r.resolve_parent(&root, p.as_bytes()) {
+                    prop_assert!(inside(&dir.dentry, &jail), "{p}: parent outside the root");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dotdot_and_absolute_symlinks_stay_in_the_root() {
+        let ops = vec![(0, "up".to_string(), Some("../../../secret/shadow".to_string())), (0, "abs".to_string(), Some("/secret".to_string()))];
+        let (ns, root, jail) = world(&ops);
+        let r = Resolver { ns: &ns, root: root.clone() };
+        assert_eq!(r.resolve(&root, b"up", true).err(), Some(Errno::ENOENT));
+        assert_eq!(r.resolve(&root, b"/../../secret", true).err(), Some(Errno::ENOENT));
+        assert_eq!(r.resolve(&root, b"abs", true).err(), Some(Errno::ENOENT));
+        assert!(inside(&r.resolve(&root, b"/..", true).unwrap().dentry, &jail));
+    }
+}
