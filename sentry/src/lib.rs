@@ -145,7 +145,8 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
     let loaded = loader::load(&mut mm, image, file, &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
     let fs = FsContext::new(kernel_root, cwd, 0o022);
-    let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone() };
+    let maps = mm.published();
+    let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(1, Arc::new(info));
     fs::proc::set_current(1);
     let mut task = Task {
@@ -182,6 +183,8 @@ fn root_namespace(procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<Mount
     let ns = MountNamespace::new(Dentry::new_root(root), fs_type, source, false);
     mount_at(&ns, b"/dev", fs::dev::DevDir::new(), "devtmpfs", "devtmpfs", false)?;
     mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", false)?;
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    mount_at(&ns, b"/sys", fs::sys::SysNode::new_root(cpus), "sysfs", "sysfs", true)?;
     if files.gofer.is_none() {
         let top = ns.root();
         let _ = top.dentry.inode.mkdir(b"tmp", vfs::inode::CreateArgs { mode: 0o1777, uid: 0, gid: 0 }).map(|i| top.dentry.insert(b"tmp", i));

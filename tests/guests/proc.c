@@ -41,6 +41,13 @@ int main(int argc, char **argv) {
   file_has("/proc/meminfo", "MemTotal:");
   file_has("/proc/self/mounts", " / ");
   file_has("/proc/self/stat", ") R ");
+  file_has("/proc/self/maps", "[stack]");
+  file_has("/proc/self/maps", "r-xp");
+  char cpus[32] = {0};
+  int c = open("/sys/devices/system/cpu/online", O_RDONLY);
+  read(c, cpus, sizeof cpus - 1);
+  close(c);
+  printf("cpus online %s", cpus);
   chdir("/tmp");
   link_of("/proc/self/cwd");
   link_of("/proc/self/root");

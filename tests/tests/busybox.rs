@@ -125,6 +125,8 @@ fn escapes_from_a_rootfs_fail() {
     std::os::unix::fs::symlink("/etc/shadow", root.join("shadow-link")).unwrap();
     std::os::unix::fs::symlink("loop-b", root.join("loop-a")).unwrap();
     std::os::unix::fs::symlink("loop-a", root.join("loop-b")).unwrap();
+    std::os::unix::fs::symlink("/abs-b", root.join("abs-a")).unwrap();
+    std::os::unix::fs::symlink("/abs-a", root.join("abs-b")).unwrap();
     std::os::unix::fs::symlink("../../../../etc/shadow", root.join("up-link")).unwrap();
     std::fs::write(root.join("inside"), "inside\n").unwrap();
     let opt = ["--rootfs", root.path().to_str().unwrap()];
@@ -134,7 +136,8 @@ fn escapes_from_a_rootfs_fail() {
         (&["cat", "/../../../etc/shadow"], ".. stops at the root"),
         (&["cat", "/proc/self/root/etc/shadow"], "/proc/self/root is the sandbox's root"),
         (&["cat", "/proc/self/fd/9"], "an fd the guest never opened"),
-        (&["cat", "/loop-a"], "a symlink loop is ELOOP"),
+        (&["cat", "/loop-a"], "a relative symlink loop is ELOOP"),
+        (&["cat", "/abs-a"], "an absolute symlink loop is ELOOP"),
         (&["ln", "/etc/shadow", "/stolen"], "no hard link to a file outside"),
     ] {
         let s = sandboxed(&opt, args);

@@ -9,6 +9,7 @@ pub mod overlay;
 pub mod pipe;
 pub mod proc;
 pub mod sparse;
+pub mod sys;
 pub mod tmpfs;
 
 /// Reads the current wall-clock time as (seconds, nanoseconds).

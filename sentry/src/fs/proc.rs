@@ -34,6 +34,8 @@ pub struct ProcessInfo {
     pub fds: FdTable,
     /// Its root and cwd (shared with the task).
     pub fs: FsContext,
+    /// Its mappings (kept current by the memory manager).
+    pub maps: Arc<Mutex<Vec<crate::mm::Vma>>>,
 }
 
 thread_local! {
@@ -124,7 +126,7 @@ enum Node {
 }
 
 const ROOT_FILES: &[&str] = &["cpuinfo", "filesystems", "loadavg", "meminfo", "uptime", "version"];
-const PID_FILES: &[&str] = &["cmdline", "comm", "environ", "mountinfo", "mounts", "stat", "status"];
+const PID_FILES: &[&str] = &["cmdline", "comm", "environ", "maps", "mountinfo", "mounts", "stat", "status"];
 const PID_LINKS: &[&str] = &["cwd", "exe", "root"];
 const SYS_TREE: &[(&str, &[&str], &[&str])] = &[
     ("sys", &["kernel", "vm"], &[]),
@@ -246,6 +248,34 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
         "cmdline" => p.argv.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),
         "environ" => p.envp.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),
         "comm" => format!("{comm}\n").into_bytes(),
+        "maps" => {
+            // Neighbours with the same protection and purpose show as one mapping, as Linux
+            // merges them.
+            let mut vmas: Vec<crate::mm::Vma> = Vec::new();
+            for v in p.maps.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                match vmas.last_mut() {
+                    Some(l) if l.end == v.start && l.prot == v.prot && l.kind == v.kind && v.kind != crate::mm::VmaKind::Image => l.end = v.end,
+                    _ => vmas.push(*v),
+                }
+            }
+            let mut out = String::new();
+            for v in vmas {
+                let perms = format!("{}{}{}p", if v.prot.read { 'r' } else { '-' }, if v.prot.write { 'w' } else { '-' }, if v.prot.exec { 'x' } else { '-' });
+                let name = match v.kind {
+                    crate::mm::VmaKind::Image => String::from_utf8_lossy(&p.exe).into_owned(),
+                    crate::mm::VmaKind::Heap => "[heap]".into(),
+                    crate::mm::VmaKind::Stack => "[stack]".into(),
+                    crate::mm::VmaKind::Anon => String::new(),
+                };
+                let line = format!("{:08x}-{:08x} {perms} 00000000 00:00 0", v.start, v.end);
+                if name.is_empty() {
+                    out += &format!("{line}\n");
+                } else {
+                    out += &format!("{line:<73}{name}\n");
+                }
+            }
+            out.into_bytes()
+        }
         "stat" => format!(
             "{pid} ({comm}) R {ppid} {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
             pid = p.tgid,

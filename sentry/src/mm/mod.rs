@@ -90,12 +90,23 @@ pub struct MemoryManager {
     mmap_top: u64,
     brk_start: u64,
     brk: u64,
+    /// A copy of the VMAs for /proc/<pid>/maps, refreshed after each change.
+    published: Arc<std::sync::Mutex<Vec<Vma>>>,
 }
 
 impl MemoryManager {
     /// An empty address space over `asp`, with guest addresses in `user`.
     pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> MemoryManager {
-        MemoryManager { mf, asp, vmas: BTreeMap::new(), mmap_top: user.end, user, brk_start: 0, brk: 0 }
+        MemoryManager { mf, asp, vmas: BTreeMap::new(), mmap_top: user.end, user, brk_start: 0, brk: 0, published: Arc::default() }
+    }
+
+    /// The VMAs as /proc shows them (kept current by every change).
+    pub fn published(&self) -> Arc<std::sync::Mutex<Vec<Vma>>> {
+        self.published.clone()
+    }
+
+    fn publish(&self) {
+        *self.published.lock().unwrap_or_else(|e| e.into_inner()) = self.vmas.values().copied().collect();
     }
 
     /// The memory file behind this address space.
@@ -197,6 +208,7 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         }
         self.vmas.insert(start, Vma { start, end: start + len, prot, offset, kind });
+        self.publish();
         Ok(start)
     }
 
@@ -225,6 +237,7 @@ impl MemoryManager {
                 tracing::error!("unmapping {lo:#x}..{hi:#x} in the stub: {e}");
             }
         }
+        self.publish();
         Ok(())
     }
 
@@ -250,6 +263,7 @@ impl MemoryManager {
         for (_, v) in self.vmas.range_mut(addr..end) {
             v.prot = prot;
         }
+        self.publish();
         if let Err(e) = self.asp.protect(addr, len, prot) {
             tracing::error!("mprotect {addr:#x}+{len:#x} in the stub: {e}");
             return Err(Errno::ENOMEM);

@@ -32,6 +32,7 @@ fn statfs_of(p: &VfsPath) -> [u8; 120] {
     let magic: u64 = match p.mount.fs_type {
         "tmpfs" | "devtmpfs" => 0x0102_1994,
         "proc" => 0x9fa0,
+        "sysfs" => 0x6265_6572,
         "overlay" => 0x794c_7630,
         _ => 0x0102_1997, // v9fs, as gVisor reports files served by its gofer
     };
