@@ -15,6 +15,9 @@ const DEVFS_DEV: u64 = 0x5;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Device {
+    /// The controlling terminal; sandboxed processes have none yet (ENXIO, as on Linux for a
+    /// process without one).
+    Tty,
     Null,
     Zero,
     Full,
@@ -26,6 +29,7 @@ impl Device {
     /// (major, minor) as on Linux.
     fn numbers(self) -> (u64, u64) {
         match self {
+            Device::Tty => (5, 0),
             Device::Null => (1, 3),
             Device::Zero => (1, 5),
             Device::Full => (1, 7),
@@ -60,6 +64,9 @@ impl Inode for DevNode {
     }
 
     fn open(self: Arc<Self>, _flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        if self.dev == Device::Tty {
+            return Err(Errno::ENXIO);
+        }
         Ok(Box::new(DevFile(self)))
     }
 }
@@ -79,7 +86,7 @@ fn fill(iov: &[libc::iovec], mut f: impl FnMut(*mut u8, usize)) -> usize {
 impl FileOps for DevFile {
     fn read(&self, iov: &[libc::iovec], _off: u64) -> Result<usize, Errno> {
         Ok(match self.0.dev {
-            Device::Null => 0,
+            Device::Null | Device::Tty => 0,
             // SAFETY: each piece is writable guest memory checked by the memory manager.
             Device::Zero | Device::Full => fill(iov, |p, n| unsafe { std::ptr::write_bytes(p, 0, n) }),
             Device::Random | Device::Urandom => fill(iov, |p, n| {
@@ -151,7 +158,7 @@ impl DevDir {
             ino
         };
         let mut entries: Vec<(&'static [u8], Arc<dyn Inode>)> = Vec::new();
-        for (name, dev) in [(&b"full"[..], Device::Full), (b"null", Device::Null), (b"random", Device::Random), (b"urandom", Device::Urandom), (b"zero", Device::Zero)] {
+        for (name, dev) in [(&b"full"[..], Device::Full), (b"null", Device::Null), (b"random", Device::Random), (b"tty", Device::Tty), (b"urandom", Device::Urandom), (b"zero", Device::Zero)] {
             entries.push((name, Arc::new(DevNode { dev, ino: next() })));
         }
         for (name, target) in [
