@@ -24,6 +24,9 @@ pub struct GoferInode {
     /// Cached attributes; None once this sandbox changed the file.
     stat: Mutex<Option<Stat>>,
     read_only: bool,
+    /// Host descriptors the Gofer donated, kept for later opens: [read-only, read-write].
+    /// Sharing one is safe: every transfer uses pread/pwrite at the description's own offset.
+    fds: Mutex<[Option<Arc<OwnedFd>>; 2]>,
 }
 
 impl GoferInode {
@@ -35,7 +38,7 @@ impl GoferInode {
 
     fn from_node(client: Arc<Client>, node: Node, read_only: bool) -> Arc<GoferInode> {
         let kind = FileType::from_mode(node.stat.st_mode).unwrap_or(FileType::Regular);
-        Arc::new(GoferInode { client, id: node.id, kind, stat: Mutex::new(Some(node.stat)), read_only })
+        Arc::new(GoferInode { client, id: node.id, kind, stat: Mutex::new(Some(node.stat)), read_only, fds: Mutex::default() })
     }
 
     fn child(&self, node: Node) -> Arc<dyn Inode> {
@@ -74,11 +77,23 @@ impl Inode for GoferInode {
     }
 
     fn open(self: Arc<Self>, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
-        // The host descriptor's own flags: access mode, truncation, directory-ness.
-        let keep = (libc::O_ACCMODE | libc::O_TRUNC | libc::O_DIRECTORY) as u32;
-        let fd = self.client.open(self.id, (flags & keep) as i32)?;
+        let slot = usize::from(flags & 3 != 0);
         if flags & (libc::O_TRUNC as u32) != 0 {
             self.stale();
+        } else if let Some(fd) = &self.fds.lock().unwrap_or_else(|e| e.into_inner())[slot] {
+            return Ok(Box::new(GoferFile { fd: fd.clone(), inode: self.clone() }));
+        }
+        // The host descriptor's own flags: read-only or read-write, truncation, directory-ness.
+        let mode = if slot == 1 { libc::O_RDWR as u32 } else { libc::O_RDONLY as u32 };
+        let keep = (libc::O_TRUNC | libc::O_DIRECTORY) as u32;
+        let fd = match self.client.open(self.id, (mode | (flags & keep)) as i32) {
+            // A write-only file (no read permission on the host): ask for exactly that.
+            Err(e) if slot == 1 && e.errno() == Errno::EACCES => self.client.open(self.id, (flags & (3 | keep)) as i32)?,
+            r => r?,
+        };
+        let fd = Arc::new(fd);
+        if self.kind == FileType::Regular {
+            self.fds.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(fd.clone());
         }
         Ok(Box::new(GoferFile { fd, inode: self }))
     }
@@ -205,7 +220,7 @@ impl Inode for GoferInode {
 
 /// An open gofer file: the donated host descriptor.
 struct GoferFile {
-    fd: OwnedFd,
+    fd: Arc<OwnedFd>,
     inode: Arc<GoferInode>,
 }
 
