@@ -98,7 +98,7 @@ impl Sandbox {
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
         let mounts = root_namespace(&procfs, &files)?;
         let groups = std::sync::Mutex::new(host_groups());
-        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), groups });
+        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), groups, procs: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
     }

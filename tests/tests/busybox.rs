@@ -182,3 +182,28 @@ fn tar_and_cp_round_trips_through_a_read_write_mount() {
     let mode = |p: &Path| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions());
     assert_eq!(mode(Path::new(src)), mode(&dir.join("copy")));
 }
+
+/// A busybox shell script, natively and sandboxed: same stdout and status. The script works
+/// in a fresh directory under /tmp (the host's natively, the sandbox's in-memory one inside).
+fn same_script(script: &str) {
+    let dir = format!("/tmp/sandbox-sh-{}-{}", std::process::id(), script.len());
+    let full = format!("mkdir -p {dir} && cd {dir} && {script}; s=$?; cd / && rm -rf {dir}; exit $s");
+    same(&["sh", "-c", &full]);
+}
+
+#[test]
+fn shell_pipelines_subshells_and_round_trips_under_tmp_match_native() {
+    if busybox().is_none() {
+        return;
+    }
+    same_script("ls -la /usr/bin | wc -l");
+    same_script("find /usr/share/doc -maxdepth 2 -name copyright | wc -l");
+    same_script("echo $(echo nested $(echo deeper)); (exit 3); echo sub=$?; false || echo or-ran");
+    same_script("for i in $(seq 30); do echo $i; done | sort -n | tail -3");
+    same_script("tar c -f a.tar -C /usr/share/doc bash && mkdir out && tar x -f a.tar -C out && for f in out/bash/*; do cmp $f /usr/share/doc/bash/${f##*/} || exit 9; done && echo tar-round-trip-ok");
+    same_script("cp -a /usr/share/doc/bash copy && ls -la copy | wc -l && cmp copy/copyright /usr/share/doc/bash/copyright && echo cp-ok");
+    same_script("ln -s /etc/hostname lnk && readlink lnk && stat -c %s lnk");
+    same_script("grep -r -l 'GNU General Public License' /usr/share/doc | wc -l");
+    same_script("set -e; echo before; false; echo never");
+    same_script("sh -c 'exit 7'; echo inner=$?");
+}

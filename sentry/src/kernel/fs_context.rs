@@ -35,6 +35,12 @@ impl FsContext {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A separate copy for a new process (fork without CLONE_FS).
+    pub fn fork(&self) -> FsContext {
+        let s = self.lock();
+        FsContext::new(s.root.clone(), s.cwd.clone(), s.umask)
+    }
+
     /// The root.
     pub fn root(&self) -> VfsPath {
         self.lock().root.clone()

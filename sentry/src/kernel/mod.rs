@@ -7,6 +7,7 @@
 pub mod events;
 pub mod fs_context;
 pub mod locks;
+pub mod process;
 pub mod task;
 
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Kernel {
     pub processes: crate::fs::proc::Processes,
     /// Supplementary groups (the sandbox's own at start).
     pub groups: std::sync::Mutex<Vec<u32>>,
+    /// Pids, parents and exit statuses.
+    pub procs: process::ProcessTable,
 }
 
 /// The fixed identity `uname` reports. The release is a kernel whose ABI the Sentry follows;

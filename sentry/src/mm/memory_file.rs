@@ -114,6 +114,29 @@ impl MemoryFile {
         free.insert(start, len);
     }
 
+    /// Copies `len` bytes from offset `from` to offset `to`, skipping holes (which read as
+    /// zeros in the fresh destination anyway), so a fork copies only touched pages.
+    pub fn copy_data(&self, from: u64, to: u64, len: u64) {
+        let fd = self.fd.as_raw_fd();
+        let mut pos = from;
+        let end = from + len;
+        while pos < end {
+            // SAFETY: lseek on our own memfd; SEEK_DATA/SEEK_HOLE only report positions.
+            let data = unsafe { libc::lseek(fd, pos as libc::off_t, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                return;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data as libc::off_t, libc::SEEK_HOLE) };
+            let stop = if hole < 0 { end } else { (hole as u64).min(end) };
+            let (a, b) = (data as u64, stop);
+            // SAFETY: both ranges lie inside the mapping (allocated from this file) and are
+            // distinct allocations, so they do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(self.ptr(a), self.ptr(to + (a - from)), (b - a) as usize) };
+            pos = b;
+        }
+    }
+
     /// The Sentry's address of file offset `off`.
     pub fn ptr(&self, off: u64) -> *mut u8 {
         debug_assert!(off <= self.size);

@@ -61,6 +61,14 @@ pub struct Vma {
     pub kind: VmaKind,
 }
 
+/// A forked child's memory, copied from its parent.
+pub struct ForkImage {
+    vmas: Vec<Vma>,
+    brk_start: u64,
+    brk: u64,
+    mmap_top: u64,
+}
+
 /// Whether a guest access reads or writes guest memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -98,6 +106,42 @@ impl MemoryManager {
     /// An empty address space over `asp`, with guest addresses in `user`.
     pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> MemoryManager {
         MemoryManager { mf, asp, vmas: BTreeMap::new(), mmap_top: user.end, user, brk_start: 0, brk: 0, published: Arc::default() }
+    }
+
+    /// Copies every VMA's memory into fresh memory-file ranges for a forked child (only the
+    /// pages that hold data: holes stay holes). Returns the child's VMAs and break.
+    pub fn fork_copy(&self) -> Result<ForkImage, Errno> {
+        let mut vmas = Vec::with_capacity(self.vmas.len());
+        for v in self.vmas.values() {
+            let len = v.end - v.start;
+            let off = match self.mf.allocate(len) {
+                Ok(o) => o,
+                Err(e) => {
+                    for done in &vmas {
+                        let d: &Vma = done;
+                        self.mf.release(d.offset, d.end - d.start);
+                    }
+                    return Err(e);
+                }
+            };
+            self.mf.copy_data(v.offset, off, len);
+            vmas.push(Vma { offset: off, ..*v });
+        }
+        Ok(ForkImage { vmas, brk_start: self.brk_start, brk: self.brk, mmap_top: self.mmap_top })
+    }
+
+    /// The address space of a forked child over `asp`: maps every copied VMA.
+    pub fn from_fork(mf: Arc<MemoryFile>, mut asp: Box<dyn AddressSpace>, user: Range<u64>, img: ForkImage) -> Result<MemoryManager, Errno> {
+        for v in &img.vmas {
+            if let Err(e) = asp.map(v.start, v.end - v.start, v.prot, v.offset) {
+                tracing::error!("mapping a forked VMA: {e}");
+                return Err(Errno::ENOMEM);
+            }
+        }
+        let vmas = img.vmas.iter().map(|v| (v.start, *v)).collect();
+        let mm = MemoryManager { mf, asp, vmas, user, mmap_top: img.mmap_top, brk_start: img.brk_start, brk: img.brk, published: Arc::default() };
+        mm.publish();
+        Ok(mm)
     }
 
     /// The VMAs as /proc shows them (kept current by every change).
@@ -393,6 +437,15 @@ impl MemoryManager {
                 return Err(Errno::ENAMETOOLONG);
             }
             at += chunk as u64;
+        }
+    }
+}
+
+impl Drop for MemoryManager {
+    fn drop(&mut self) {
+        // The memory goes back to the memory file (the stub goes with the address space).
+        for v in self.vmas.values() {
+            self.mf.release(v.offset, v.end - v.start);
         }
     }
 }

@@ -17,6 +17,7 @@ mod mount;
 mod namei;
 mod open;
 mod poll;
+mod process;
 mod stat;
 mod sync;
 mod signal;
@@ -101,6 +102,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         namei::HANDLERS,
         open::HANDLERS,
         poll::HANDLERS,
+        process::HANDLERS,
         signal::HANDLERS,
         splice::HANDLERS,
         stat::HANDLERS,

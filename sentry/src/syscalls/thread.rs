@@ -44,7 +44,8 @@ fn sys_gettid(t: &mut Task, _: [u64; 6]) -> SysResult {
 }
 
 fn sys_getppid(t: &mut Task, _: [u64; 6]) -> SysResult {
-    Ok(t.ppid as u64)
+    // The table knows about reparenting to init.
+    Ok(t.kernel.procs.ppid(t.tgid) as u64)
 }
 
 fn sys_getuid(t: &mut Task, _: [u64; 6]) -> SysResult {

@@ -1,0 +1,210 @@
+//! The sandbox's processes: pids, parents, process groups and sessions, exit statuses waiting
+//! to be reaped, and the wait queue behind wait4.
+//!
+//! Each process (one task for now) runs on its own host thread; the table is the meeting point
+//! of a parent's wait4 and a child's exit. Orphans are reparented to the sandbox's init (pid 1).
+
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use syscalls::Errno;
+
+use super::ExitStatus;
+
+/// What the table knows of a process.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    ppid: i32,
+    pgid: i32,
+    sid: i32,
+    /// Some once it exited and until its parent reaps it.
+    zombie: Option<ExitStatus>,
+    /// A vfork child that has not yet exec'd or exited (its parent waits).
+    vfork_pending: bool,
+}
+
+/// The table.
+pub struct ProcessTable {
+    inner: Mutex<Inner>,
+    changed: Condvar,
+}
+
+struct Inner {
+    next_pid: i32,
+    procs: BTreeMap<i32, Entry>,
+}
+
+/// Which children a wait4 accepts.
+#[derive(Clone, Copy, Debug)]
+pub enum WaitFor {
+    /// pid > 0.
+    Pid(i32),
+    /// -1: any child.
+    Any,
+    /// 0 or < -1: any child in this process group.
+    Group(i32),
+}
+
+/// The Linux pid space's limit (pid_max default).
+const PID_MAX: i32 = 4_194_304;
+
+impl Default for ProcessTable {
+    fn default() -> Self {
+        let mut procs = BTreeMap::new();
+        procs.insert(1, Entry { ppid: 0, pgid: 1, sid: 1, zombie: None, vfork_pending: false });
+        ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs }), changed: Condvar::new() }
+    }
+}
+
+impl ProcessTable {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new child of `parent` (same group and session); EAGAIN when pids run out.
+    pub fn fork(&self, parent: i32, vfork: bool) -> Result<i32, Errno> {
+        let mut g = self.lock();
+        let p = *g.procs.get(&parent).ok_or(Errno::ESRCH)?;
+        for _ in 0..PID_MAX {
+            let pid = g.next_pid;
+            g.next_pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
+            if let std::collections::btree_map::Entry::Vacant(slot) = g.procs.entry(pid) {
+                slot.insert(Entry { ppid: parent, pgid: p.pgid, sid: p.sid, zombie: None, vfork_pending: vfork });
+                return Ok(pid);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// A process that could not start after all (its thread failed): forgotten.
+    pub fn abandon(&self, pid: i32) {
+        self.lock().procs.remove(&pid);
+        self.changed.notify_all();
+    }
+
+    /// The parent's pid.
+    pub fn ppid(&self, pid: i32) -> i32 {
+        self.lock().procs.get(&pid).map_or(0, |e| e.ppid)
+    }
+
+    /// `pid` exited: it waits for its parent to reap it; its children go to init.
+    pub fn exited(&self, pid: i32, status: ExitStatus) {
+        let mut g = self.lock();
+        for e in g.procs.values_mut() {
+            if e.ppid == pid {
+                e.ppid = 1;
+            }
+        }
+        if let Some(e) = g.procs.get_mut(&pid) {
+            e.zombie = Some(status);
+            e.vfork_pending = false;
+        }
+        drop(g);
+        self.changed.notify_all();
+    }
+
+    /// A vfork child exec'd or exited: its parent may go on.
+    pub fn release_vfork(&self, pid: i32) {
+        if let Some(e) = self.lock().procs.get_mut(&pid) {
+            e.vfork_pending = false;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Blocks the vfork parent until `child` execs or exits.
+    pub fn wait_vfork(&self, child: i32) {
+        let mut g = self.lock();
+        while g.procs.get(&child).is_some_and(|e| e.vfork_pending) {
+            g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// wait4: reaps a matching exited child of `parent`; None under WNOHANG when none has
+    /// exited yet; ECHILD when there is no matching child at all.
+    pub fn wait(&self, parent: i32, which: WaitFor, nohang: bool, reap: bool) -> Result<Option<(i32, ExitStatus)>, Errno> {
+        let mut g = self.lock();
+        loop {
+            let my_pgid = g.procs.get(&parent).map_or(0, |e| e.pgid);
+            let matches = |pid: i32, e: &Entry| {
+                e.ppid == parent
+                    && match which {
+                        WaitFor::Pid(p) => pid == p,
+                        WaitFor::Any => true,
+                        WaitFor::Group(0) => e.pgid == my_pgid,
+                        WaitFor::Group(pg) => e.pgid == pg,
+                    }
+            };
+            let mut any = false;
+            let mut done = None;
+            for (&pid, e) in &g.procs {
+                if matches(pid, e) {
+                    any = true;
+                    if let Some(st) = e.zombie {
+                        done = Some((pid, st));
+                        break;
+                    }
+                }
+            }
+            if let Some((pid, st)) = done {
+                if reap {
+                    g.procs.remove(&pid);
+                }
+                return Ok(Some((pid, st)));
+            }
+            if !any {
+                return Err(Errno::ECHILD);
+            }
+            if nohang {
+                return Ok(None);
+            }
+            g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// getpgid.
+    pub fn pgid(&self, pid: i32) -> Result<i32, Errno> {
+        self.lock().procs.get(&pid).filter(|e| e.zombie.is_none()).map(|e| e.pgid).ok_or(Errno::ESRCH)
+    }
+
+    /// getsid.
+    pub fn sid(&self, pid: i32) -> Result<i32, Errno> {
+        self.lock().procs.get(&pid).filter(|e| e.zombie.is_none()).map(|e| e.sid).ok_or(Errno::ESRCH)
+    }
+
+    /// setpgid(pid, pgid) asked by `caller`.
+    pub fn set_pgid(&self, caller: i32, pid: i32, pgid: i32) -> Result<(), Errno> {
+        let mut g = self.lock();
+        let target = if pid == 0 { caller } else { pid };
+        let pgid = if pgid == 0 { target } else { pgid };
+        if pgid < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let caller_sid = g.procs.get(&caller).map(|e| e.sid).ok_or(Errno::ESRCH)?;
+        let e = g.procs.get(&target).copied().ok_or(Errno::ESRCH)?;
+        if target != caller && e.ppid != caller {
+            return Err(Errno::ESRCH);
+        }
+        if e.sid != caller_sid || e.sid == target {
+            return Err(Errno::EPERM);
+        }
+        if pgid != target && !g.procs.values().any(|o| o.pgid == pgid && o.sid == caller_sid) {
+            return Err(Errno::EPERM);
+        }
+        if let Some(e) = g.procs.get_mut(&target) {
+            e.pgid = pgid;
+        }
+        Ok(())
+    }
+
+    /// setsid: a new session and group led by `pid` (EPERM for a group leader).
+    pub fn set_sid(&self, pid: i32) -> Result<i32, Errno> {
+        let mut g = self.lock();
+        if g.procs.iter().any(|(&p, e)| p != pid && e.pgid == pid) || g.procs.get(&pid).is_some_and(|e| e.pgid == pid) {
+            return Err(Errno::EPERM);
+        }
+        let e = g.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+        e.pgid = pid;
+        e.sid = pid;
+        Ok(pid)
+    }
+}

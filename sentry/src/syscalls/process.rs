@@ -1,0 +1,409 @@
+//! Processes: fork, vfork, clone (new processes; threads come later), execve, execveat, wait4,
+//! getppid, and process groups and sessions.
+//!
+//! A new process gets its own host thread, its own stub (address space) and a copy of its
+//! parent's memory (the pages that hold data), descriptors (shared descriptions), working
+//! directory and signal dispositions. execve replaces the address space with a fresh stub.
+
+use std::sync::Arc;
+
+use platform::Registers;
+use syscalls::{nr, Errno};
+
+use super::{Registration, SysResult, Support};
+use crate::kernel::process::WaitFor;
+use crate::kernel::task::SignalState;
+use crate::kernel::{ExitStatus, Kernel, Task};
+use crate::loader::{self, AuxCreds};
+use crate::mm::{ForkImage, MemoryManager};
+use crate::vfs::inode::FileType;
+
+pub const HANDLERS: &[Registration] = &[
+    Registration { nr: nr::FORK, handler: sys_fork, support: Support::Full, note: "" },
+    Registration { nr: nr::VFORK, handler: sys_vfork, support: Support::Partial, note: "the child gets a copy of the parent's memory; the parent waits until it execs or exits" },
+    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "new processes (fork-like, CLONE_VFORK); threads (CLONE_VM without CLONE_VFORK) are not supported yet (ENOSYS)" },
+    Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Partial, note: "static ELF programs and #! scripts; dynamic programs come with PT_INTERP loading" },
+    Registration { nr: nr::EXECVEAT, handler: sys_execveat, support: Support::Partial, note: "as execve; AT_EMPTY_PATH included" },
+    Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "exits only: no stopped or continued children yet; no rusage" },
+    Registration { nr: nr::GETPGID, handler: sys_getpgid, support: Support::Full, note: "" },
+    Registration { nr: nr::GETPGRP, handler: sys_getpgrp, support: Support::Full, note: "" },
+    Registration { nr: nr::SETPGID, handler: sys_setpgid, support: Support::Full, note: "" },
+    Registration { nr: nr::GETSID, handler: sys_getsid, support: Support::Full, note: "" },
+    Registration { nr: nr::SETSID, handler: sys_setsid, support: Support::Full, note: "" },
+];
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/// Everything a forked child starts with.
+struct ChildStart {
+    pid: i32,
+    regs: Registers,
+    fpu: Option<platform::FpuState>,
+    mem: ForkImage,
+    fds: crate::vfs::FdTable,
+    fs: crate::kernel::FsContext,
+    actions: [syscalls::structs::Sigaction; 64],
+    mask: u64,
+    exe: Vec<u8>,
+    rlimits: [syscalls::structs::Rlimit; crate::kernel::task::RLIM_NLIMITS],
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    clear_child_tid: u64,
+}
+
+/// Creates a new process from the calling task.
+fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> SysResult {
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+        t.kernel.audit.unsupported_command("clone flags", flags);
+        return Err(Errno::ENOSYS);
+    }
+    let vfork = flags & CLONE_VFORK != 0;
+    let pid = t.kernel.procs.fork(t.tgid, vfork)?;
+    let mem = match t.mm.fork_copy() {
+        Ok(m) => m,
+        Err(e) => {
+            t.kernel.procs.abandon(pid);
+            return Err(e);
+        }
+    };
+    let mut regs = t.regs;
+    regs.set_return(0);
+    if stack != 0 {
+        regs.0.rsp = stack;
+    }
+    if flags & CLONE_SETTLS != 0 {
+        regs.0.fs_base = tls;
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        t.mm.copy_out(parent_tid, &pid.to_le_bytes())?;
+    }
+    let info = t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&t.tgid).cloned();
+    let (argv, envp) = info.map_or((Vec::new(), Vec::new()), |i| (i.argv.clone(), i.envp.clone()));
+    let start = ChildStart {
+        pid,
+        regs,
+        fpu: t.ctx.fpu_state().ok(),
+        mem,
+        fds: t.fds.fork(),
+        fs: t.fs.fork(),
+        actions: t.signals.actions,
+        mask: t.signals.mask,
+        exe: t.exe.clone(),
+        rlimits: t.rlimits,
+        argv,
+        envp,
+        clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 },
+    };
+    let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
+    let kernel = t.kernel.clone();
+    let spawned = std::thread::Builder::new().name(format!("task-{pid}")).spawn(move || child_main(kernel, start, settid));
+    if spawned.is_err() {
+        t.kernel.procs.abandon(pid);
+        return Err(Errno::EAGAIN);
+    }
+    if vfork {
+        t.kernel.procs.wait_vfork(pid);
+    }
+    Ok(pid as u64)
+}
+
+/// The body of a forked child's host thread.
+fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
+    let pid = s.pid;
+    crate::fs::proc::set_current(pid);
+    let status = match start_child(&kernel, s, settid) {
+        Ok(mut task) => task.run().unwrap_or_else(|e| {
+            tracing::error!(pid, "task failed: {e}");
+            ExitStatus::Signaled(libc::SIGKILL)
+        }),
+        Err(e) => {
+            tracing::error!(pid, "could not start a forked process: {e}");
+            ExitStatus::Signaled(libc::SIGKILL)
+        }
+    };
+    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+    kernel.procs.exited(pid, status);
+}
+
+fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Result<Task, String> {
+    let (asp, mut ctx) = kernel.platform.new_address_space().map_err(|e| e.to_string())?;
+    if let Some(f) = &s.fpu {
+        ctx.set_fpu_state(f).map_err(|e| e.to_string())?;
+    }
+    let mm = MemoryManager::from_fork(kernel.memory_file.clone(), asp, kernel.platform.user_range(), s.mem).map_err(|e| e.to_string())?;
+    if let Some(addr) = settid {
+        let _ = mm.copy_out(addr, &s.pid.to_le_bytes());
+    }
+    let info = crate::fs::proc::ProcessInfo {
+        tgid: s.pid,
+        ppid: kernel.procs.ppid(s.pid),
+        argv: s.argv,
+        envp: s.envp,
+        exe: s.exe.clone(),
+        fds: s.fds.clone(),
+        fs: s.fs.clone(),
+        maps: mm.published(),
+    };
+    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(s.pid, Arc::new(info));
+    Ok(Task {
+        kernel: kernel.clone(),
+        tid: s.pid,
+        tgid: s.pid,
+        ppid: kernel.procs.ppid(s.pid),
+        regs: s.regs,
+        ctx,
+        mm,
+        fds: s.fds,
+        fs: s.fs,
+        signals: SignalState { actions: s.actions, mask: s.mask },
+        clear_child_tid: s.clear_child_tid,
+        robust_list: (0, 0),
+        exe: s.exe,
+        rlimits: s.rlimits,
+        exit: None,
+    })
+}
+
+fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
+    new_process(t, 0, 0, 0, 0, 0)
+}
+
+fn sys_vfork(t: &mut Task, _: [u64; 6]) -> SysResult {
+    new_process(t, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0)
+}
+
+/// clone(flags, stack, parent_tid, child_tid, tls) on x86-64.
+fn sys_clone(t: &mut Task, a: [u64; 6]) -> SysResult {
+    new_process(t, a[0], a[1], a[2], a[3], a[4])
+}
+
+/// The most bytes of argv and envp together (a quarter of the 8 MiB stack, as Linux).
+const ARG_MAX: usize = 2 << 20;
+
+/// Reads a NULL-terminated array of string pointers.
+fn strings(t: &Task, addr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    if addr == 0 {
+        return Ok(out);
+    }
+    for i in 0.. {
+        let mut p = [0u8; 8];
+        t.mm.copy_in(addr + 8 * i, &mut p)?;
+        let p = u64::from_le_bytes(p);
+        if p == 0 {
+            return Ok(out);
+        }
+        let s = t.mm.copy_in_cstr(p, 128 * 1024).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        *total += s.len() + 1 + 8;
+        if *total > ARG_MAX {
+            return Err(Errno::E2BIG);
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Reads a whole regular file through the VFS.
+fn read_file(p: &crate::vfs::mount::VfsPath) -> Result<Vec<u8>, Errno> {
+    let size = p.dentry.inode.stat()?.st_size.max(0) as usize;
+    if size > 1 << 30 {
+        return Err(Errno::ENOMEM);
+    }
+    let ops = p.dentry.inode.clone().open(libc::O_RDONLY as u32)?;
+    let mut buf = vec![0u8; size];
+    let mut done = 0;
+    while done < size {
+        let iov = [libc::iovec { iov_base: buf[done..].as_mut_ptr().cast(), iov_len: size - done }];
+        let n = ops.read(&iov, done as u64)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    buf.truncate(done);
+    Ok(buf)
+}
+
+/// execve of `path` (already read from the guest) relative to `dirfd`.
+fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, empty_path: bool) -> SysResult {
+    let mut target = if empty_path && path.is_empty() {
+        t.fds.get(dirfd)?.path.clone().ok_or(Errno::ENOENT)?
+    } else {
+        t.lookup_at(dirfd, &path, true)?
+    };
+    let mut execfn = path;
+    // #! scripts, nested at most a few times.
+    let mut file;
+    let mut depth = 0;
+    loop {
+        if target.dentry.inode.kind() != FileType::Regular {
+            return Err(Errno::EACCES);
+        }
+        let st = target.dentry.inode.stat()?;
+        if st.st_mode & 0o111 == 0 || !super::stat::permitted(t, &st, 1) {
+            return Err(Errno::EACCES);
+        }
+        file = read_file(&target)?;
+        if !file.starts_with(b"#!") {
+            break;
+        }
+        depth += 1;
+        if depth > 4 {
+            return Err(Errno::ELOOP);
+        }
+        let line = file[2..].split(|&b| b == b'\n').next().unwrap_or_default();
+        let line = &line[..line.len().min(255)];
+        let line: Vec<u8> = line.iter().copied().skip_while(|b| *b == b' ' || *b == b'\t').collect();
+        let mut parts = line.splitn(2, |b| *b == b' ' || *b == b'\t');
+        let interp = parts.next().unwrap_or_default().to_vec();
+        if interp.is_empty() {
+            return Err(Errno::ENOEXEC);
+        }
+        let arg: Vec<u8> = parts.next().map(|a| a.iter().copied().filter(|b| *b != b'\r').collect::<Vec<u8>>()).unwrap_or_default();
+        let arg = String::from_utf8_lossy(&arg).trim().as_bytes().to_vec();
+        let mut new_argv = vec![interp.clone()];
+        if !arg.is_empty() {
+            new_argv.push(arg);
+        }
+        new_argv.push(execfn.clone());
+        new_argv.extend(argv.into_iter().skip(1));
+        argv = new_argv;
+        target = t.lookup_at(crate::kernel::fs_context::AT_FDCWD, &interp, true)?;
+        execfn = interp;
+    }
+    let img = loader::parse(&file).map_err(|e| match e {
+        loader::ElfError::NotElf => Errno::ENOEXEC,
+        loader::ElfError::Dynamic(_) => {
+            t.kernel.audit.unsupported_command("execve dynamic", 0);
+            Errno::ENOEXEC
+        }
+        _ => Errno::ENOEXEC,
+    })?;
+    // The point of no return: a fresh address space replaces the old one.
+    let (asp, ctx) = t.kernel.platform.new_address_space().map_err(|e| {
+        tracing::error!("execve: new address space: {e}");
+        Errno::ENOMEM
+    })?;
+    let mut mm = MemoryManager::new(t.kernel.memory_file.clone(), asp, t.kernel.platform.user_range());
+    let c = t.kernel.creds;
+    let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
+    let exe = t.resolver().path_of(&target);
+    let loaded = loader::load(&mut mm, &img, &file, &argv, &envp, &execfn, creds)?;
+    t.mm = mm;
+    t.ctx = ctx;
+    t.regs = Registers::new_user(loaded.entry, loaded.sp);
+    t.exe = exe.clone();
+    // Close-on-exec descriptors go; caught signals return to their default action.
+    for fd in t.fds.open_in(0, u32::MAX) {
+        if t.fds.cloexec(fd).unwrap_or(false) {
+            let _ = t.fds.remove(fd);
+        }
+    }
+    for a in t.signals.actions.iter_mut() {
+        if a.sa_handler > 1 {
+            *a = syscalls::structs::Sigaction::default();
+        }
+    }
+    let info = crate::fs::proc::ProcessInfo {
+        tgid: t.tgid,
+        ppid: t.kernel.procs.ppid(t.tgid),
+        argv,
+        envp,
+        exe,
+        fds: t.fds.clone(),
+        fs: t.fs.clone(),
+        maps: t.mm.published(),
+    };
+    t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(t.tgid, Arc::new(info));
+    t.kernel.procs.release_vfork(t.tgid);
+    Ok(0)
+}
+
+fn sys_execve(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let path = t.path_arg(a[0])?;
+    let mut total = 0;
+    let argv = strings(t, a[1], &mut total)?;
+    let envp = strings(t, a[2], &mut total)?;
+    exec(t, crate::kernel::fs_context::AT_FDCWD, path, argv, envp, false)
+}
+
+fn sys_execveat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const AT_EMPTY_PATH: u64 = 0x1000;
+    const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+    if a[4] & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = t.mm.copy_in_cstr(a[1], super::PATH_MAX)?;
+    if path.is_empty() && a[4] & AT_EMPTY_PATH == 0 {
+        return Err(Errno::ENOENT);
+    }
+    let mut total = 0;
+    let argv = strings(t, a[2], &mut total)?;
+    let envp = strings(t, a[3], &mut total)?;
+    exec(t, a[0] as i32, path, argv, envp, a[4] & AT_EMPTY_PATH != 0)
+}
+
+fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const WNOHANG: u64 = 1;
+    const WUNTRACED: u64 = 2;
+    const WCONTINUED: u64 = 8;
+    const WALL: u64 = 0x4000_0000;
+    const WCLONE: u64 = 0x8000_0000;
+    const WNOTHREAD: u64 = 0x2000_0000;
+    let opts = a[2];
+    if opts & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pid = a[0] as i32;
+    let which = match pid {
+        -1 => WaitFor::Any,
+        p if p > 0 => WaitFor::Pid(p),
+        0 => WaitFor::Group(0),
+        p => WaitFor::Group(-p),
+    };
+    match t.kernel.procs.wait(t.tgid, which, opts & WNOHANG != 0, true)? {
+        None => Ok(0),
+        Some((child, status)) => {
+            if a[1] != 0 {
+                let w: i32 = match status {
+                    ExitStatus::Exited(code) => i32::from(code) << 8,
+                    ExitStatus::Signaled(sig) => sig & 0x7f,
+                };
+                t.mm.copy_out(a[1], &w.to_le_bytes())?;
+            }
+            if a[3] != 0 {
+                // struct rusage: all zero until CPU accounting exists.
+                t.mm.copy_out(a[3], &[0u8; 144])?;
+            }
+            Ok(child as u64)
+        }
+    }
+}
+
+fn sys_getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = if a[0] as i32 == 0 { t.tgid } else { a[0] as i32 };
+    t.kernel.procs.pgid(pid).map(|p| p as u64)
+}
+
+fn sys_getpgrp(t: &mut Task, _: [u64; 6]) -> SysResult {
+    t.kernel.procs.pgid(t.tgid).map(|p| p as u64)
+}
+
+fn sys_setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.kernel.procs.set_pgid(t.tgid, a[0] as i32, a[1] as i32).map(|()| 0)
+}
+
+fn sys_getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = if a[0] as i32 == 0 { t.tgid } else { a[0] as i32 };
+    t.kernel.procs.sid(pid).map(|p| p as u64)
+}
+
+fn sys_setsid(t: &mut Task, _: [u64; 6]) -> SysResult {
+    t.kernel.procs.set_sid(t.tgid).map(|p| p as u64)
+}
