@@ -204,6 +204,7 @@ fn shell_pipelines_subshells_and_round_trips_under_tmp_match_native() {
     same_script("cp -a /usr/share/doc/bash copy && ls -la copy | wc -l && cmp copy/copyright /usr/share/doc/bash/copyright && echo cp-ok");
     same_script("ln -s /etc/hostname lnk && readlink lnk && stat -c %s lnk");
     same_script("grep -r -l 'GNU General Public License' /usr/share/doc | wc -l");
+    same_script("grep -r -c GPL /usr/share/doc/*/copyright | sort | tail -5");
     same_script("set -e; echo before; false; echo never");
     same_script("sh -c 'exit 7'; echo inner=$?");
 }

@@ -68,3 +68,8 @@ fn proc_self_same_as_native() {
 fn big_directories_renames_unlinked_files_append_sparse_and_fifos_same_as_native() {
     assert_same(&build_guest("files3", Link::Static), &[], &[]);
 }
+
+#[test]
+fn o_excl_races_between_processes_same_as_native() {
+    assert_same(&build_guest("excl_race", Link::Static), &[], &[]);
+}
