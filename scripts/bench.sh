@@ -3,6 +3,8 @@
 # table from one run on one machine. Not a test: numbers vary with the machine and its load.
 #
 #   trapped getppid   us per call, N calls of syscall(SYS_getppid) (tests/guests/bench.c)
+#   open+close, stat  us per call on /etc/hostname; read/write MiB/s with 64 KiB transfers
+#   fork+wait, fork+exec+wait, pipe round trip between two processes
 #   startup           wall ms of running a static `true` (tests/guests/true.c): best, median
 #
 # Columns: native; `sandbox run --platform systrap` (the default); `--platform ptrace` with CPU
@@ -20,6 +22,8 @@ trap 'rm -rf "$work"' EXIT
 
 gcc -O2 -static -o "$work/bench" tests/guests/bench.c
 gcc -O2 -static -o "$work/true" tests/guests/true.c
+head -c 33554432 /dev/urandom > "$work/data32"
+mkdir -p "$work/w"
 cargo build --release -p runsc >&2
 sandbox="${CARGO_TARGET_DIR:-target}/release/sandbox"
 
@@ -45,11 +49,12 @@ runner() {
 
 available() { [ "$1" -ne 4 ] || [ "$have_gvisor" -eq 1 ]; }
 
-# getppid I: us/call, or "fail".
-getppid_us() {
-  local out
+# measure I NAME ARGS...: the figure bench prints for NAME under runner I, or "fail".
+measure() {
+  local i=$1 out
+  shift
   local limit=(timeout 300)
-  if out=$(runner "$1" "$work/bench" getppid "$calls" 2>/dev/null) && [ -n "$out" ]; then
+  if out=$(runner "$i" "$work/bench" "$@" 2>/dev/null) && [ -n "$out" ]; then
     awk '{print $2}' <<<"$out"
   else
     echo fail
@@ -72,13 +77,20 @@ startup_ms() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f\n", v[1], m}'
 }
 
-declare -a getppid best median
+declare -a getppid openclose stat read write forkwait spawn pipe best median
 for i in 0 1 2 3 4; do
   if available "$i"; then
-    getppid[i]=$(getppid_us "$i")
+    getppid[i]=$(measure "$i" getppid "$calls")
+    openclose[i]=$(measure "$i" openclose /etc/hostname)
+    stat[i]=$(measure "$i" stat /etc/hostname)
+    read[i]=$(measure "$i" read "$work/data32")
+    write[i]=$(measure "$i" write /tmp)
+    forkwait[i]=$(measure "$i" forkwait)
+    spawn[i]=$(measure "$i" spawn "$work/true")
+    pipe[i]=$(measure "$i" pipe)
     read -r best[i] median[i] <<<"$(startup_ms "$i")"
   else
-    getppid[i]=n/a best[i]=n/a median[i]=n/a
+    getppid[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a best[i]=n/a median[i]=n/a
   fi
 done
 
@@ -105,6 +117,13 @@ printf '%-30s %18s' figure "${names[0]}"
 for i in 1 2 3 4; do printf ' %22s' "${names[i]}"; done
 echo
 row "trapped getppid (us/call)" getppid
+row "open+close (us)" openclose
+row "stat (us)" stat
+row "read 64K, cached (MiB/s)" read
+row "write 64K to /tmp (MiB/s)" write
+row "fork+wait (us)" forkwait
+row "fork+exec+wait (us)" spawn
+row "pipe round trip (us)" pipe
 row "run static true, best (ms)" best
 row "run static true, median (ms)" median
 [ "$have_gvisor" -eq 1 ] || echo "(gVisor: runsc is not on PATH; apt-get install runsc to compare)"
