@@ -39,6 +39,8 @@ pub struct SignalState {
 
 /// Number of RLIMIT_* resources.
 pub const RLIM_NLIMITS: usize = 16;
+/// RLIMIT_NOFILE's index.
+pub const RLIMIT_NOFILE: usize = 7;
 
 /// One guest thread.
 pub struct Task {
@@ -85,6 +87,16 @@ fn stops_by_default(sig: i32) -> bool {
 }
 
 impl Task {
+    /// RLIMIT_NOFILE: one past the highest descriptor number the task may have.
+    pub fn nofile(&self) -> u64 {
+        self.rlimits[RLIMIT_NOFILE].rlim_cur
+    }
+
+    /// Installs a new open file at the lowest free descriptor (EMFILE past RLIMIT_NOFILE).
+    pub fn install_fd(&self, file: std::sync::Arc<crate::vfs::FileDescription>, cloexec: bool) -> crate::syscalls::SysResult {
+        self.fds.install(file, cloexec, 0, self.nofile()).map(|fd| fd as u64)
+    }
+
     /// Runs the guest until its thread group exits.
     pub fn run(&mut self) -> Result<ExitStatus, PlatformError> {
         loop {

@@ -22,12 +22,10 @@ pub const HANDLERS: &[Registration] = &[
 const O_CLOEXEC: u32 = libc::O_CLOEXEC as u32;
 const O_NONBLOCK: u32 = libc::O_NONBLOCK as u32;
 const EFD_SEMAPHORE: u32 = 1;
-const RLIMIT_NOFILE: usize = 7;
 
 fn install(t: &mut Task, ops: Box<dyn crate::vfs::FileOps>, flags: u32) -> SysResult {
     let file = FileDescription::new(ops, None, libc::O_RDWR as u32 | (flags & O_NONBLOCK));
-    let limit = t.rlimits[RLIMIT_NOFILE].rlim_cur;
-    t.fds.install(file, flags & O_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)
+    t.install_fd(file, flags & O_CLOEXEC != 0)
 }
 
 fn sys_eventfd(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -118,6 +116,5 @@ fn sys_memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     crate::vfs::inode::Inode::unlink(&*dir, &name, false)?;
     let ops = inode.open(libc::O_RDWR as u32)?;
     let file = FileDescription::new(ops, None, libc::O_RDWR as u32);
-    let limit = t.rlimits[RLIMIT_NOFILE].rlim_cur;
-    t.fds.install(file, flags & MFD_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)
+    t.install_fd(file, flags & MFD_CLOEXEC != 0)
 }

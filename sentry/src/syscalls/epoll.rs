@@ -22,14 +22,12 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::EPOLL_PWAIT2, handler: sys_epoll_pwait2, support: Support::Partial, note: "the signal mask is checked, not applied, until signal delivery exists" },
 ];
 
-const RLIMIT_NOFILE: usize = 7;
 /// sizeof(struct epoll_event) on x86-64 (packed).
 const EVENT_SIZE: usize = 12;
 
 fn create(t: &mut Task, cloexec: bool) -> SysResult {
     let file = FileDescription::new(Box::<Epoll>::default(), None, libc::O_RDWR as u32);
-    let limit = t.rlimits[RLIMIT_NOFILE].rlim_cur;
-    t.fds.install(file, cloexec, 0, limit).map(|fd| fd as u64)
+    t.install_fd(file, cloexec)
 }
 
 fn sys_epoll_create(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -18,7 +18,6 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::INOTIFY_RM_WATCH, handler: sys_inotify_rm_watch, support: Support::Full, note: "" },
 ];
 
-const RLIMIT_NOFILE: usize = 7;
 
 fn init(t: &mut Task, flags: u32) -> SysResult {
     let (cloexec, nonblock) = (libc::O_CLOEXEC as u32, libc::O_NONBLOCK as u32);
@@ -26,8 +25,7 @@ fn init(t: &mut Task, flags: u32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let file = FileDescription::new(Box::new(InotifyFile(Inotify::new(flags & nonblock != 0))), None, libc::O_RDONLY as u32 | (flags & nonblock));
-    let limit = t.rlimits[RLIMIT_NOFILE].rlim_cur;
-    t.fds.install(file, flags & cloexec != 0, 0, limit).map(|fd| fd as u64)
+    t.install_fd(file, flags & cloexec != 0)
 }
 
 fn sys_inotify_init(t: &mut Task, _: [u64; 6]) -> SysResult {

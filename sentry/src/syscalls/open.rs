@@ -36,11 +36,6 @@ const O_NOFOLLOW: u32 = libc::O_NOFOLLOW as u32;
 const O_CLOEXEC: u32 = libc::O_CLOEXEC as u32;
 const O_PATH: u32 = libc::O_PATH as u32;
 const O_TMPFILE_BIT: u32 = 0o20000000;
-const RLIMIT_NOFILE: usize = 7;
-
-fn nofile(t: &Task) -> u64 {
-    t.rlimits[RLIMIT_NOFILE].rlim_cur
-}
 
 /// openat(2): finds or creates the file, checks the open is allowed, installs a descriptor.
 pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
@@ -115,8 +110,7 @@ pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
         inotify::notify_path(&p, inotify::IN_OPEN);
     }
     let file = FileDescription::new(ops, Some(p), flags & !(O_CREAT | O_EXCL | libc::O_NOCTTY as u32 | O_TRUNC));
-    let limit = nofile(t);
-    t.fds.install(file, flags & O_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)
+    t.install_fd(file, flags & O_CLOEXEC != 0)
 }
 
 /// An O_PATH descriptor: a place, not an open file.
@@ -189,7 +183,7 @@ fn pipe_with(t: &mut Task, fds_addr: u64, flags: u32) -> SysResult {
     let status = flags & nonblock;
     let rf = FileDescription::new(Box::new(r), None, libc::O_RDONLY as u32 | status);
     let wf = FileDescription::new(Box::new(w), None, libc::O_WRONLY as u32 | status);
-    let limit = nofile(t);
+    let limit = t.nofile();
     let cloexec = flags & O_CLOEXEC != 0;
     let rfd = t.fds.install(rf, cloexec, 0, limit)?;
     let wfd = match t.fds.install(wf, cloexec, 0, limit) {
@@ -321,13 +315,12 @@ fn sys_close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_dup(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
-    let limit = nofile(t);
-    t.fds.install(f, false, 0, limit).map(|fd| fd as u64)
+    t.install_fd(f, false)
 }
 
 fn dup_to(t: &mut Task, old: i32, new: i32, cloexec: bool) -> SysResult {
     let f = t.fds.get(old)?;
-    if new < 0 || new as u64 >= nofile(t) {
+    if new < 0 || new as u64 >= t.nofile() {
         return Err(Errno::EBADF);
     }
     if let Some(replaced) = t.fds.install_at(new, f, cloexec)? {
@@ -359,7 +352,7 @@ fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
     match a[1] as i32 {
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
             let min = a[2] as i32;
-            let limit = nofile(t);
+            let limit = t.nofile();
             if min < 0 || min as u64 >= limit {
                 return Err(Errno::EINVAL);
             }

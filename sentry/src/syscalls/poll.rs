@@ -22,7 +22,6 @@ const POLLOUT: u16 = libc::POLLOUT as u16;
 const POLLERR: u16 = libc::POLLERR as u16;
 const POLLHUP: u16 = libc::POLLHUP as u16;
 const POLLNVAL: u16 = libc::POLLNVAL as u16;
-const RLIMIT_NOFILE: usize = 7;
 
 /// Checks `fds` (fd, events) until one is ready or the deadline passes; returns revents.
 fn wait_ready(t: &Task, fds: &[(i32, u16)], deadline: Option<Instant>) -> Vec<u16> {
@@ -66,7 +65,7 @@ fn timespec_deadline(t: &Task, addr: u64) -> Result<Option<Instant>, Errno> {
 }
 
 fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResult {
-    if nfds > t.rlimits[RLIMIT_NOFILE].rlim_cur {
+    if nfds > t.nofile() {
         return Err(Errno::EINVAL);
     }
     let mut raw = vec![0u8; nfds as usize * 8];
@@ -100,7 +99,7 @@ fn sys_ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// select's three fd_sets: reads them, waits, writes back the ready ones.
 fn do_select(t: &mut Task, nfds: u64, sets: [u64; 3], deadline: Option<Instant>) -> SysResult {
     let nfds = nfds as i32;
-    if nfds < 0 || nfds as u64 > t.rlimits[RLIMIT_NOFILE].rlim_cur.max(1024) {
+    if nfds < 0 || nfds as u64 > t.nofile().max(1024) {
         return Err(Errno::EINVAL);
     }
     let words = (nfds as usize).div_ceil(64);

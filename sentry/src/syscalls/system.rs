@@ -5,7 +5,7 @@ use syscalls::structs::{Rlimit, Utsname};
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
-use crate::kernel::task::RLIM_NLIMITS;
+use crate::kernel::task::{RLIMIT_NOFILE, RLIM_NLIMITS};
 use crate::kernel::{uts, Task};
 use crate::mm::Access;
 
@@ -58,7 +58,6 @@ fn sys_getrandom(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 /// RLIMIT_NOFILE may not exceed fs.nr_open (Linux's default).
 const NR_OPEN: u64 = 1 << 20;
-const RLIMIT_NOFILE: usize = 7;
 
 /// Reads the old limit, then sets the new one; both for the calling process.
 fn rlimit(t: &mut Task, resource: u64, new: u64, old: u64) -> SysResult {
