@@ -43,6 +43,9 @@ pub enum SentryError {
     /// The file tree could not be set up (the Gofer failed to attach a root...).
     #[error("cannot set up the sandbox's files: {0}")]
     Files(String),
+    /// A dynamic program's interpreter could not be loaded.
+    #[error("cannot load the program's interpreter {0}: {1}")]
+    Interp(String, Errno),
     /// The program did not fit the address space.
     #[error("cannot lay out the program in memory: {0}")]
     Load(Errno),
@@ -143,7 +146,11 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     let mut mm = MemoryManager::new(kernel.memory_file.clone(), asp, kernel.platform.user_range());
     let c = kernel.creds;
     let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
-    let loaded = loader::load(&mut mm, image, file, &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
+    let interp = syscalls::process::load_interp(&kernel, &kernel_root, image).map_err(|e| {
+        let name = String::from_utf8_lossy(image.interp.as_deref().unwrap_or_default()).into_owned();
+        SentryError::Interp(name, e)
+    })?;
+    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
     let fs = FsContext::new(kernel_root, cwd, 0o022);
     let maps = mm.published();
     let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };

@@ -29,8 +29,8 @@ pub enum ElfError {
     /// A header field makes no sense.
     #[error("malformed ELF file: {0}")]
     Malformed(String),
-    /// PT_INTERP: a dynamically linked program.
-    #[error("a dynamically linked program (interpreter {0}); only static programs are supported yet")]
+    /// An interpreter that itself asks for an interpreter.
+    #[error("the program interpreter {0} is itself dynamically linked")]
     Dynamic(String),
 }
 
@@ -75,6 +75,8 @@ pub struct ElfImage {
     pub phdr_vaddr: Option<u64>,
     /// PT_GNU_STACK asks for an executable stack.
     pub exec_stack: bool,
+    /// PT_INTERP: the dynamic loader's path, for dynamically linked programs.
+    pub interp: Option<Vec<u8>>,
 }
 
 const PT_LOAD: u32 = 1;
@@ -143,6 +145,7 @@ pub fn parse(file: &[u8]) -> Result<ElfImage, ElfError> {
     let mut segments = Vec::new();
     let mut phdr_vaddr = None;
     let mut exec_stack = false;
+    let mut interp = None;
     for ph in table.chunks_exact(PHDR_SIZE) {
         let p_type = u32_at(ph, 0);
         let flags = u32_at(ph, 4);
@@ -172,10 +175,13 @@ pub fn parse(file: &[u8]) -> Result<ElfImage, ElfError> {
                 segments.push(Segment { vaddr, memsz, filesz, offset, prot });
             }
             PT_INTERP => {
-                let end = offset.saturating_add(filesz).min(file.len() as u64);
-                let raw = file.get(offset as usize..end as usize).unwrap_or_default();
-                let name = String::from_utf8_lossy(raw.split(|&b| b == 0).next().unwrap_or_default()).into_owned();
-                return Err(ElfError::Dynamic(name));
+                let end = offset.checked_add(filesz).filter(|&e| e <= file.len() as u64).ok_or(ElfError::Truncated("the interpreter's name runs past the end of the file"))?;
+                let raw = &file[offset as usize..end as usize];
+                let name = raw.split(|&b| b == 0).next().unwrap_or_default();
+                if name.is_empty() || name.len() >= 4096 || !raw.contains(&0) {
+                    return Err(ElfError::Malformed("a malformed interpreter name".into()));
+                }
+                interp = Some(name.to_vec());
             }
             PT_PHDR => phdr_vaddr = Some(vaddr),
             PT_GNU_STACK => exec_stack = flags & 1 != 0,
@@ -199,7 +205,7 @@ pub fn parse(file: &[u8]) -> Result<ElfImage, ElfError> {
     if !(lo..hi).contains(&entry) && kind == ElfKind::Exec {
         return Err(ElfError::Malformed(format!("entry point {entry:#x} is outside the loaded image")));
     }
-    Ok(ElfImage { kind, entry, phoff, phnum, segments, phdr_vaddr, exec_stack })
+    Ok(ElfImage { kind, entry, phoff, phnum, segments, phdr_vaddr, exec_stack, interp })
 }
 
 #[cfg(test)]

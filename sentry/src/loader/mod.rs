@@ -59,29 +59,22 @@ pub struct AuxCreds {
     pub egid: u32,
 }
 
-/// Maps `img` (parsed from `file`) into `mm` and builds the initial stack.
-pub fn load(
-    mm: &mut MemoryManager,
-    img: &ElfImage,
-    file: &[u8],
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-    execfn: &[u8],
-    creds: AuxCreds,
-) -> Result<LoadedProgram, Errno> {
-    let base = match img.kind {
-        ElfKind::Exec => 0,
-        ElfKind::Dyn => DYN_BASE - page_down(img.segments[0].vaddr),
-    };
-    let user = mm.user_range();
+/// The span [lo, hi) an image occupies at `base`.
+fn span(img: &ElfImage, base: u64) -> Result<(u64, u64), Errno> {
     let lo = page_down(img.segments[0].vaddr + base);
     let last = img.segments.last().ok_or(Errno::ENOEXEC)?;
     let hi = page_up(last.vaddr + last.memsz + base).ok_or(Errno::ENOMEM)?;
+    Ok((lo, hi))
+}
+
+/// Maps an image's segments at `base`: one mapping for the whole span, so pages shared by two
+/// segments keep both contents; then per-page protections, and gaps unmapped.
+fn map_image(mm: &mut MemoryManager, img: &ElfImage, file: &[u8], base: u64) -> Result<u64, Errno> {
+    let user = mm.user_range();
+    let (lo, hi) = span(img, base)?;
     if lo < user.start || hi > user.end {
         return Err(Errno::ENOMEM);
     }
-    // One mapping for the whole image, so pages shared by two segments keep both contents;
-    // then per-page protections, and gaps between segments unmapped.
     mm.map_anon(lo, hi - lo, Prot::RW, true, VmaKind::Image)?;
     for s in &img.segments {
         mm.copy_out_force(s.vaddr + base, &file[s.offset as usize..(s.offset + s.filesz) as usize])?;
@@ -94,6 +87,28 @@ pub fn load(
         mm.protect(start, end - start, prot)?;
         covered = end;
     }
+    Ok(hi)
+}
+
+/// Maps `img` (parsed from `file`) into `mm`, and its program interpreter if it has one, and
+/// builds the initial stack.
+#[allow(clippy::too_many_arguments)]
+pub fn load(
+    mm: &mut MemoryManager,
+    img: &ElfImage,
+    file: &[u8],
+    interp: Option<(&ElfImage, &[u8])>,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    execfn: &[u8],
+    creds: AuxCreds,
+) -> Result<LoadedProgram, Errno> {
+    let base = match img.kind {
+        ElfKind::Exec => 0,
+        ElfKind::Dyn => DYN_BASE - page_down(img.segments[0].vaddr),
+    };
+    let user = mm.user_range();
+    let hi = map_image(mm, img, file, base)?;
     mm.set_brk_start(hi);
 
     // The stack, just below the top of the guest's address space.
@@ -101,6 +116,18 @@ pub fn load(
     let stack_prot = Prot { read: true, write: true, exec: img.exec_stack };
     mm.map_anon(stack_top - STACK_SIZE, STACK_SIZE, stack_prot, true, VmaKind::Stack)?;
     mm.set_mmap_top(stack_top - STACK_SIZE - STACK_GAP);
+
+    // The interpreter goes where mmap would put it: at the top of the mmap area.
+    let (interp_base, start) = match interp {
+        None => (0, img.entry + base),
+        Some((i, bytes)) => {
+            let (lo, hi) = span(i, 0)?;
+            let at = mm.free_area(hi - lo)?;
+            let ib = at - lo;
+            map_image(mm, i, bytes, ib)?;
+            (ib, i.entry + ib)
+        }
+    };
 
     let phdr = match img.phdr_vaddr {
         Some(v) => v + base,
@@ -128,7 +155,7 @@ pub fn load(
         (AT_PHENT, 56),
         (AT_PHNUM, u64::from(img.phnum)),
         (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
+        (AT_BASE, interp_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, img.entry + base),
         (AT_UID, u64::from(creds.uid)),
@@ -164,7 +191,7 @@ pub fn load(
     let bytes: Vec<u8> = table.iter().flat_map(|w| w.to_le_bytes()).collect();
     st.sp -= bytes.len() as u64;
     st.mm.copy_out(st.sp, &bytes)?;
-    Ok(LoadedProgram { entry: img.entry + base, sp: st.sp })
+    Ok(LoadedProgram { entry: start, sp: st.sp })
 }
 
 /// The page-granular protection regions of the image: a page shared by two segments gets the
@@ -255,6 +282,7 @@ mod tests {
             segments: vec![seg(0x400000, 0x1800, rx), seg(0x401800, 0x1000, Prot::RW)],
             phdr_vaddr: None,
             exec_stack: false,
+            interp: None,
         };
         let r = page_regions(&img, 0);
         assert_eq!(

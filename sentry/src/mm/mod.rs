@@ -197,6 +197,11 @@ impl MemoryManager {
         }
     }
 
+    /// A free range of `len` bytes where mmap would place it (for the program interpreter).
+    pub fn free_area(&self, len: u64) -> Result<u64, Errno> {
+        self.find_free(page_up(len).ok_or(Errno::ENOMEM)?)
+    }
+
     /// Finds a free range of `len` bytes, top-down from the mmap area's top.
     fn find_free(&self, len: u64) -> Result<u64, Errno> {
         let mut end = self.mmap_top;

@@ -13,7 +13,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MMAP,
         handler: sys_mmap,
         support: Support::Partial,
-        note: "anonymous mappings; file mappings need the VFS (ENODEV)",
+        note: "anonymous and private file mappings (a copy taken at mmap); MAP_SHARED file mappings need the page cache (ENODEV)",
     },
     Registration { nr: nr::MUNMAP, handler: sys_munmap, support: Support::Full, note: "" },
     Registration { nr: nr::MPROTECT, handler: sys_mprotect, support: Support::Full, note: "" },
@@ -47,11 +47,20 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ => return Err(Errno::EINVAL),
     }
     let len = page_up(len).ok_or(Errno::ENOMEM)?;
-    if flags & MAP_ANONYMOUS == 0 {
-        // A descriptor must exist; what the fd table holds today (host stdio) cannot be mapped.
-        t.fds.get(fd as i32)?;
-        return Err(Errno::ENODEV);
-    }
+    let file = if flags & MAP_ANONYMOUS == 0 {
+        let f = t.fds.get(fd as i32)?;
+        if !f.readable() {
+            return Err(Errno::EACCES);
+        }
+        // Private file mappings are a copy of the file taken now (the guest's own writes stay
+        // private, as Linux's copy-on-write gives); shared ones need the page cache.
+        if flags & MAP_TYPE != MAP_PRIVATE || f.path.is_none() || !f.ops.seekable() {
+            return Err(Errno::ENODEV);
+        }
+        Some(f)
+    } else {
+        None
+    };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     if fixed {
         if addr % PAGE_SIZE != 0 {
@@ -66,7 +75,20 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
             return Err(Errno::EEXIST);
         }
     }
-    t.mm.map_anon(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon)
+    let at = t.mm.map_anon(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon)?;
+    if let Some(f) = file {
+        let mut buf = vec![0u8; len as usize];
+        let iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() }];
+        let n = match f.ops.read(&iov, off) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = t.mm.unmap(at, len);
+                return Err(e);
+            }
+        };
+        t.mm.copy_out_force(at, &buf[..n])?;
+    }
+    Ok(at)
 }
 
 fn sys_munmap(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -11,13 +11,14 @@
 mod anon;
 mod epoll;
 mod file;
+mod futex;
 mod inotify;
 mod mm;
 mod mount;
 mod namei;
 mod open;
 mod poll;
-mod process;
+pub(crate) mod process;
 mod stat;
 mod sync;
 mod signal;
@@ -96,6 +97,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         anon::HANDLERS,
         epoll::HANDLERS,
         file::HANDLERS,
+        futex::HANDLERS,
         inotify::HANDLERS,
         mm::HANDLERS,
         mount::HANDLERS,

@@ -22,8 +22,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::FORK, handler: sys_fork, support: Support::Full, note: "" },
     Registration { nr: nr::VFORK, handler: sys_vfork, support: Support::Partial, note: "the child gets a copy of the parent's memory; the parent waits until it execs or exits" },
     Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "new processes (fork-like, CLONE_VFORK); threads (CLONE_VM without CLONE_VFORK) are not supported yet (ENOSYS)" },
-    Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Partial, note: "static ELF programs and #! scripts; dynamic programs come with PT_INTERP loading" },
-    Registration { nr: nr::EXECVEAT, handler: sys_execveat, support: Support::Partial, note: "as execve; AT_EMPTY_PATH included" },
+    Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
+    Registration { nr: nr::EXECVEAT, handler: sys_execveat, support: Support::Full, note: "" },
     Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "exits only: no stopped or continued children yet; no rusage" },
     Registration { nr: nr::GETPGID, handler: sys_getpgid, support: Support::Full, note: "" },
     Registration { nr: nr::GETPGRP, handler: sys_getpgrp, support: Support::Full, note: "" },
@@ -209,8 +209,24 @@ fn strings(t: &Task, addr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno
     Ok(out)
 }
 
+/// Reads and checks the program interpreter an image names (through the VFS, from `t`'s root).
+pub(crate) fn load_interp(kernel: &Kernel, root: &crate::vfs::mount::VfsPath, img: &loader::ElfImage) -> Result<Option<(loader::ElfImage, Vec<u8>)>, Errno> {
+    let Some(path) = &img.interp else { return Ok(None) };
+    let r = crate::vfs::resolve::Resolver { ns: &kernel.mounts, root: root.clone() };
+    let p = r.resolve(root, path, true)?;
+    if p.dentry.inode.kind() != FileType::Regular {
+        return Err(Errno::EACCES);
+    }
+    let bytes = read_file(&p)?;
+    let i = loader::parse(&bytes).map_err(|_| Errno::ELIBBAD)?;
+    if i.interp.is_some() || i.kind != loader::ElfKind::Dyn {
+        return Err(Errno::ELIBBAD);
+    }
+    Ok(Some((i, bytes)))
+}
+
 /// Reads a whole regular file through the VFS.
-fn read_file(p: &crate::vfs::mount::VfsPath) -> Result<Vec<u8>, Errno> {
+pub(crate) fn read_file(p: &crate::vfs::mount::VfsPath) -> Result<Vec<u8>, Errno> {
     let size = p.dentry.inode.stat()?.st_size.max(0) as usize;
     if size > 1 << 30 {
         return Err(Errno::ENOMEM);
@@ -277,14 +293,8 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         target = t.lookup_at(crate::kernel::fs_context::AT_FDCWD, &interp, true)?;
         execfn = interp;
     }
-    let img = loader::parse(&file).map_err(|e| match e {
-        loader::ElfError::NotElf => Errno::ENOEXEC,
-        loader::ElfError::Dynamic(_) => {
-            t.kernel.audit.unsupported_command("execve dynamic", 0);
-            Errno::ENOEXEC
-        }
-        _ => Errno::ENOEXEC,
-    })?;
+    let img = loader::parse(&file).map_err(|_| Errno::ENOEXEC)?;
+    let interp = load_interp(&t.kernel, &t.fs.root(), &img)?;
     // The point of no return: a fresh address space replaces the old one.
     let (asp, ctx) = t.kernel.platform.new_address_space().map_err(|e| {
         tracing::error!("execve: new address space: {e}");
@@ -294,7 +304,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     let c = t.kernel.creds;
     let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
     let exe = t.resolver().path_of(&target);
-    let loaded = loader::load(&mut mm, &img, &file, &argv, &envp, &execfn, creds)?;
+    let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;
     t.mm = mm;
     t.ctx = ctx;
     t.regs = Registers::new_user(loaded.entry, loaded.sp);

@@ -17,6 +17,12 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::ACCESS, handler: sys_access, support: Support::Full, note: "" },
     Registration { nr: nr::FACCESSAT, handler: sys_faccessat, support: Support::Full, note: "" },
     Registration { nr: nr::FACCESSAT2, handler: sys_faccessat2, support: Support::Full, note: "" },
+    Registration { nr: nr::GETXATTR, handler: sys_getxattr, support: Support::Partial, note: "no filesystem supports xattrs yet: EOPNOTSUPP" },
+    Registration { nr: nr::LGETXATTR, handler: sys_lgetxattr, support: Support::Partial, note: "no filesystem supports xattrs yet: EOPNOTSUPP" },
+    Registration { nr: nr::FGETXATTR, handler: sys_fgetxattr, support: Support::Partial, note: "no filesystem supports xattrs yet: EOPNOTSUPP" },
+    Registration { nr: nr::LISTXATTR, handler: sys_getxattr, support: Support::Partial, note: "no filesystem supports xattrs yet: EOPNOTSUPP" },
+    Registration { nr: nr::LLISTXATTR, handler: sys_lgetxattr, support: Support::Partial, note: "no filesystem supports xattrs yet: EOPNOTSUPP" },
+    Registration { nr: nr::FLISTXATTR, handler: sys_fgetxattr, support: Support::Partial, note: "no filesystem supports xattrs yet: EOPNOTSUPP" },
     Registration { nr: nr::READLINK, handler: sys_readlink, support: Support::Full, note: "" },
     Registration { nr: nr::READLINKAT, handler: sys_readlinkat, support: Support::Full, note: "" },
 ];
@@ -188,4 +194,28 @@ fn sys_readlink(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_readlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
     readlink_at(t, a[0] as i32, a[1], a[2], a[3])
+}
+
+/// Extended attributes are not supported on any of the sandbox's filesystems yet: every xattr
+/// call checks its file and answers EOPNOTSUPP, as a filesystem mounted without xattrs does.
+fn xattr_unsupported(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
+    if by_fd {
+        t.fds.get(a[0] as i32)?;
+    } else {
+        let path = t.path_arg(a[0])?;
+        t.lookup_at(crate::kernel::fs_context::AT_FDCWD, &path, follow)?;
+    }
+    Err(Errno::EOPNOTSUPP)
+}
+
+fn sys_getxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_unsupported(t, a, false, true)
+}
+
+fn sys_lgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_unsupported(t, a, false, false)
+}
+
+fn sys_fgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_unsupported(t, a, true, true)
 }
