@@ -632,3 +632,12 @@ fn strace_does_not_change_what_the_guest_sees() {
         c.describe()
     );
 }
+
+#[test]
+fn abort_and_raise_end_the_guest_with_the_signal() {
+    let prog = build_guest("raise", Link::Static);
+    let c = assert_same(&prog, &[], &[]);
+    assert_eq!(c.native.status(), 134);
+    let c = assert_same(&prog, &["term"], &[]);
+    assert_eq!(c.native.status(), 143);
+}

@@ -133,9 +133,9 @@ impl Task {
     /// exists, a signal that is neither ignored nor blocked takes its default action.
     pub fn force_signal(&mut self, sig: i32) {
         let idx = sig as usize - 1;
-        let ignored = self.signals.actions[idx].sa_handler == 1 || ignored_by_default(sig);
-        let blocked = self.signals.mask & (1 << idx) != 0;
-        if !ignored && !blocked && self.signals.actions[idx].sa_handler == 0 {
+        let ignored = self.signals.actions[idx].sa_handler == 1 || ignored_by_default(sig) || stops_by_default(sig);
+        let blocked = self.signals.mask & (1 << idx) != 0 && sig != libc::SIGKILL;
+        if sig == libc::SIGKILL || (!ignored && !blocked && self.signals.actions[idx].sa_handler == 0) {
             self.exit = Some(ExitStatus::Signaled(sig));
         }
     }

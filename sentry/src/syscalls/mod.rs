@@ -22,6 +22,7 @@ pub(crate) mod process;
 mod stat;
 mod sync;
 mod signal;
+mod signal_send;
 mod splice;
 mod system;
 mod thread;
@@ -106,6 +107,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         poll::HANDLERS,
         process::HANDLERS,
         signal::HANDLERS,
+        signal_send::HANDLERS,
         splice::HANDLERS,
         stat::HANDLERS,
         sync::HANDLERS,
