@@ -157,7 +157,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(1, Arc::new(info));
     fs::proc::set_current(1);
     let mut task = Task {
-        kernel,
+        kernel: kernel.clone(),
         tid: 1,
         tgid: 1,
         ppid: 0,
@@ -172,6 +172,9 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         exe: cfg.exe,
         rlimits: host_rlimits(),
         exit: None,
+        sigq: kernel.procs.queue(1).unwrap_or_default(),
+        altstack: None,
+        saved_mask: None,
     };
     Ok(task.run()?)
 }

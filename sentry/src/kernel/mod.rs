@@ -8,6 +8,7 @@ pub mod events;
 pub mod fs_context;
 pub mod locks;
 pub mod process;
+pub mod signal;
 pub mod task;
 
 use std::sync::Arc;

@@ -5,15 +5,18 @@
 //! of a parent's wait4 and a child's exit. Orphans are reparented to the sandbox's init (pid 1).
 
 use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use syscalls::Errno;
 
+use super::signal::SignalQueue;
 use super::ExitStatus;
 
 /// What the table knows of a process.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 struct Entry {
+    /// Its pending signals.
+    queue: Arc<SignalQueue>,
     ppid: i32,
     pgid: i32,
     sid: i32,
@@ -51,7 +54,7 @@ const PID_MAX: i32 = 4_194_304;
 impl Default for ProcessTable {
     fn default() -> Self {
         let mut procs = BTreeMap::new();
-        procs.insert(1, Entry { ppid: 0, pgid: 1, sid: 1, zombie: None, vfork_pending: false });
+        procs.insert(1, Entry { queue: Arc::default(), ppid: 0, pgid: 1, sid: 1, zombie: None, vfork_pending: false });
         ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs }), changed: Condvar::new() }
     }
 }
@@ -64,12 +67,12 @@ impl ProcessTable {
     /// A new child of `parent` (same group and session); EAGAIN when pids run out.
     pub fn fork(&self, parent: i32, vfork: bool) -> Result<i32, Errno> {
         let mut g = self.lock();
-        let p = *g.procs.get(&parent).ok_or(Errno::ESRCH)?;
+        let p = g.procs.get(&parent).cloned().ok_or(Errno::ESRCH)?;
         for _ in 0..PID_MAX {
             let pid = g.next_pid;
             g.next_pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
             if let std::collections::btree_map::Entry::Vacant(slot) = g.procs.entry(pid) {
-                slot.insert(Entry { ppid: parent, pgid: p.pgid, sid: p.sid, zombie: None, vfork_pending: vfork });
+                slot.insert(Entry { queue: Arc::default(), ppid: parent, pgid: p.pgid, sid: p.sid, zombie: None, vfork_pending: vfork });
                 return Ok(pid);
             }
         }
@@ -87,8 +90,29 @@ impl ProcessTable {
         self.lock().procs.get(&pid).map_or(0, |e| e.ppid)
     }
 
-    /// `pid` exited: it waits for its parent to reap it; its children go to init.
+    /// The signal queues of a process group's members (kill(-pgid)), or of every process but
+    /// init and `except` when `pgid` is None (kill(-1)).
+    pub fn group_queues(&self, pgid: Option<i32>, except: i32) -> Vec<Arc<SignalQueue>> {
+        self.lock()
+            .procs
+            .iter()
+            .filter(|(&p, e)| e.zombie.is_none() && match pgid { Some(g) => e.pgid == g, None => p != 1 && p != except })
+            .map(|(_, e)| e.queue.clone())
+            .collect()
+    }
+
+    /// A process's signal queue.
+    pub fn queue(&self, pid: i32) -> Option<Arc<SignalQueue>> {
+        self.lock().procs.get(&pid).filter(|e| e.zombie.is_none()).map(|e| e.queue.clone())
+    }
+
+    /// `pid` exited: it waits for its parent to reap it (who gets SIGCHLD); its children go
+    /// to init.
     pub fn exited(&self, pid: i32, status: ExitStatus) {
+        let parent = self.ppid(pid);
+        if let Some(q) = self.queue(parent) {
+            q.post(libc::SIGCHLD);
+        }
         let mut g = self.lock();
         for e in g.procs.values_mut() {
             if e.ppid == pid {
@@ -180,7 +204,7 @@ impl ProcessTable {
             return Err(Errno::EINVAL);
         }
         let caller_sid = g.procs.get(&caller).map(|e| e.sid).ok_or(Errno::ESRCH)?;
-        let e = g.procs.get(&target).copied().ok_or(Errno::ESRCH)?;
+        let e = g.procs.get(&target).cloned().ok_or(Errno::ESRCH)?;
         if target != caller && e.ppid != caller {
             return Err(Errno::ESRCH);
         }

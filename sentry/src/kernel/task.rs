@@ -37,6 +37,9 @@ pub struct SignalState {
     pub mask: u64,
 }
 
+/// SIGKILL and SIGSTOP can be neither caught nor blocked.
+pub const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
+
 /// Number of RLIMIT_* resources.
 pub const RLIM_NLIMITS: usize = 16;
 /// RLIMIT_NOFILE's index.
@@ -74,16 +77,12 @@ pub struct Task {
     pub rlimits: [Rlimit; RLIM_NLIMITS],
     /// Set when the thread group is done.
     pub exit: Option<ExitStatus>,
-}
-
-/// Signals whose default action is to do nothing.
-fn ignored_by_default(sig: i32) -> bool {
-    matches!(sig, libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT)
-}
-
-/// Job-control stops; stopping comes with process groups, until then they are ignored.
-fn stops_by_default(sig: i32) -> bool {
-    matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU)
+    /// Pending signals (shared with senders).
+    pub sigq: std::sync::Arc<super::signal::SignalQueue>,
+    /// sigaltstack: (ss_sp, ss_size), or None when disabled.
+    pub altstack: Option<(u64, u64)>,
+    /// The mask to restore after a handler run from rt_sigsuspend.
+    pub saved_mask: Option<u64>,
 }
 
 impl Task {
@@ -101,25 +100,38 @@ impl Task {
     pub fn run(&mut self) -> Result<ExitStatus, PlatformError> {
         loop {
             match self.ctx.switch(&mut self.regs)? {
-                Event::Syscall => {
-                    crate::syscalls::dispatch(self);
-                    if let Some(e) = self.exit {
-                        return Ok(e);
-                    }
-                }
+                Event::Syscall => crate::syscalls::dispatch(self),
                 Event::Fault(f) => {
-                    // Handlers are not delivered yet: a fault takes its default action.
                     tracing::info!(signo = f.signo, code = f.code, addr = f.addr, ip = self.regs.ip(), "guest fault");
-                    return Ok(ExitStatus::Signaled(f.signo));
+                    // A fault with a handler (and not blocked) runs it; otherwise it ends the
+                    // process, as the kernel forces a blocked synchronous signal.
+                    let idx = f.signo as usize - 1;
+                    let act = self.signals.actions[idx];
+                    let blocked = self.signals.mask & (1 << idx) != 0;
+                    match super::signal::action(f.signo, &act) {
+                        super::signal::Action::Handler(a) if !blocked => {
+                            let mut info = [0u8; 128];
+                            info[..4].copy_from_slice(&f.signo.to_le_bytes());
+                            info[8..12].copy_from_slice(&f.code.to_le_bytes());
+                            info[16..24].copy_from_slice(&f.addr.to_le_bytes());
+                            if self.setup_frame(f.signo, &a, &info, f.addr).is_err() {
+                                return Ok(ExitStatus::Signaled(libc::SIGSEGV));
+                            }
+                            continue;
+                        }
+                        _ => return Ok(ExitStatus::Signaled(f.signo)),
+                    }
                 }
                 Event::Signal(sig) => {
-                    let disposition = self.signals.actions.get(sig as usize - 1).map_or(0, |a| a.sa_handler);
-                    tracing::info!(sig, disposition, "signal from outside");
-                    if disposition == 1 || ignored_by_default(sig) || stops_by_default(sig) {
-                        continue;
-                    }
-                    return Ok(ExitStatus::Signaled(sig));
+                    tracing::info!(sig, "signal from outside");
+                    self.sigq.post(sig);
                 }
+            }
+            if self.exit.is_none() {
+                self.deliver_signals();
+            }
+            if let Some(e) = self.exit {
+                return Ok(e);
             }
         }
     }
@@ -129,14 +141,94 @@ impl Task {
         self.exit = Some(status);
     }
 
-    /// A signal the kernel raises for the task itself (SIGPIPE, SIGXFSZ...): until delivery
-    /// exists, a signal that is neither ignored nor blocked takes its default action.
+    /// A signal the kernel raises for the task itself (SIGPIPE, SIGXFSZ...): delivered before
+    /// the task returns to guest code.
     pub fn force_signal(&mut self, sig: i32) {
-        let idx = sig as usize - 1;
-        let ignored = self.signals.actions[idx].sa_handler == 1 || ignored_by_default(sig) || stops_by_default(sig);
-        let blocked = self.signals.mask & (1 << idx) != 0 && sig != libc::SIGKILL;
-        if sig == libc::SIGKILL || (!ignored && !blocked && self.signals.actions[idx].sa_handler == 0) {
+        if sig == libc::SIGKILL {
             self.exit = Some(ExitStatus::Signaled(sig));
+            return;
         }
+        self.sigq.post(sig);
+    }
+
+    /// Delivers the first pending, unblocked signal: its default action, or a handler frame.
+    pub fn deliver_signals(&mut self) {
+        use super::signal::{action, Action};
+        while let Some(sig) = self.sigq.take(self.signals.mask & !UNBLOCKABLE) {
+            match action(sig, &self.signals.actions[sig as usize - 1]) {
+                Action::Ignore => continue,
+                Action::Terminate => {
+                    self.exit = Some(ExitStatus::Signaled(sig));
+                    return;
+                }
+                Action::Handler(a) => {
+                    let mut info = [0u8; 128];
+                    info[..4].copy_from_slice(&sig.to_le_bytes());
+                    // SI_USER, from the sandbox's own process (pid and uid left at 0/creds).
+                    if self.setup_frame(sig, &a, &info, 0).is_err() {
+                        self.exit = Some(ExitStatus::Signaled(libc::SIGSEGV));
+                    }
+                    return;
+                }
+            }
+        }
+        if let Some(m) = self.saved_mask.take() {
+            self.signals.mask = m;
+        }
+    }
+
+    /// Builds the x86-64 rt_sigframe for `sig` on the guest's stack (or its sigaltstack) and
+    /// points the registers at the handler.
+    pub fn setup_frame(&mut self, sig: i32, act: &Sigaction, info: &[u8; 128], fault_addr: u64) -> Result<(), syscalls::Errno> {
+        use super::signal::{sigcontext_regs, SA_NODEFER, SA_ONSTACK, SA_RESETHAND};
+        let fpu = self.ctx.fpu_state().map_err(|_| syscalls::Errno::EFAULT)?;
+        let on_alt = self.altstack.is_some_and(|(sp, size)| (sp..sp + size).contains(&self.regs.0.rsp));
+        let mut sp = match self.altstack {
+            Some((ss, size)) if act.sa_flags & SA_ONSTACK != 0 && !on_alt => ss + size,
+            _ => self.regs.0.rsp - 128, // past the red zone
+        };
+        sp = (sp - fpu.0.len() as u64) & !63;
+        let fp_at = sp;
+        self.mm.copy_out(fp_at, &fpu.0)?;
+        // pretcode, ucontext (304 bytes), siginfo (128 bytes); rsp ends 8 mod 16, as after a call.
+        sp = ((sp - (8 + 304 + 128)) & !15) - 8;
+        let uc = sp + 8;
+        let si = uc + 304;
+        let old_mask = self.saved_mask.take().unwrap_or(self.signals.mask);
+        let mut u = [0u8; 304];
+        let put = |u: &mut [u8; 304], off: usize, v: u64| u[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        if let Some((ss, size)) = self.altstack {
+            put(&mut u, 16, ss);
+            put(&mut u, 24, u64::from(on_alt));
+            put(&mut u, 32, size);
+        }
+        for (i, v) in sigcontext_regs(&self.regs.0).iter().enumerate() {
+            put(&mut u, 40 + 8 * i, *v);
+        }
+        u[40 + 144..40 + 146].copy_from_slice(&0x33u16.to_le_bytes());
+        u[40 + 150..40 + 152].copy_from_slice(&0x2bu16.to_le_bytes());
+        put(&mut u, 40 + 168, old_mask);
+        put(&mut u, 40 + 176, fault_addr);
+        put(&mut u, 40 + 184, fp_at);
+        put(&mut u, 296, old_mask);
+        self.mm.copy_out(sp, &act.sa_restorer.to_le_bytes())?;
+        self.mm.copy_out(uc, &u)?;
+        self.mm.copy_out(si, info)?;
+        let r = &mut self.regs.0;
+        r.rsp = sp;
+        r.rip = act.sa_handler;
+        r.rdi = sig as u64;
+        r.rsi = si;
+        r.rdx = uc;
+        r.rax = 0;
+        let mut mask = old_mask | act.sa_mask;
+        if act.sa_flags & SA_NODEFER == 0 {
+            mask |= 1 << (sig - 1);
+        }
+        self.signals.mask = mask & !UNBLOCKABLE;
+        if act.sa_flags & SA_RESETHAND != 0 {
+            self.signals.actions[sig as usize - 1] = Sigaction::default();
+        }
+        Ok(())
     }
 }

@@ -55,6 +55,7 @@ struct ChildStart {
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     clear_child_tid: u64,
+    altstack: Option<(u64, u64)>,
 }
 
 /// Creates a new process from the calling task.
@@ -99,6 +100,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         argv,
         envp,
         clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 },
+        altstack: t.altstack,
     };
     let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
     let kernel = t.kernel.clone();
@@ -167,6 +169,9 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         exe: s.exe,
         rlimits: s.rlimits,
         exit: None,
+        sigq: kernel.procs.queue(s.pid).unwrap_or_default(),
+        altstack: s.altstack,
+        saved_mask: None,
     })
 }
 
@@ -320,6 +325,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
             *a = syscalls::structs::Sigaction::default();
         }
     }
+    t.altstack = None;
     let info = crate::fs::proc::ProcessInfo {
         tgid: t.tgid,
         ppid: t.kernel.procs.ppid(t.tgid),

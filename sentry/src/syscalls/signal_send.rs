@@ -1,7 +1,5 @@
-//! Sending signals: kill, tkill, tgkill. Until signal delivery exists, a signal can take
-//! effect only where no handler must run: on the caller itself with the default action
-//! (abort's SIGABRT, raise(SIGTERM)...), or as a check (signal 0). Anything else is refused with
-//! ENOSYS and recorded in the audit report, never pretended.
+//! Sending signals: kill, tkill, tgkill. The signal becomes pending in the target process and
+//! is delivered when it next returns to guest code (a target asleep in rt_sigsuspend wakes).
 
 use syscalls::{nr, Errno};
 
@@ -9,7 +7,7 @@ use super::{Registration, SysResult, Support};
 use crate::kernel::Task;
 
 pub const HANDLERS: &[Registration] = &[
-    Registration { nr: nr::KILL, handler: sys_kill, support: Support::Partial, note: "signal 0 to any process; default actions on the caller itself; other deliveries come with signal handling (ENOSYS)" },
+    Registration { nr: nr::KILL, handler: sys_kill, support: Support::Partial, note: "a target asleep inside the Sentry (other than in rt_sigsuspend) sees the signal when its call completes: no EINTR yet" },
     Registration { nr: nr::TKILL, handler: sys_tkill, support: Support::Partial, note: "as kill" },
     Registration { nr: nr::TGKILL, handler: sys_tgkill, support: Support::Partial, note: "as kill" },
 ];
@@ -20,31 +18,46 @@ fn send(t: &mut Task, pid: i32, sig: i64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let sig = sig as i32;
-    let exists = pid == t.tgid || t.kernel.procs.pgid(pid).is_ok();
-    if !exists {
-        return Err(Errno::ESRCH);
-    }
-    if sig == 0 {
+    if pid == t.tgid {
+        if sig != 0 {
+            t.force_signal(sig);
+        }
         return Ok(0);
     }
-    let handled = t.signals.actions[sig as usize - 1].sa_handler > 1;
-    let blocked = t.signals.mask & (1 << (sig - 1)) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP;
-    if pid == t.tgid && !handled && !blocked {
-        t.force_signal(sig);
-        return Ok(0);
+    let q = t.kernel.procs.queue(pid).ok_or(Errno::ESRCH)?;
+    if sig != 0 {
+        q.post(sig);
     }
-    t.kernel.audit.unsupported_command("kill (signal delivery)", sig as u64);
-    Err(Errno::ENOSYS)
+    Ok(0)
 }
 
 fn sys_kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     let pid = a[0] as i32;
-    if pid <= 0 {
-        // Process groups and "every process": not until delivery exists.
-        t.kernel.audit.unsupported_command("kill (process group)", a[1]);
-        return Err(Errno::ENOSYS);
+    let sig = a[1] as i64;
+    if pid > 0 {
+        return send(t, pid, sig);
     }
-    send(t, pid, a[1] as i64)
+    if !(0..=64).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    let group = match pid {
+        0 => Some(t.kernel.procs.pgid(t.tgid)?),
+        -1 => None,
+        p => Some(-p),
+    };
+    let targets = t.kernel.procs.group_queues(group, t.tgid);
+    if targets.is_empty() && pid != -1 {
+        return Err(Errno::ESRCH);
+    }
+    if sig != 0 {
+        for q in targets {
+            q.post(sig as i32);
+        }
+        if pid == -1 || group == t.kernel.procs.pgid(t.tgid).ok() {
+            // kill(-1) spares the caller; kill(0) and its own group include it (posted above).
+        }
+    }
+    Ok(0)
 }
 
 fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
