@@ -270,10 +270,18 @@ pub enum Errno {
     ERFKILL = 132,
     /// Memory page has hardware error
     EHWPOISON = 133,
+    /// Kernel-internal, never seen by a program: restart the call after a handler with
+    /// SA_RESTART, or when no handler ran; EINTR otherwise.
+    ERESTARTSYS = 512,
+    /// Kernel-internal: always restart the call.
+    ERESTARTNOINTR = 513,
+    /// Kernel-internal: restart the call when no handler ran; EINTR otherwise.
+    ERESTARTNOHAND = 514,
 }
 
 impl Errno {
-    /// Every errno Linux defines, in numeric order.
+    /// Every errno Linux defines for programs, in numeric order (not the kernel-internal
+    /// restart codes).
     pub const ALL: &'static [Errno] = &[
         Errno::EPERM, Errno::ENOENT, Errno::ESRCH, Errno::EINTR, Errno::EIO, Errno::ENXIO, Errno::E2BIG, Errno::ENOEXEC, Errno::EBADF, Errno::ECHILD, Errno::EAGAIN, Errno::ENOMEM, Errno::EACCES, Errno::EFAULT, Errno::ENOTBLK, Errno::EBUSY, Errno::EEXIST, Errno::EXDEV, Errno::ENODEV, Errno::ENOTDIR, Errno::EISDIR, Errno::EINVAL, Errno::ENFILE, Errno::EMFILE, Errno::ENOTTY, Errno::ETXTBSY, Errno::EFBIG, Errno::ENOSPC, Errno::ESPIPE, Errno::EROFS, Errno::EMLINK, Errno::EPIPE, Errno::EDOM, Errno::ERANGE, Errno::EDEADLK, Errno::ENAMETOOLONG, Errno::ENOLCK, Errno::ENOSYS, Errno::ENOTEMPTY, Errno::ELOOP, Errno::ENOMSG, Errno::EIDRM, Errno::ECHRNG, Errno::EL2NSYNC, Errno::EL3HLT, Errno::EL3RST, Errno::ELNRNG, Errno::EUNATCH, Errno::ENOCSI, Errno::EL2HLT, Errno::EBADE, Errno::EBADR, Errno::EXFULL, Errno::ENOANO, Errno::EBADRQC, Errno::EBADSLT, Errno::EBFONT, Errno::ENOSTR, Errno::ENODATA, Errno::ETIME, Errno::ENOSR, Errno::ENONET, Errno::ENOPKG, Errno::EREMOTE, Errno::ENOLINK, Errno::EADV, Errno::ESRMNT, Errno::ECOMM, Errno::EPROTO, Errno::EMULTIHOP, Errno::EDOTDOT, Errno::EBADMSG, Errno::EOVERFLOW, Errno::ENOTUNIQ, Errno::EBADFD, Errno::EREMCHG, Errno::ELIBACC, Errno::ELIBBAD, Errno::ELIBSCN, Errno::ELIBMAX, Errno::ELIBEXEC, Errno::EILSEQ, Errno::ERESTART, Errno::ESTRPIPE, Errno::EUSERS, Errno::ENOTSOCK, Errno::EDESTADDRREQ, Errno::EMSGSIZE, Errno::EPROTOTYPE, Errno::ENOPROTOOPT, Errno::EPROTONOSUPPORT, Errno::ESOCKTNOSUPPORT, Errno::EOPNOTSUPP, Errno::EPFNOSUPPORT, Errno::EAFNOSUPPORT, Errno::EADDRINUSE, Errno::EADDRNOTAVAIL, Errno::ENETDOWN, Errno::ENETUNREACH, Errno::ENETRESET, Errno::ECONNABORTED, Errno::ECONNRESET, Errno::ENOBUFS, Errno::EISCONN, Errno::ENOTCONN, Errno::ESHUTDOWN, Errno::ETOOMANYREFS, Errno::ETIMEDOUT, Errno::ECONNREFUSED, Errno::EHOSTDOWN, Errno::EHOSTUNREACH, Errno::EALREADY, Errno::EINPROGRESS, Errno::ESTALE, Errno::EUCLEAN, Errno::ENOTNAM, Errno::ENAVAIL, Errno::EISNAM, Errno::EREMOTEIO, Errno::EDQUOT, Errno::ENOMEDIUM, Errno::EMEDIUMTYPE, Errno::ECANCELED, Errno::ENOKEY, Errno::EKEYEXPIRED, Errno::EKEYREVOKED, Errno::EKEYREJECTED, Errno::EOWNERDEAD, Errno::ENOTRECOVERABLE, Errno::ERFKILL, Errno::EHWPOISON,
     ];
@@ -415,6 +423,9 @@ impl Errno {
             131 => Some(Errno::ENOTRECOVERABLE),
             132 => Some(Errno::ERFKILL),
             133 => Some(Errno::EHWPOISON),
+            512 => Some(Errno::ERESTARTSYS),
+            513 => Some(Errno::ERESTARTNOINTR),
+            514 => Some(Errno::ERESTARTNOHAND),
             _ => None,
         }
     }
@@ -558,6 +569,9 @@ impl Errno {
             Errno::ENOTRECOVERABLE => "ENOTRECOVERABLE",
             Errno::ERFKILL => "ERFKILL",
             Errno::EHWPOISON => "EHWPOISON",
+            Errno::ERESTARTSYS => "ERESTARTSYS",
+            Errno::ERESTARTNOINTR => "ERESTARTNOINTR",
+            Errno::ERESTARTNOHAND => "ERESTARTNOHAND",
         }
     }
 
@@ -695,6 +709,9 @@ impl Errno {
             Errno::ENOTRECOVERABLE => "State not recoverable",
             Errno::ERFKILL => "Operation not possible due to RF-kill",
             Errno::EHWPOISON => "Memory page has hardware error",
+            Errno::ERESTARTSYS => "To be restarted if SA_RESTART is set",
+            Errno::ERESTARTNOINTR => "To be restarted",
+            Errno::ERESTARTNOHAND => "To be restarted if no handler",
         }
     }
 

@@ -1,7 +1,7 @@
 //! Anonymous files: eventfd and timerfd.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use syscalls::structs::Stat;
@@ -9,6 +9,7 @@ use syscalls::Errno;
 
 use super::{copy_to_iov, gather_iov};
 use crate::kernel::events::events;
+use crate::kernel::signal::WaitCell;
 use crate::vfs::FileOps;
 
 fn anon_stat(ino: u64) -> Stat {
@@ -17,8 +18,7 @@ fn anon_stat(ino: u64) -> Stat {
 
 /// An eventfd: a 64-bit counter.
 pub struct EventFd {
-    count: Mutex<u64>,
-    changed: Condvar,
+    count: Arc<WaitCell<u64>>,
     semaphore: bool,
     nonblock: AtomicBool,
 }
@@ -26,11 +26,11 @@ pub struct EventFd {
 impl EventFd {
     /// A new eventfd.
     pub fn new(init: u64, semaphore: bool, nonblock: bool) -> EventFd {
-        EventFd { count: Mutex::new(init), changed: Condvar::new(), semaphore, nonblock: AtomicBool::new(nonblock) }
+        EventFd { count: WaitCell::new(init), semaphore, nonblock: AtomicBool::new(nonblock) }
     }
 
     fn lock(&self) -> MutexGuard<'_, u64> {
-        self.count.lock().unwrap_or_else(|e| e.into_inner())
+        self.count.lock()
     }
 }
 
@@ -46,12 +46,12 @@ impl FileOps for EventFd {
             if self.nonblock.load(Ordering::Relaxed) {
                 return Err(Errno::EAGAIN);
             }
-            c = self.changed.wait(c).unwrap_or_else(|e| e.into_inner());
+            c = self.count.wait(c)?;
         }
         let v = if self.semaphore { 1 } else { *c };
         *c -= v;
         drop(c);
-        self.changed.notify_all();
+        self.count.notify_all();
         events().notify();
         Ok(copy_to_iov(&v.to_le_bytes(), 0, iov))
     }
@@ -71,11 +71,11 @@ impl FileOps for EventFd {
             if self.nonblock.load(Ordering::Relaxed) {
                 return Err(Errno::EAGAIN);
             }
-            c = self.changed.wait(c).unwrap_or_else(|e| e.into_inner());
+            c = self.count.wait(c)?;
         }
         *c += v;
         drop(c);
-        self.changed.notify_all();
+        self.count.notify_all();
         events().notify();
         Ok(8)
     }
@@ -112,7 +112,7 @@ impl FileOps for EventFd {
 /// A timerfd: expirations counted against a host clock.
 pub struct TimerFd {
     clock: libc::clockid_t,
-    state: Mutex<TimerState>,
+    state: Arc<WaitCell<TimerState>>,
     nonblock: AtomicBool,
 }
 
@@ -157,11 +157,11 @@ fn clock_now(clock: libc::clockid_t) -> Duration {
 impl TimerFd {
     /// A disarmed timer on `clock`.
     pub fn new(clock: libc::clockid_t, nonblock: bool) -> TimerFd {
-        TimerFd { clock, state: Mutex::default(), nonblock: AtomicBool::new(nonblock) }
+        TimerFd { clock, state: WaitCell::new(TimerState::default()), nonblock: AtomicBool::new(nonblock) }
     }
 
     fn lock(&self) -> MutexGuard<'_, TimerState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// timerfd_settime: (value, interval) as (sec, nsec); returns the old setting.
@@ -197,8 +197,8 @@ impl FileOps for TimerFd {
         if iov.iter().map(|v| v.iov_len).sum::<usize>() < 8 {
             return Err(Errno::EINVAL);
         }
+        let mut s = self.lock();
         loop {
-            let mut s = self.lock();
             let now = Instant::now();
             s.advance(now);
             if s.pending > 0 {
@@ -209,9 +209,11 @@ impl FileOps for TimerFd {
                 return Err(Errno::EAGAIN);
             }
             // A disarmed timer blocks until another thread arms it, as on Linux.
-            let wait = s.next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(now));
-            drop(s);
-            std::thread::sleep(wait);
+            let next = s.next;
+            s = match self.state.wait_until(s, next)? {
+                Some(s) => s,
+                None => self.lock(),
+            };
         }
     }
 

@@ -14,6 +14,7 @@ use syscalls::Errno;
 
 use super::copy_to_iov;
 use crate::kernel::events::events;
+use crate::kernel::signal::{self, Wake};
 use crate::vfs::FileOps;
 
 pub const IN_ACCESS: u32 = 0x1;
@@ -128,6 +129,13 @@ pub fn notify(key: InodeKey, mask: u32, cookie: u32, name: &[u8]) {
     };
     for (ino, wd) in watchers {
         ino.deliver(wd, mask, cookie, name);
+    }
+}
+
+impl Wake for Inotify {
+    fn wake(&self) {
+        drop(self.lock());
+        self.changed.notify_all();
     }
 }
 
@@ -250,7 +258,8 @@ impl FileOps for InotifyFile {
             if i.nonblock.load(Ordering::Relaxed) {
                 return Err(Errno::EAGAIN);
             }
-            s = i.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            let wake: Arc<dyn Wake> = i.clone();
+            s = signal::sleep(&i.changed, s, &wake)?;
         }
         let mut out = Vec::new();
         while let Some((wd, mask, cookie, name)) = s.queue.front() {

@@ -8,6 +8,7 @@ pub mod inotify;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod signalfd;
 pub mod sparse;
 pub mod sys;
 pub mod tmpfs;

@@ -2,8 +2,8 @@
 //!
 //! Readers wait while the pipe is empty and a writer exists; writers wait while it is full and
 //! a reader exists; writes of at most PIPE_BUF bytes are atomic. A write with no reader left
-//! gives EPIPE (and SIGPIPE). Waiting is a condition variable: until signals are delivered, a
-//! blocked task cannot be interrupted, exactly as a task with every signal blocked.
+//! gives EPIPE (and SIGPIPE). A signal ends a wait with ERESTARTSYS (a write that moved some
+//! bytes returns their count instead).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +14,7 @@ use syscalls::Errno;
 
 use super::{copy_to_iov, gather_iov};
 use crate::kernel::events::events;
+use crate::kernel::signal::{self, Wake};
 use crate::vfs::FileOps;
 
 /// Linux's default pipe capacity.
@@ -38,6 +39,13 @@ pub struct Pipe {
     ino: u64,
 }
 
+impl Wake for Pipe {
+    fn wake(&self) {
+        drop(self.lock());
+        self.changed.notify_all();
+    }
+}
+
 impl Pipe {
     /// A new pipe with one reader and one writer.
     pub fn new(ino: u64) -> Arc<Pipe> {
@@ -58,8 +66,9 @@ impl Pipe {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn wait<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.changed.wait(g).unwrap_or_else(|e| e.into_inner())
+    fn wait<'a>(self: &Arc<Self>, g: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>, Errno> {
+        let wake: Arc<dyn Wake> = self.clone();
+        signal::sleep(&self.changed, g, &wake)
     }
 
     fn stat(&self) -> Stat {
@@ -94,7 +103,7 @@ impl PipeEnd {
             if nonblock || self.nonblock.load(Ordering::Relaxed) {
                 return Err(Errno::EAGAIN);
             }
-            s = self.pipe.wait(s);
+            s = self.pipe.wait(s)?;
         }
         Ok(s.buf.iter().take(n).copied().collect())
     }
@@ -151,7 +160,7 @@ impl PipeEnd {
         if !nonblock && reads != writes {
             let mut s = pipe.lock();
             while (reads && s.writers == 0) || (writes && s.readers == 0) {
-                s = pipe.wait(s);
+                s = pipe.wait(s)?;
             }
         }
         Ok(end)
@@ -183,7 +192,7 @@ impl FileOps for PipeEnd {
             if self.nonblock.load(Ordering::Relaxed) {
                 return Err(Errno::EAGAIN);
             }
-            s = self.pipe.wait(s);
+            s = self.pipe.wait(s)?;
         }
         let n = want.min(s.buf.len());
         let data: Vec<u8> = s.buf.drain(..n).collect();
@@ -214,7 +223,10 @@ impl FileOps for PipeEnd {
                 if self.nonblock.load(Ordering::Relaxed) {
                     return if done > 0 { Ok(done) } else { Err(Errno::EAGAIN) };
                 }
-                s = self.pipe.wait(s);
+                s = match self.pipe.wait(s) {
+                    Ok(s) => s,
+                    Err(e) => return if done > 0 { Ok(done) } else { Err(e) },
+                };
                 continue;
             }
             let n = left.min(room);

@@ -9,10 +9,11 @@
 //! owner never conflict with each other; a new lock replaces the owner's overlap.
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, MutexGuard};
 
 use syscalls::Errno;
 
+use crate::kernel::signal::WaitCell;
 use crate::vfs::FileDescription;
 
 /// (st_dev, st_ino) of a locked file.
@@ -20,15 +21,10 @@ type FileKey = (u64, u64);
 /// Holders of one file's lock: description address -> exclusive.
 type Holders = HashMap<usize, bool>;
 
-struct Table {
-    files: Mutex<HashMap<FileKey, Holders>>,
-    changed: Condvar,
-}
-
-static TABLE: std::sync::LazyLock<Table> = std::sync::LazyLock::new(|| Table { files: Mutex::default(), changed: Condvar::new() });
+static TABLE: LazyLock<Arc<WaitCell<HashMap<FileKey, Holders>>>> = LazyLock::new(|| WaitCell::new(HashMap::new()));
 
 fn files() -> MutexGuard<'static, HashMap<FileKey, Holders>> {
-    TABLE.files.lock().unwrap_or_else(|e| e.into_inner())
+    TABLE.lock()
 }
 
 /// What flock was asked.
@@ -51,7 +47,7 @@ pub fn flock(f: &FileDescription, key: FileKey, op: FlockOp, nonblock: bool) -> 
             h.remove(&me);
         }
         drop(g);
-        TABLE.changed.notify_all();
+        TABLE.notify_all();
         return Ok(());
     }
     let exclusive = op == FlockOp::Exclusive;
@@ -65,7 +61,7 @@ pub fn flock(f: &FileDescription, key: FileKey, op: FlockOp, nonblock: bool) -> 
         if nonblock {
             return Err(Errno::EAGAIN);
         }
-        g = TABLE.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+        g = TABLE.wait(g)?;
     }
 }
 
@@ -81,7 +77,7 @@ pub fn release(f: &FileDescription) {
     g.retain(|_, h| !h.is_empty());
     drop(g);
     if any {
-        TABLE.changed.notify_all();
+        TABLE.notify_all();
     }
 }
 
@@ -108,15 +104,13 @@ pub struct RangeLock {
     pub end: u64,
 }
 
-struct RangeTable {
-    files: Mutex<HashMap<FileKey, Vec<RangeLock>>>,
-    changed: Condvar,
-}
+/// Every file's range locks.
+type Ranges = HashMap<FileKey, Vec<RangeLock>>;
 
-static RANGES: std::sync::LazyLock<RangeTable> = std::sync::LazyLock::new(|| RangeTable { files: Mutex::default(), changed: Condvar::new() });
+static RANGES: LazyLock<Arc<WaitCell<Ranges>>> = LazyLock::new(|| WaitCell::new(HashMap::new()));
 
-fn ranges() -> MutexGuard<'static, HashMap<FileKey, Vec<RangeLock>>> {
-    RANGES.files.lock().unwrap_or_else(|e| e.into_inner())
+fn ranges() -> MutexGuard<'static, Ranges> {
+    RANGES.lock()
 }
 
 /// The first lock of another owner that conflicts with `want`.
@@ -155,13 +149,13 @@ pub fn set_range(key: FileKey, want: RangeLock, unlock: bool, wait: bool) -> Res
             }
             *held = next;
             drop(g);
-            RANGES.changed.notify_all();
+            RANGES.notify_all();
             return Ok(());
         }
         if !wait {
             return Err(Errno::EAGAIN);
         }
-        g = RANGES.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+        g = RANGES.wait(g)?;
     }
 }
 
@@ -173,7 +167,7 @@ pub fn release_ranges(key: FileKey, owner: Owner) {
         held.retain(|h| h.owner != owner);
         if held.len() != before {
             drop(g);
-            RANGES.changed.notify_all();
+            RANGES.notify_all();
         }
     }
 }
@@ -190,6 +184,6 @@ pub fn release_description(f: &FileDescription) {
     }
     if any {
         drop(g);
-        RANGES.changed.notify_all();
+        RANGES.notify_all();
     }
 }

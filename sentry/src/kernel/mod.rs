@@ -50,7 +50,7 @@ pub struct Kernel {
     /// Supplementary groups (the sandbox's own at start).
     pub groups: std::sync::Mutex<Vec<u32>>,
     /// Pids, parents and exit statuses.
-    pub procs: process::ProcessTable,
+    pub procs: Arc<process::ProcessTable>,
 }
 
 /// The fixed identity `uname` reports. The release is a kernel whose ABI the Sentry follows;

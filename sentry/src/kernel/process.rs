@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use syscalls::Errno;
 
-use super::signal::SignalQueue;
+use super::signal::{SigInfo, SignalQueue, Wake};
 use super::ExitStatus;
 
 /// What the table knows of a process.
@@ -50,6 +50,13 @@ pub enum WaitFor {
 
 /// The Linux pid space's limit (pid_max default).
 const PID_MAX: i32 = 4_194_304;
+
+impl Wake for ProcessTable {
+    fn wake(&self) {
+        drop(self.lock());
+        self.changed.notify_all();
+    }
+}
 
 impl Default for ProcessTable {
     fn default() -> Self {
@@ -108,12 +115,9 @@ impl ProcessTable {
 
     /// `pid` exited: it waits for its parent to reap it (who gets SIGCHLD); its children go
     /// to init.
-    pub fn exited(&self, pid: i32, status: ExitStatus) {
-        let parent = self.ppid(pid);
-        if let Some(q) = self.queue(parent) {
-            q.post(libc::SIGCHLD);
-        }
+    pub fn exited(&self, pid: i32, status: ExitStatus, uid: u32) {
         let mut g = self.lock();
+        let parent = g.procs.get(&pid).map_or(0, |e| e.ppid);
         for e in g.procs.values_mut() {
             if e.ppid == pid {
                 e.ppid = 1;
@@ -123,7 +127,16 @@ impl ProcessTable {
             e.zombie = Some(status);
             e.vfork_pending = false;
         }
+        let parent_queue = g.procs.get(&parent).map(|e| e.queue.clone());
         drop(g);
+        // SIGCHLD is pending before the parent's wait4 can return, as on Linux.
+        if let Some(q) = parent_queue {
+            let (code, st) = match status {
+                ExitStatus::Exited(c) => (super::signal::CLD_EXITED, i32::from(c)),
+                ExitStatus::Signaled(s) => (super::signal::CLD_KILLED, s),
+            };
+            q.post(SigInfo::child(pid, uid, code, st));
+        }
         self.changed.notify_all();
     }
 
@@ -145,7 +158,7 @@ impl ProcessTable {
 
     /// wait4: reaps a matching exited child of `parent`; None under WNOHANG when none has
     /// exited yet; ECHILD when there is no matching child at all.
-    pub fn wait(&self, parent: i32, which: WaitFor, nohang: bool, reap: bool) -> Result<Option<(i32, ExitStatus)>, Errno> {
+    pub fn wait(self: &Arc<Self>, parent: i32, which: WaitFor, nohang: bool, reap: bool) -> Result<Option<(i32, ExitStatus)>, Errno> {
         let mut g = self.lock();
         loop {
             let my_pgid = g.procs.get(&parent).map_or(0, |e| e.pgid);
@@ -181,7 +194,8 @@ impl ProcessTable {
             if nohang {
                 return Ok(None);
             }
-            g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+            let wake: Arc<dyn Wake> = self.clone();
+            g = super::signal::sleep(&self.changed, g, &wake)?;
         }
     }
 

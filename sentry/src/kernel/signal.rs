@@ -1,52 +1,283 @@
-//! Signal delivery: a per-process queue of pending signals, and the x86-64 signal frame the
-//! Sentry builds on the guest's stack to run a handler (and takes apart in rt_sigreturn).
+//! Signal delivery: a per-process queue of pending signals with their siginfo, interruptible
+//! sleeps, and the x86-64 signal frame the Sentry builds on the guest's stack to run a handler
+//! (and takes apart in rt_sigreturn).
 //!
-//! Signals become pending from kill/tgkill, a child's exit (SIGCHLD), EPIPE (SIGPIPE) and
-//! faults; they are delivered when the task is about to return to guest code. A task asleep in
-//! rt_sigsuspend wakes for them; other sleeps inside the Sentry finish first (no EINTR yet).
+//! Signals become pending from kill/tgkill/rt_sigqueueinfo, a child's exit (SIGCHLD), EPIPE
+//! (SIGPIPE) and faults; they are delivered when the task is about to return to guest code. A
+//! task asleep inside the Sentry (a pipe read, wait4, a futex, poll, nanosleep...) sleeps through
+//! [`sleep`], which a signal the task does not block cuts short: the call then ends with one of
+//! the kernel's restart codes and delivery turns it into EINTR or a restart, as Linux does.
 
-use std::sync::{Condvar, Mutex};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use syscalls::structs::Sigaction;
+use syscalls::Errno;
 
-/// A process's pending signals (one of each, as for standard signals).
+/// si_code values.
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+
+/// A siginfo_t as the guest sees it (128 bytes; the union at offset 16).
+#[derive(Clone, Copy)]
+pub struct SigInfo(pub [u8; 128]);
+
+impl SigInfo {
+    /// Signal number and code, the rest zero.
+    pub fn new(sig: i32, code: i32) -> SigInfo {
+        let mut s = SigInfo([0; 128]);
+        s.put32(0, sig);
+        s.put32(8, code);
+        s
+    }
+
+    /// From a process (kill, tgkill, SIGPIPE): the sender's pid and uid.
+    pub fn from_process(sig: i32, code: i32, pid: i32, uid: u32) -> SigInfo {
+        let mut s = SigInfo::new(sig, code);
+        s.put32(16, pid);
+        s.put32(20, uid as i32);
+        s
+    }
+
+    /// SIGCHLD for a child's end.
+    pub fn child(pid: i32, uid: u32, code: i32, status: i32) -> SigInfo {
+        let mut s = SigInfo::from_process(libc::SIGCHLD, code, pid, uid);
+        s.put32(24, status);
+        s
+    }
+
+    /// A fault at `addr`.
+    pub fn fault(sig: i32, code: i32, addr: u64) -> SigInfo {
+        let mut s = SigInfo::new(sig, code);
+        s.0[16..24].copy_from_slice(&addr.to_le_bytes());
+        s
+    }
+
+    /// The signal number.
+    pub fn signo(&self) -> i32 {
+        i32::from_le_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+
+    fn put32(&mut self, off: usize, v: i32) {
+        self.0[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Queued real-time signals per process at most (RLIMIT_SIGPENDING's usual order).
+const MAX_QUEUED: usize = 4096;
+
+#[derive(Default)]
+struct Pending {
+    /// Pending signal numbers, bit signo-1.
+    set: u64,
+    /// Their siginfo in arrival order: one per standard signal, every real-time one.
+    queued: Vec<SigInfo>,
+}
+
+/// Something a task sleeps on, which a signal must be able to wake: it takes the lock the
+/// sleeper waits under and notifies the condition variable.
+pub trait Wake: Send + Sync {
+    fn wake(&self);
+}
+
+/// A process's pending signals.
 #[derive(Default)]
 pub struct SignalQueue {
-    pending: Mutex<u64>,
+    pending: Mutex<Pending>,
     cv: Condvar,
+    /// The owning task's blocked mask, mirrored here for sleeps deep inside file code.
+    blocked: AtomicU64,
+    /// Signals whose disposition is to ignore them: discarded when sent, unless blocked.
+    ignored: AtomicU64,
+    /// What the owning task sleeps on now.
+    waker: Mutex<Option<Arc<dyn Wake>>>,
 }
 
 impl SignalQueue {
-    /// Makes `sig` pending and wakes a waiter.
-    pub fn post(&self, sig: i32) {
-        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) |= 1 << (sig - 1);
-        self.cv.notify_all();
-        crate::kernel::events::events().notify();
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes the lowest pending signal not in `blocked`.
-    pub fn take(&self, blocked: u64) -> Option<i32> {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let ready = *p & !blocked;
+    /// Makes a signal pending and wakes the task if it sleeps. A standard signal already
+    /// pending is dropped (false), as is a real-time one past the queue limit.
+    pub fn post(&self, info: SigInfo) -> bool {
+        let sig = info.signo();
+        if !(1..=64).contains(&sig) {
+            return false;
+        }
+        let bit = 1u64 << (sig - 1);
+        if bit & self.ignored.load(Ordering::Relaxed) & !self.blocked.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        {
+            let mut p = self.lock();
+            if (sig < libc::SIGRTMIN() && p.set & bit != 0) || p.queued.len() >= MAX_QUEUED {
+                return false;
+            }
+            p.set |= bit;
+            p.queued.push(info);
+        }
+        self.cv.notify_all();
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(w) = waker {
+            w.wake();
+        }
+        crate::kernel::events::events().notify();
+        true
+    }
+
+    /// Takes the lowest pending signal not in `blocked`, with its siginfo.
+    pub fn take(&self, blocked: u64) -> Option<SigInfo> {
+        let mut p = self.lock();
+        let ready = p.set & !blocked;
         if ready == 0 {
             return None;
         }
-        let bit = ready.trailing_zeros();
-        *p &= !(1 << bit);
-        Some(bit as i32 + 1)
+        let sig = ready.trailing_zeros() as i32 + 1;
+        let i = p.queued.iter().position(|s| s.signo() == sig)?;
+        let info = p.queued.remove(i);
+        if !p.queued.iter().any(|s| s.signo() == sig) {
+            p.set &= !(1 << (sig - 1));
+        }
+        Some(info)
     }
 
     /// The pending set (rt_sigpending).
     pub fn pending(&self) -> u64 {
-        *self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        self.lock().set
     }
 
-    /// Sleeps until a signal outside `blocked` is pending.
-    pub fn wait(&self, blocked: u64) {
-        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        while *p & !blocked == 0 {
-            p = self.cv.wait(p).unwrap_or_else(|e| e.into_inner());
+    /// Records the owning task's blocked mask and the signals it ignores.
+    pub fn set_state(&self, blocked: u64, ignored: u64) {
+        self.blocked.store(blocked, Ordering::Relaxed);
+        self.ignored.store(ignored, Ordering::Relaxed);
+    }
+
+    /// The owning task's blocked mask.
+    pub fn blocked(&self) -> u64 {
+        self.blocked.load(Ordering::Relaxed)
+    }
+
+    /// Whether a signal the owner does not block is pending.
+    pub fn interrupting(&self) -> bool {
+        self.lock().set & !self.blocked.load(Ordering::Relaxed) != 0
+    }
+
+    /// Sleeps until a signal outside `blocked` is pending or `deadline` passes; true when a
+    /// signal came.
+    pub fn wait(&self, blocked: u64, deadline: Option<Instant>) -> bool {
+        let mut p = self.lock();
+        while p.set & !blocked == 0 {
+            match deadline {
+                None => p = self.cv.wait(p).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    p = self.cv.wait_timeout(p, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                }
+            }
         }
+        true
+    }
+}
+
+thread_local! {
+    /// The signal queue of the task this Sentry thread runs.
+    static CURRENT: RefCell<Option<Arc<SignalQueue>>> = const { RefCell::new(None) };
+}
+
+/// Binds the calling Sentry thread to a task's signal queue.
+pub fn set_current(q: Arc<SignalQueue>) {
+    CURRENT.with(|c| *c.borrow_mut() = Some(q));
+}
+
+/// The signal queue of the task this thread runs.
+pub fn current() -> Option<Arc<SignalQueue>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Whether the current task has a signal to take (sleeps in poll loops check this).
+pub fn interrupted() -> bool {
+    CURRENT.with(|c| c.borrow().as_ref().is_some_and(|q| q.interrupting()))
+}
+
+/// Runs `wait` as the current task's sleep, with `wake` as what a signal pokes to end it;
+/// Err(ERESTARTSYS) instead when a signal the task does not block is already pending.
+fn with_waker<R>(wake: &Arc<dyn Wake>, wait: impl FnOnce() -> R) -> Result<R, Errno> {
+    let Some(q) = current() else { return Ok(wait()) };
+    let slot = || q.waker.lock().unwrap_or_else(|e| e.into_inner());
+    *slot() = Some(wake.clone());
+    let r = if q.interrupting() { Err(Errno::ERESTARTSYS) } else { Ok(wait()) };
+    *slot() = None;
+    r
+}
+
+/// Sleeps on `cv` (which guards `g`) as the current task. Err(ERESTARTSYS) when a signal the
+/// task does not block is pending; otherwise the guard comes back after a wakeup and the caller
+/// rechecks its condition.
+pub fn sleep<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>, wake: &Arc<dyn Wake>) -> Result<MutexGuard<'a, T>, Errno> {
+    with_waker(wake, || cv.wait(g).unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Like [`sleep`], until `deadline` (None: no limit): Ok(None) once it has passed.
+pub fn sleep_until<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>, wake: &Arc<dyn Wake>, deadline: Option<Instant>) -> Result<Option<MutexGuard<'a, T>>, Errno> {
+    let Some(d) = deadline else {
+        return sleep(cv, g, wake).map(Some);
+    };
+    let now = Instant::now();
+    if now >= d {
+        return Ok(None);
+    }
+    with_waker(wake, || Some(cv.wait_timeout(g, d - now).unwrap_or_else(|e| e.into_inner()).0))
+}
+
+/// A mutex-guarded value with a condition variable, whose sleeps a signal interrupts.
+pub struct WaitCell<T> {
+    value: Mutex<T>,
+    cv: Condvar,
+}
+
+impl<T: Send + 'static> WaitCell<T> {
+    /// A new cell.
+    pub fn new(v: T) -> Arc<WaitCell<T>> {
+        Arc::new(WaitCell { value: Mutex::new(v), cv: Condvar::new() })
+    }
+
+    /// Locks the value.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.value.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sleeps until notified, as [`sleep`].
+    pub fn wait<'a>(self: &Arc<Self>, g: MutexGuard<'a, T>) -> Result<MutexGuard<'a, T>, Errno> {
+        let wake: Arc<dyn Wake> = self.clone();
+        sleep(&self.cv, g, &wake)
+    }
+
+    /// Sleeps until notified or `deadline`, as [`sleep_until`].
+    pub fn wait_until<'a>(self: &Arc<Self>, g: MutexGuard<'a, T>, deadline: Option<Instant>) -> Result<Option<MutexGuard<'a, T>>, Errno> {
+        let wake: Arc<dyn Wake> = self.clone();
+        sleep_until(&self.cv, g, &wake, deadline)
+    }
+
+    /// Wakes every sleeper.
+    pub fn notify_all(&self) {
+        self.cv.notify_all();
+    }
+}
+
+impl<T: Send + 'static> Wake for WaitCell<T> {
+    fn wake(&self) {
+        drop(self.lock());
+        self.cv.notify_all();
     }
 }
 
@@ -54,6 +285,7 @@ impl SignalQueue {
 pub const SA_SIGINFO: u64 = 4;
 pub const SA_ONSTACK: u64 = 0x0800_0000;
 pub const SA_RESTORER: u64 = 0x0400_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
 pub const SA_NODEFER: u64 = 0x4000_0000;
 pub const SA_RESETHAND: u64 = 0x8000_0000;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use platform::{Context, Event, PlatformError, Registers};
 use syscalls::structs::{Rlimit, Sigaction};
+use syscalls::Errno;
 
 use super::Kernel;
 use crate::mm::MemoryManager;
@@ -98,9 +99,15 @@ impl Task {
 
     /// Runs the guest until its thread group exits.
     pub fn run(&mut self) -> Result<ExitStatus, PlatformError> {
+        super::signal::set_current(self.sigq.clone());
+        self.set_mask(self.signals.mask);
         loop {
+            let mut syscall = false;
             match self.ctx.switch(&mut self.regs)? {
-                Event::Syscall => crate::syscalls::dispatch(self),
+                Event::Syscall => {
+                    crate::syscalls::dispatch(self);
+                    syscall = true;
+                }
                 Event::Fault(f) => {
                     tracing::info!(signo = f.signo, code = f.code, addr = f.addr, ip = self.regs.ip(), "guest fault");
                     // A fault with a handler (and not blocked) runs it; otherwise it ends the
@@ -110,11 +117,8 @@ impl Task {
                     let blocked = self.signals.mask & (1 << idx) != 0;
                     match super::signal::action(f.signo, &act) {
                         super::signal::Action::Handler(a) if !blocked => {
-                            let mut info = [0u8; 128];
-                            info[..4].copy_from_slice(&f.signo.to_le_bytes());
-                            info[8..12].copy_from_slice(&f.code.to_le_bytes());
-                            info[16..24].copy_from_slice(&f.addr.to_le_bytes());
-                            if self.setup_frame(f.signo, &a, &info, f.addr).is_err() {
+                            let info = super::signal::SigInfo::fault(f.signo, f.code, f.addr);
+                            if self.setup_frame(&a, &info, f.addr).is_err() {
                                 return Ok(ExitStatus::Signaled(libc::SIGSEGV));
                             }
                             continue;
@@ -124,11 +128,11 @@ impl Task {
                 }
                 Event::Signal(sig) => {
                     tracing::info!(sig, "signal from outside");
-                    self.sigq.post(sig);
+                    self.sigq.post(super::signal::SigInfo::new(sig, super::signal::SI_KERNEL));
                 }
             }
             if self.exit.is_none() {
-                self.deliver_signals();
+                self.deliver_signals(syscall);
             }
             if let Some(e) = self.exit {
                 return Ok(e);
@@ -141,20 +145,38 @@ impl Task {
         self.exit = Some(status);
     }
 
-    /// A signal the kernel raises for the task itself (SIGPIPE, SIGXFSZ...): delivered before
-    /// the task returns to guest code.
-    pub fn force_signal(&mut self, sig: i32) {
+    /// A signal the kernel raises for the task itself (SIGPIPE, SIGXFSZ...) or the task sends
+    /// itself: delivered before the task returns to guest code.
+    pub fn force_signal(&mut self, sig: i32, code: i32) {
         if sig == libc::SIGKILL {
             self.exit = Some(ExitStatus::Signaled(sig));
             return;
         }
-        self.sigq.post(sig);
+        self.sigq.post(super::signal::SigInfo::from_process(sig, code, self.tgid, self.kernel.creds.uid));
+    }
+
+    /// Sets the blocked mask (SIGKILL and SIGSTOP stay unblocked).
+    pub fn set_mask(&mut self, mask: u64) {
+        self.signals.mask = mask & !UNBLOCKABLE;
+        self.publish_signal_state();
+    }
+
+    /// Tells senders what the task blocks and ignores (after a mask or disposition change).
+    pub fn publish_signal_state(&self) {
+        use super::signal::{action, Action};
+        let ignored = (1..=64).filter(|&s| matches!(action(s, &self.signals.actions[s as usize - 1]), Action::Ignore)).fold(0u64, |m, s| m | 1 << (s - 1));
+        self.sigq.set_state(self.signals.mask, ignored);
     }
 
     /// Delivers the first pending, unblocked signal: its default action, or a handler frame.
-    pub fn deliver_signals(&mut self) {
-        use super::signal::{action, Action};
-        while let Some(sig) = self.sigq.take(self.signals.mask & !UNBLOCKABLE) {
+    /// After a system call that a signal cut short (rax holds a kernel restart code) this also
+    /// decides, as Linux does, between EINTR and running the call again.
+    pub fn deliver_signals(&mut self, after_syscall: bool) {
+        use super::signal::{action, Action, SA_RESTART};
+        let code = -(self.regs.0.rax as i64);
+        let restart_code = after_syscall && (self.regs.0.orig_rax as i64) >= 0 && [Errno::ERESTARTSYS, Errno::ERESTARTNOINTR, Errno::ERESTARTNOHAND].iter().any(|e| i64::from(e.raw()) == code);
+        while let Some(info) = self.sigq.take(self.signals.mask) {
+            let sig = info.signo();
             match action(sig, &self.signals.actions[sig as usize - 1]) {
                 Action::Ignore => continue,
                 Action::Terminate => {
@@ -162,26 +184,41 @@ impl Task {
                     return;
                 }
                 Action::Handler(a) => {
-                    let mut info = [0u8; 128];
-                    info[..4].copy_from_slice(&sig.to_le_bytes());
-                    // SI_USER, from the sandbox's own process (pid and uid left at 0/creds).
-                    if self.setup_frame(sig, &a, &info, 0).is_err() {
+                    if restart_code {
+                        let restart = code == i64::from(Errno::ERESTARTNOINTR.raw()) || (code == i64::from(Errno::ERESTARTSYS.raw()) && a.sa_flags & SA_RESTART != 0);
+                        if restart {
+                            self.restart_syscall();
+                        } else {
+                            self.regs.0.rax = -i64::from(Errno::EINTR.raw()) as u64;
+                        }
+                    }
+                    if self.setup_frame(&a, &info, 0).is_err() {
                         self.exit = Some(ExitStatus::Signaled(libc::SIGSEGV));
                     }
                     return;
                 }
             }
         }
-        if let Some(m) = self.saved_mask.take() {
-            self.signals.mask = m;
+        if restart_code {
+            self.restart_syscall();
         }
+        if let Some(m) = self.saved_mask.take() {
+            self.set_mask(m);
+        }
+    }
+
+    /// Rewinds the guest to its `syscall` instruction (two bytes) with the number back in rax.
+    fn restart_syscall(&mut self) {
+        self.regs.0.rax = self.regs.0.orig_rax;
+        self.regs.0.rip -= 2;
     }
 
     /// Builds the x86-64 rt_sigframe for `sig` on the guest's stack (or its sigaltstack) and
     /// points the registers at the handler.
-    pub fn setup_frame(&mut self, sig: i32, act: &Sigaction, info: &[u8; 128], fault_addr: u64) -> Result<(), syscalls::Errno> {
+    pub fn setup_frame(&mut self, act: &Sigaction, info: &super::signal::SigInfo, fault_addr: u64) -> Result<(), Errno> {
+        let sig = info.signo();
         use super::signal::{sigcontext_regs, SA_NODEFER, SA_ONSTACK, SA_RESETHAND};
-        let fpu = self.ctx.fpu_state().map_err(|_| syscalls::Errno::EFAULT)?;
+        let fpu = self.ctx.fpu_state().map_err(|_| Errno::EFAULT)?;
         let on_alt = self.altstack.is_some_and(|(sp, size)| (sp..sp + size).contains(&self.regs.0.rsp));
         let mut sp = match self.altstack {
             Some((ss, size)) if act.sa_flags & SA_ONSTACK != 0 && !on_alt => ss + size,
@@ -213,7 +250,7 @@ impl Task {
         put(&mut u, 296, old_mask);
         self.mm.copy_out(sp, &act.sa_restorer.to_le_bytes())?;
         self.mm.copy_out(uc, &u)?;
-        self.mm.copy_out(si, info)?;
+        self.mm.copy_out(si, &info.0)?;
         let r = &mut self.regs.0;
         r.rsp = sp;
         r.rip = act.sa_handler;
@@ -225,9 +262,10 @@ impl Task {
         if act.sa_flags & SA_NODEFER == 0 {
             mask |= 1 << (sig - 1);
         }
-        self.signals.mask = mask & !UNBLOCKABLE;
+        self.set_mask(mask);
         if act.sa_flags & SA_RESETHAND != 0 {
             self.signals.actions[sig as usize - 1] = Sigaction::default();
+            self.publish_signal_state();
         }
         Ok(())
     }

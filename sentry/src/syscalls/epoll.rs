@@ -105,6 +105,9 @@ fn wait(t: &mut Task, epfd: u64, buf: u64, max: u64, deadline: Option<Instant>) 
             t.mm.copy_out(buf, &out)?;
             return Ok(ready.len() as u64);
         }
+        if crate::kernel::signal::interrupted() {
+            return Err(Errno::EINTR);
+        }
         let until = if polled { Some(deadline.map_or(now + HOST_POLL_PERIOD, |d| d.min(now + HOST_POLL_PERIOD))) } else { deadline };
         events().wait(seen, until);
     }

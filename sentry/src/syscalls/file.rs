@@ -124,7 +124,7 @@ fn do_write(t: &mut Task, f: &Arc<FileDescription>, segs: &[libc::iovec], at: At
         }
     };
     if r == Err(Errno::EPIPE) {
-        t.force_signal(libc::SIGPIPE);
+        t.force_signal(libc::SIGPIPE, crate::kernel::signal::SI_USER);
     }
     if let (Ok(n), Some(p)) = (&r, &f.path) {
         if *n > 0 {

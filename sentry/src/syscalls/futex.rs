@@ -10,6 +10,7 @@ use syscalls::structs::Timespec;
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
+use crate::kernel::signal::{self, Wake};
 use crate::kernel::Task;
 
 pub const HANDLERS: &[Registration] = &[Registration {
@@ -39,6 +40,13 @@ struct Waiter {
     bits: u32,
     woken: Mutex<bool>,
     cv: Condvar,
+}
+
+impl Wake for Waiter {
+    fn wake(&self) {
+        drop(self.woken.lock().unwrap_or_else(|e| e.into_inner()));
+        self.cv.notify_all();
+    }
 }
 
 static TABLE: LazyLock<Mutex<HashMap<Key, Vec<Arc<Waiter>>>>> = LazyLock::new(Mutex::default);
@@ -101,29 +109,29 @@ fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
                 }
                 table.entry(k).or_default().push(waiter.clone());
             }
-            let mut woken = waiter.woken.lock().unwrap_or_else(|e| e.into_inner());
-            while !*woken {
-                match deadline {
-                    None => woken = waiter.cv.wait(woken).unwrap_or_else(|e| e.into_inner()),
-                    Some(d) => {
-                        let now = Instant::now();
-                        if now >= d {
-                            break;
-                        }
-                        woken = waiter.cv.wait_timeout(woken, d - now).unwrap_or_else(|e| e.into_inner()).0;
-                    }
+            let wake: Arc<dyn Wake> = waiter.clone();
+            let outcome = loop {
+                let woken = waiter.woken.lock().unwrap_or_else(|e| e.into_inner());
+                if *woken {
+                    break Ok(0);
                 }
-            }
-            let done = *woken;
-            drop(woken);
-            if !done {
+                match signal::sleep_until(&waiter.cv, woken, &wake, deadline) {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break Err(Errno::ETIMEDOUT),
+                    Err(e) => break Err(e),
+                }
+            };
+            if outcome.is_err() {
                 let mut table = TABLE.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(list) = table.get_mut(&k) {
                     list.retain(|w| !Arc::ptr_eq(w, &waiter));
                 }
-                return Err(Errno::ETIMEDOUT);
+                // A wake that came meanwhile counts: it was taken from the queue for us.
+                if *waiter.woken.lock().unwrap_or_else(|e| e.into_inner()) {
+                    return Ok(0);
+                }
             }
-            Ok(0)
+            outcome
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let bits = if cmd == FUTEX_WAKE { u32::MAX } else { val3 as u32 };

@@ -23,6 +23,7 @@ mod stat;
 mod sync;
 mod signal;
 mod signal_send;
+mod signal_wait;
 mod splice;
 mod system;
 mod thread;
@@ -108,6 +109,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         process::HANDLERS,
         signal::HANDLERS,
         signal_send::HANDLERS,
+        signal_wait::HANDLERS,
         splice::HANDLERS,
         stat::HANDLERS,
         sync::HANDLERS,

@@ -7,6 +7,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::events::{events, HOST_POLL_PERIOD};
+use crate::kernel::signal;
 use crate::kernel::Task;
 
 pub const HANDLERS: &[Registration] = &[
@@ -24,7 +25,7 @@ const POLLHUP: u16 = libc::POLLHUP as u16;
 const POLLNVAL: u16 = libc::POLLNVAL as u16;
 
 /// Checks `fds` (fd, events) until one is ready or the deadline passes; returns revents.
-fn wait_ready(t: &Task, fds: &[(i32, u16)], deadline: Option<Instant>) -> Vec<u16> {
+fn wait_ready(t: &Task, fds: &[(i32, u16)], deadline: Option<Instant>) -> Result<Vec<u16>, Errno> {
     loop {
         let seen = events().generation();
         let mut host = false;
@@ -45,7 +46,10 @@ fn wait_ready(t: &Task, fds: &[(i32, u16)], deadline: Option<Instant>) -> Vec<u1
             .collect();
         let now = Instant::now();
         if revents.iter().any(|&r| r != 0) || deadline.is_some_and(|d| now >= d) {
-            return revents;
+            return Ok(revents);
+        }
+        if signal::interrupted() {
+            return Err(Errno::ERESTARTNOHAND);
         }
         let until = if host { Some(deadline.map_or(now + HOST_POLL_PERIOD, |d| d.min(now + HOST_POLL_PERIOD))) } else { deadline };
         events().wait(seen, until);
@@ -74,7 +78,7 @@ fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> Sys
         .chunks_exact(8)
         .map(|c| (i32::from_le_bytes([c[0], c[1], c[2], c[3]]), u16::from_le_bytes([c[4], c[5]])))
         .collect();
-    let revents = wait_ready(t, &fds, deadline);
+    let revents = wait_ready(t, &fds, deadline)?;
     for (c, r) in raw.chunks_exact_mut(8).zip(&revents) {
         c[6..8].copy_from_slice(&r.to_le_bytes());
     }
@@ -131,7 +135,7 @@ fn do_select(t: &mut Task, nfds: u64, sets: [u64; 3], deadline: Option<Instant>)
             fds.push((fd as i32, ev));
         }
     }
-    let revents = wait_ready(t, &fds, deadline);
+    let revents = wait_ready(t, &fds, deadline)?;
     let mut out = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
     let mut count = 0;
     for (&(fd, ev), &r) in fds.iter().zip(&revents) {

@@ -130,7 +130,7 @@ fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
         }
     };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-    kernel.procs.exited(pid, status);
+    kernel.procs.exited(pid, status, kernel.creds.uid);
 }
 
 fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Result<Task, String> {
@@ -325,6 +325,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
             *a = syscalls::structs::Sigaction::default();
         }
     }
+    t.publish_signal_state();
     t.altstack = None;
     let info = crate::fs::proc::ProcessInfo {
         tgid: t.tgid,

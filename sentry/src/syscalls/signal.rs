@@ -1,5 +1,5 @@
 //! Signal dispositions, masks and handler returns: rt_sigaction, rt_sigprocmask,
-//! rt_sigreturn, rt_sigsuspend, rt_sigpending, sigaltstack. Delivery is in kernel::task.
+//! rt_sigreturn, rt_sigpending, sigaltstack. Delivery is in kernel::task.
 
 use syscalls::structs::{Sigaction, SigSet};
 use syscalls::{nr, Errno};
@@ -16,7 +16,6 @@ pub const HANDLERS: &[Registration] = &[
     },
     Registration { nr: nr::RT_SIGPROCMASK, handler: sys_rt_sigprocmask, support: Support::Full, note: "" },
     Registration { nr: nr::RT_SIGRETURN, handler: sys_rt_sigreturn, support: Support::Full, note: "" },
-    Registration { nr: nr::RT_SIGSUSPEND, handler: sys_rt_sigsuspend, support: Support::Full, note: "" },
     Registration { nr: nr::RT_SIGPENDING, handler: sys_rt_sigpending, support: Support::Full, note: "" },
     Registration { nr: nr::SIGALTSTACK, handler: sys_sigaltstack, support: Support::Full, note: "" },
 ];
@@ -40,22 +39,11 @@ fn sys_rt_sigreturn(t: &mut Task, _: [u64; 6]) -> SysResult {
         t.ctx.set_fpu_state(&platform::FpuState(buf)).map_err(|_| Errno::EFAULT)?;
     }
     crate::kernel::signal::restore_regs(&mut t.regs.0, &w);
-    t.signals.mask = word(296) & !UNBLOCKABLE;
+    // Not a system call any more: a restart code that happens to be in rax stays as it is.
+    t.regs.0.orig_rax = u64::MAX;
+    t.set_mask(word(296));
     // The return value is the interrupted rax.
     Ok(t.regs.0.rax)
-}
-
-fn sys_rt_sigsuspend(t: &mut Task, a: [u64; 6]) -> SysResult {
-    if a[1] != SIGSET_SIZE {
-        return Err(Errno::EINVAL);
-    }
-    let s: SigSet = t.mm.read_struct(a[0])?;
-    let old = t.signals.mask;
-    t.signals.mask = s.bits & !UNBLOCKABLE;
-    t.sigq.wait(t.signals.mask);
-    // The handler runs with the temporary mask; its sigreturn restores the old one.
-    t.saved_mask = Some(old);
-    Err(Errno::EINTR)
 }
 
 fn sys_rt_sigpending(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -107,7 +95,8 @@ fn sys_sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-const SIGSET_SIZE: u64 = 8;
+/// The only sigset size the x86-64 ABI accepts.
+pub const SIGSET_SIZE: u64 = 8;
 use crate::kernel::task::UNBLOCKABLE;
 
 fn sys_rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -130,6 +119,7 @@ fn sys_rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
     let old = *slot;
     if let Some(n) = new {
         *slot = n;
+        t.publish_signal_state();
     }
     if oact != 0 {
         t.mm.write_struct(oact, &old)?;
@@ -151,7 +141,7 @@ fn sys_rt_sigprocmask(t: &mut Task, a: [u64; 6]) -> SysResult {
             libc::SIG_SETMASK => s.bits,
             _ => return Err(Errno::EINVAL),
         };
-        t.signals.mask = new & !UNBLOCKABLE;
+        t.set_mask(new);
     }
     if oset != 0 {
         t.mm.write_struct(oset, &SigSet { bits: old })?;

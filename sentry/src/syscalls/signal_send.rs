@@ -1,79 +1,118 @@
-//! Sending signals: kill, tkill, tgkill. The signal becomes pending in the target process and
-//! is delivered when it next returns to guest code (a target asleep in rt_sigsuspend wakes).
+//! Sending signals: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo. The signal becomes
+//! pending in the target with its siginfo (sender pid and uid, si_code), wakes the target if it
+//! sleeps in the Sentry, and is delivered when the target next returns to guest code.
 
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
+use crate::kernel::signal::{SigInfo, SI_TKILL, SI_USER};
 use crate::kernel::Task;
 
 pub const HANDLERS: &[Registration] = &[
-    Registration { nr: nr::KILL, handler: sys_kill, support: Support::Partial, note: "a target asleep inside the Sentry (other than in rt_sigsuspend) sees the signal when its call completes: no EINTR yet" },
-    Registration { nr: nr::TKILL, handler: sys_tkill, support: Support::Partial, note: "as kill" },
-    Registration { nr: nr::TGKILL, handler: sys_tgkill, support: Support::Partial, note: "as kill" },
+    Registration { nr: nr::KILL, handler: sys_kill, support: Support::Full, note: "" },
+    Registration { nr: nr::TKILL, handler: sys_tkill, support: Support::Full, note: "" },
+    Registration { nr: nr::TGKILL, handler: sys_tgkill, support: Support::Full, note: "" },
+    Registration { nr: nr::RT_SIGQUEUEINFO, handler: sys_rt_sigqueueinfo, support: Support::Full, note: "" },
+    Registration { nr: nr::RT_TGSIGQUEUEINFO, handler: sys_rt_tgsigqueueinfo, support: Support::Full, note: "" },
 ];
 
-/// Sends `sig` to process `pid` from `t`.
-fn send(t: &mut Task, pid: i32, sig: i64) -> SysResult {
-    if !(0..=64).contains(&sig) {
+/// A signal number kill accepts (0 only checks the target).
+fn signo(sig: u64) -> Result<i32, Errno> {
+    if sig > 64 {
         return Err(Errno::EINVAL);
     }
-    let sig = sig as i32;
-    if pid == t.tgid {
-        if sig != 0 {
-            t.force_signal(sig);
-        }
-        return Ok(0);
-    }
-    let q = t.kernel.procs.queue(pid).ok_or(Errno::ESRCH)?;
-    if sig != 0 {
-        q.post(sig);
+    Ok(sig as i32)
+}
+
+/// Posts `info` to process `pid` (signal 0: only checks that it exists).
+fn send(t: &Task, pid: i32, info: SigInfo) -> SysResult {
+    let q = if pid == t.tgid { t.sigq.clone() } else { t.kernel.procs.queue(pid).ok_or(Errno::ESRCH)? };
+    if info.signo() != 0 {
+        q.post(info);
     }
     Ok(0)
 }
 
 fn sys_kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     let pid = a[0] as i32;
-    let sig = a[1] as i64;
+    let sig = signo(a[1])?;
+    let info = SigInfo::from_process(sig, SI_USER, t.tgid, t.kernel.creds.uid);
     if pid > 0 {
-        return send(t, pid, sig);
-    }
-    if !(0..=64).contains(&sig) {
-        return Err(Errno::EINVAL);
+        return send(t, pid, info);
     }
     let group = match pid {
         0 => Some(t.kernel.procs.pgid(t.tgid)?),
         -1 => None,
+        p if p == i32::MIN => return Err(Errno::ESRCH),
         p => Some(-p),
     };
+    // kill(-1) reaches every process but init and the caller.
     let targets = t.kernel.procs.group_queues(group, t.tgid);
     if targets.is_empty() && pid != -1 {
         return Err(Errno::ESRCH);
     }
     if sig != 0 {
         for q in targets {
-            q.post(sig as i32);
-        }
-        if pid == -1 || group == t.kernel.procs.pgid(t.tgid).ok() {
-            // kill(-1) spares the caller; kill(0) and its own group include it (posted above).
+            q.post(info);
         }
     }
     Ok(0)
 }
 
 fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
-    if (a[0] as i32) <= 0 {
+    let tid = a[0] as i32;
+    let sig = signo(a[1])?;
+    if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send(t, a[0] as i32, a[1] as i64)
+    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.kernel.creds.uid))
 }
 
 fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    let sig = signo(a[2])?;
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    // One thread per process so far: a thread id is its process's id.
+    if tgid != tid {
+        return Err(Errno::ESRCH);
+    }
+    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.kernel.creds.uid))
+}
+
+/// Reads a caller-made siginfo: only the sender itself may claim a kernel-made si_code (>= 0)
+/// or SI_TKILL, as Linux checks.
+fn user_info(t: &Task, target: i32, sig: i32, ptr: u64) -> Result<SigInfo, Errno> {
+    let mut info = SigInfo([0; 128]);
+    t.mm.copy_in(ptr, &mut info.0)?;
+    let code = i32::from_le_bytes([info.0[8], info.0[9], info.0[10], info.0[11]]);
+    if (code >= 0 || code == SI_TKILL) && target != t.tgid {
+        return Err(Errno::EPERM);
+    }
+    info.0[..4].copy_from_slice(&sig.to_le_bytes());
+    Ok(info)
+}
+
+fn sys_rt_sigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = a[0] as i32;
+    let sig = signo(a[1])?;
+    if pid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    let info = user_info(t, pid, sig, a[2])?;
+    send(t, pid, info)
+}
+
+fn sys_rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    let sig = signo(a[2])?;
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
     if tgid != tid {
         return Err(Errno::ESRCH);
     }
-    send(t, tid, a[2] as i64)
+    let info = user_info(t, tid, sig, a[3])?;
+    send(t, tid, info)
 }

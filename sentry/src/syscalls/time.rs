@@ -2,6 +2,8 @@
 //! clock_nanosleep. Wall and monotonic time are the host's; CPU-time clocks measure the
 //! guest's own host thread.
 
+use std::time::{Duration, Instant};
+
 use syscalls::structs::{Timespec, Timeval, Timezone};
 use syscalls::{nr, Errno};
 
@@ -14,8 +16,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::CLOCK_GETRES, handler: sys_clock_getres, support: Support::Full, note: "" },
     Registration { nr: nr::GETTIMEOFDAY, handler: sys_gettimeofday, support: Support::Full, note: "" },
     Registration { nr: nr::TIME, handler: sys_time, support: Support::Full, note: "" },
-    Registration { nr: nr::NANOSLEEP, handler: sys_nanosleep, support: Support::Partial, note: "not interruptible by signals yet" },
-    Registration { nr: nr::CLOCK_NANOSLEEP, handler: sys_clock_nanosleep, support: Support::Partial, note: "not interruptible by signals yet" },
+    Registration { nr: nr::NANOSLEEP, handler: sys_nanosleep, support: Support::Partial, note: "a restart after a signal without a handler sleeps the whole request again" },
+    Registration { nr: nr::CLOCK_NANOSLEEP, handler: sys_clock_nanosleep, support: Support::Partial, note: "not on CLOCK_PROCESS_CPUTIME_ID (EOPNOTSUPP)" },
 ];
 
 const CLOCK_REALTIME: i32 = 0;
@@ -101,26 +103,33 @@ fn read_request(t: &Task, addr: u64) -> Result<Timespec, Errno> {
     Ok(ts)
 }
 
-/// Sleeps on the host clock (the tracer thread waits; the guest is stopped meanwhile).
-fn sleep(clock: libc::clockid_t, flags: u64, ts: Timespec) -> SysResult {
-    let req = libc::timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec };
-    let flags = if flags & TIMER_ABSTIME != 0 { libc::TIMER_ABSTIME } else { 0 };
-    loop {
-        // SAFETY: req is a valid timespec; no remainder is asked for.
-        let r = unsafe { libc::clock_nanosleep(clock, flags, &req, std::ptr::null_mut()) };
-        match r {
-            0 => return Ok(0),
-            // A host signal interrupted the Sentry, not the guest: an absolute sleep simply
-            // resumes; a relative one is restarted in full (rare, and never shorter).
-            libc::EINTR => continue,
-            e => return Err(Errno::from_raw(e).unwrap_or(Errno::EINVAL)),
-        }
+/// Sleeps until `ts` (relative, or absolute on `clock` under TIMER_ABSTIME) or a signal the
+/// task does not block. Interrupted, a relative sleep writes the time left to `rem` (if not 0)
+/// and the call ends in EINTR once a handler runs.
+fn sleep(t: &Task, clock: libc::clockid_t, flags: u64, ts: Timespec, rem: u64) -> SysResult {
+    let req = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    let absolute = flags & TIMER_ABSTIME != 0;
+    let deadline = if absolute {
+        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: a valid out-pointer.
+        unsafe { libc::clock_gettime(clock, &mut now) };
+        Instant::now() + req.saturating_sub(Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32))
+    } else {
+        Instant::now() + req
+    };
+    if !t.sigq.wait(t.signals.mask, Some(deadline)) {
+        return Ok(0);
     }
+    if !absolute && rem != 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        t.mm.write_struct(rem, &Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) })?;
+    }
+    Err(Errno::ERESTARTNOHAND)
 }
 
 fn sys_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     let ts = read_request(t, a[0])?;
-    sleep(CLOCK_MONOTONIC, 0, ts)
+    sleep(t, CLOCK_MONOTONIC, 0, ts, a[1])
 }
 
 fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -128,12 +137,13 @@ fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     // As Linux: these clocks can be slept on; the thread's own CPU clock cannot.
     let clock = match id {
         CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI => id,
-        CLOCK_PROCESS_CPUTIME_ID => host_clock(t, id)?,
+        // The process's CPU clock moves only while it runs: not a clock to sleep on here.
+        CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
         CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
         _ if id < 0 => return Err(Errno::EINVAL),
         _ => return Err(Errno::EOPNOTSUPP),
     };
     let ts = read_request(t, a[2])?;
-    sleep(clock, a[1], ts)
+    sleep(t, clock, a[1], ts, a[3])
 }
 
