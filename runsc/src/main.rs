@@ -20,6 +20,10 @@ pub mod status {
     pub const CANNOT_EXECUTE: u8 = 126;
     /// The program does not exist.
     pub const NOT_FOUND: u8 = 127;
+    /// --timeout passed (as timeout(1)).
+    pub const TIMED_OUT: u8 = 124;
+    /// --memory passed: killed, as by SIGKILL (128+9).
+    pub const KILLED: u8 = 137;
 }
 
 /// A failure the user sees as one line: `sandbox: <message>`.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use platform::ptrace::PtracePlatform;
 use platform::systrap::SystrapPlatform;
 use platform::{Options, Platform};
-use sentry::{Config, Sandbox};
+use sentry::{Breach, Config, Limits, Sandbox};
 
 use crate::cli::{OnOff, PlatformKind, RunArgs};
 use crate::status::{CANNOT_EXECUTE, NOT_FOUND, SANDBOX_FAILED};
@@ -182,6 +182,7 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
         exe: exe.into_os_string().into_vec(),
         cwd: args.cwd.as_ref().map(|c| c.as_bytes().to_vec()).or(default_cwd),
         strace: args.strace,
+        limits: Limits { pids: args.pids.map(|n| n as usize), memory: args.memory, timeout: args.timeout },
     };
     // Host files are opened before the sandbox runs: from then on the Sentry's own seccomp
     // filter refuses every path-based call.
@@ -200,6 +201,13 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
     match outcome {
         Ok(o) => Ok(o.status.code() as u8),
         Err(e @ sentry::SentryError::Cwd(..)) => Err(fail(crate::status::USAGE, e.to_string())),
+        Err(sentry::SentryError::Limit(b)) => {
+            let status = match b {
+                Breach::Memory { .. } => crate::status::KILLED,
+                Breach::Timeout(_) => crate::status::TIMED_OUT,
+            };
+            Err(fail(status, b.to_string()))
+        }
         Err(e) => {
             let hint = match debug_log {
                 Some(p) => format!("see the debug log {}", p.display()),

@@ -55,6 +55,40 @@ pub enum SentryError {
     /// The task thread could not start or died.
     #[error("the task thread failed: {0}")]
     Thread(String),
+    /// A limit of [`Limits`] ended the run.
+    #[error("{0}")]
+    Limit(Breach),
+}
+
+/// Limits on what the guest may use (`--pids`, `--memory`, `--timeout`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// Processes at most (zombies count until reaped); fork past it fails with EAGAIN.
+    pub pids: Option<usize>,
+    /// Guest memory in bytes (pages the guest touched, file copies included); past it the
+    /// sandbox is killed, as a memory cgroup's OOM killer would.
+    pub memory: Option<u64>,
+    /// Wall-clock time; past it the sandbox is killed.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Which limit ended a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Breach {
+    /// Guest memory passed `Limits::memory` (bytes in use when seen).
+    Memory { limit: u64, used: u64 },
+    /// The run took longer than `Limits::timeout`.
+    Timeout(std::time::Duration),
+}
+
+impl std::fmt::Display for Breach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MIB: u64 = 1 << 20;
+        match self {
+            Breach::Memory { limit, used } => write!(f, "the guest used {} MiB of memory, over the --memory limit of {} MiB: the sandbox was killed (raise --memory to allow more)", used / MIB, limit / MIB),
+            Breach::Timeout(d) => write!(f, "the guest ran longer than --timeout {:?}: the sandbox was killed", d),
+        }
+    }
 }
 
 /// The sandbox's file tree: host roots served by a Gofer, or nothing but memory.
@@ -78,6 +112,8 @@ pub struct Config {
     pub cwd: Option<Vec<u8>>,
     /// --strace.
     pub strace: bool,
+    /// --pids, --memory, --timeout.
+    pub limits: Limits,
 }
 
 /// How a run ended.
@@ -111,19 +147,63 @@ impl Sandbox {
     /// opens host files must be done before.
     pub fn run(&self, cfg: Config, image: ElfImage, file: Vec<u8>) -> Result<Outcome, SentryError> {
         let fds = stdio_fds();
+        let limits = cfg.limits;
+        self.kernel.procs.set_limit(limits.pids);
         confine::confine()?;
         let kernel = self.kernel.clone();
-        let thread = std::thread::Builder::new()
+        let (done, ended) = std::sync::mpsc::channel();
+        let watchdog = done.clone();
+        std::thread::Builder::new()
             .name("task-1".into())
-            .spawn(move || run_init(kernel, cfg, fds, &image, &file))
+            .spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_init(kernel, cfg, fds, &image, &file)));
+                let _ = done.send(r.unwrap_or_else(|_| Err(SentryError::Thread("it panicked".into()))));
+            })
             .map_err(|e| SentryError::Thread(e.to_string()))?;
-        let status = thread.join().map_err(|_| SentryError::Thread("it panicked".into()))??;
+        if limits.memory.is_some() || limits.timeout.is_some() {
+            let memory_file = self.kernel.memory_file.clone();
+            std::thread::Builder::new()
+                .name("limits".into())
+                .spawn(move || {
+                    let breach = watch_limits(&memory_file, limits);
+                    let _ = watchdog.send(Err(SentryError::Limit(breach)));
+                })
+                .map_err(|e| SentryError::Thread(e.to_string()))?;
+        }
+        // The first to finish: the init process, or a limit (the caller then exits, and the
+        // stubs die with the Sentry).
+        let status = ended.recv().map_err(|_| SentryError::Thread("it vanished".into()))??;
         Ok(Outcome { status })
     }
 
     /// The audit report of everything run so far.
     pub fn audit(&self, program: Vec<String>, exit_status: Option<i32>) -> AuditReport {
         self.kernel.audit.report(program, self.kernel.platform.name(), exit_status)
+    }
+}
+
+/// Watches guest memory and the clock until a limit is passed.
+fn watch_limits(memory_file: &MemoryFile, limits: Limits) -> Breach {
+    const PERIOD: std::time::Duration = std::time::Duration::from_millis(10);
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(limit) = limits.memory {
+            let used = memory_file.in_use();
+            if used > limit {
+                return Breach::Memory { limit, used };
+            }
+        }
+        if let Some(t) = limits.timeout {
+            let left = t.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Breach::Timeout(t);
+            }
+            if limits.memory.is_none() {
+                std::thread::sleep(left);
+                continue;
+            }
+        }
+        std::thread::sleep(PERIOD);
     }
 }
 

@@ -30,6 +30,8 @@ struct Entry {
 pub struct ProcessTable {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// --pids: processes at most, zombies included.
+    limit: std::sync::atomic::AtomicUsize,
 }
 
 struct Inner {
@@ -62,7 +64,7 @@ impl Default for ProcessTable {
     fn default() -> Self {
         let mut procs = BTreeMap::new();
         procs.insert(1, Entry { queue: Arc::default(), ppid: 0, pgid: 1, sid: 1, zombie: None, vfork_pending: false });
-        ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs }), changed: Condvar::new() }
+        ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs }), changed: Condvar::new(), limit: usize::MAX.into() }
     }
 }
 
@@ -71,9 +73,18 @@ impl ProcessTable {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new child of `parent` (same group and session); EAGAIN when pids run out.
+    /// Caps the number of processes (None: no cap beyond the pid space).
+    pub fn set_limit(&self, max: Option<usize>) {
+        self.limit.store(max.unwrap_or(usize::MAX), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A new child of `parent` (same group and session); EAGAIN past the --pids limit or when
+    /// pids run out.
     pub fn fork(&self, parent: i32, vfork: bool) -> Result<i32, Errno> {
         let mut g = self.lock();
+        if g.procs.len() >= self.limit.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Errno::EAGAIN);
+        }
         let p = g.procs.get(&parent).cloned().ok_or(Errno::ESRCH)?;
         for _ in 0..PID_MAX {
             let pid = g.next_pid;
