@@ -13,3 +13,8 @@ fn handlers_masks_altstack_eintr_and_restart_match_native() {
 fn segv_retry_queued_signals_signalfd_and_interrupted_sleeps_match_native() {
     assert_same(&guest("signals2"), &[], &[]);
 }
+
+#[test]
+fn stop_continue_and_waitid_match_native() {
+    assert_same(&guest("jobctl"), &[], &[]);
+}

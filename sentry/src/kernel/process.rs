@@ -24,6 +24,42 @@ struct Entry {
     zombie: Option<ExitStatus>,
     /// A vfork child that has not yet exec'd or exited (its parent waits).
     vfork_pending: bool,
+    /// Stopped by this signal, not yet reported to a WUNTRACED wait.
+    stop_report: Option<i32>,
+    /// Continued, not yet reported to a WCONTINUED wait.
+    cont_report: bool,
+}
+
+impl Entry {
+    fn new(queue: Arc<SignalQueue>, ppid: i32, pgid: i32, sid: i32, vfork_pending: bool) -> Entry {
+        Entry { queue, ppid, pgid, sid, zombie: None, vfork_pending, stop_report: None, cont_report: false }
+    }
+}
+
+/// What a wait reports of a child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitEvent {
+    /// It ended (and is reaped unless WNOWAIT).
+    Exited(ExitStatus),
+    /// It stopped on this signal (WUNTRACED, WSTOPPED).
+    Stopped(i32),
+    /// It was continued (WCONTINUED).
+    Continued,
+}
+
+/// Which changes a wait accepts, and whether it takes them.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitOptions {
+    /// Return None at once when no child has changed (WNOHANG).
+    pub nohang: bool,
+    /// Ends (WEXITED; wait4 always).
+    pub exited: bool,
+    /// Stops (WUNTRACED / WSTOPPED).
+    pub stopped: bool,
+    /// Continues (WCONTINUED).
+    pub continued: bool,
+    /// Consume what is reported (not WNOWAIT).
+    pub reap: bool,
 }
 
 /// The table.
@@ -63,7 +99,7 @@ impl Wake for ProcessTable {
 impl Default for ProcessTable {
     fn default() -> Self {
         let mut procs = BTreeMap::new();
-        procs.insert(1, Entry { queue: Arc::default(), ppid: 0, pgid: 1, sid: 1, zombie: None, vfork_pending: false });
+        procs.insert(1, Entry::new(Arc::default(), 0, 1, 1, false));
         ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs }), changed: Condvar::new(), limit: usize::MAX.into() }
     }
 }
@@ -90,7 +126,7 @@ impl ProcessTable {
             let pid = g.next_pid;
             g.next_pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
             if let std::collections::btree_map::Entry::Vacant(slot) = g.procs.entry(pid) {
-                slot.insert(Entry { queue: Arc::default(), ppid: parent, pgid: p.pgid, sid: p.sid, zombie: None, vfork_pending: vfork });
+                slot.insert(Entry::new(Arc::default(), parent, p.pgid, p.sid, vfork));
                 return Ok(pid);
             }
         }
@@ -167,9 +203,10 @@ impl ProcessTable {
         }
     }
 
-    /// wait4: reaps a matching exited child of `parent`; None under WNOHANG when none has
-    /// exited yet; ECHILD when there is no matching child at all.
-    pub fn wait(self: &Arc<Self>, parent: i32, which: WaitFor, nohang: bool, reap: bool) -> Result<Option<(i32, ExitStatus)>, Errno> {
+    /// wait4 and waitid: reports (and, with `reap`, consumes) a change of a matching child of
+    /// `parent`; None under WNOHANG when none has changed yet; ECHILD when there is no matching
+    /// child at all.
+    pub fn wait(self: &Arc<Self>, parent: i32, which: WaitFor, o: WaitOptions) -> Result<Option<(i32, WaitEvent)>, Errno> {
         let mut g = self.lock();
         loop {
             let my_pgid = g.procs.get(&parent).map_or(0, |e| e.pgid);
@@ -187,27 +224,57 @@ impl ProcessTable {
             for (&pid, e) in &g.procs {
                 if matches(pid, e) {
                     any = true;
-                    if let Some(st) = e.zombie {
-                        done = Some((pid, st));
+                    let event = match (e.zombie, e.stop_report) {
+                        (Some(st), _) if o.exited => Some(WaitEvent::Exited(st)),
+                        (None, Some(sig)) if o.stopped => Some(WaitEvent::Stopped(sig)),
+                        (None, _) if o.continued && e.cont_report => Some(WaitEvent::Continued),
+                        _ => None,
+                    };
+                    if let Some(ev) = event {
+                        done = Some((pid, ev));
                         break;
                     }
                 }
             }
-            if let Some((pid, st)) = done {
-                if reap {
-                    g.procs.remove(&pid);
+            if let Some((pid, ev)) = done {
+                if o.reap {
+                    if let WaitEvent::Exited(_) = ev {
+                        g.procs.remove(&pid);
+                    } else if let Some(e) = g.procs.get_mut(&pid) {
+                        (e.stop_report, e.cont_report) = (None, false);
+                    }
                 }
-                return Ok(Some((pid, st)));
+                return Ok(Some((pid, ev)));
             }
             if !any {
                 return Err(Errno::ECHILD);
             }
-            if nohang {
+            if o.nohang {
                 return Ok(None);
             }
             let wake: Arc<dyn Wake> = self.clone();
             g = super::signal::sleep(&self.changed, g, &wake)?;
         }
+    }
+
+    /// `pid` stopped on `sig` (true) or was continued (false): waits can report it, and its
+    /// parent gets SIGCHLD unless it asked for none (SA_NOCLDSTOP).
+    pub fn stopped_or_continued(&self, pid: i32, stop: Option<i32>, uid: u32) {
+        let mut g = self.lock();
+        let Some(e) = g.procs.get_mut(&pid) else { return };
+        e.stop_report = stop;
+        e.cont_report = stop.is_none();
+        let parent = e.ppid;
+        let parent_queue = g.procs.get(&parent).map(|e| e.queue.clone());
+        drop(g);
+        if let Some(q) = parent_queue.filter(|q| !q.no_child_stop()) {
+            let (code, st) = match stop {
+                Some(sig) => (super::signal::CLD_STOPPED, sig),
+                None => (super::signal::CLD_CONTINUED, libc::SIGCONT),
+            };
+            q.post(SigInfo::child(pid, uid, code, st));
+        }
+        self.changed.notify_all();
     }
 
     /// getpgid.

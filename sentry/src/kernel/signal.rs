@@ -23,6 +23,16 @@ pub const SI_QUEUE: i32 = -1;
 pub const SI_TKILL: i32 = -6;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+
+/// The signals whose default action stops a process.
+pub const STOP_SIGNALS: u64 = bit(libc::SIGSTOP) | bit(libc::SIGTSTP) | bit(libc::SIGTTIN) | bit(libc::SIGTTOU);
+
+/// A signal's bit in a mask.
+pub const fn bit(sig: i32) -> u64 {
+    1 << (sig - 1)
+}
 
 /// A siginfo_t as the guest sees it (128 bytes; the union at offset 16).
 #[derive(Clone, Copy)]
@@ -78,6 +88,16 @@ struct Pending {
     set: u64,
     /// Their siginfo in arrival order: one per standard signal, every real-time one.
     queued: Vec<SigInfo>,
+    /// Counts SIGCONTs: a stopped task waits for it to move.
+    continues: u64,
+}
+
+impl Pending {
+    /// Drops every pending signal in `mask`.
+    fn discard(&mut self, mask: u64) {
+        self.set &= !mask;
+        self.queued.retain(|s| bit(s.signo()) & mask == 0);
+    }
 }
 
 /// Something a task sleeps on, which a signal must be able to wake: it takes the lock the
@@ -95,6 +115,8 @@ pub struct SignalQueue {
     blocked: AtomicU64,
     /// Signals whose disposition is to ignore them: discarded when sent, unless blocked.
     ignored: AtomicU64,
+    /// SIGCHLD's SA_NOCLDSTOP: no SIGCHLD when a child stops or continues.
+    no_child_stop: std::sync::atomic::AtomicBool,
     /// What the owning task sleeps on now.
     waker: Mutex<Option<Arc<dyn Wake>>>,
 }
@@ -111,16 +133,25 @@ impl SignalQueue {
         if !(1..=64).contains(&sig) {
             return false;
         }
-        let bit = 1u64 << (sig - 1);
-        if bit & self.ignored.load(Ordering::Relaxed) & !self.blocked.load(Ordering::Relaxed) != 0 {
-            return false;
-        }
+        let b = bit(sig);
         {
             let mut p = self.lock();
-            if (sig < libc::SIGRTMIN() && p.set & bit != 0) || p.queued.len() >= MAX_QUEUED {
+            // SIGCONT resumes a stopped process even when blocked or ignored, and cancels
+            // pending stops; a stop cancels a pending SIGCONT.
+            if sig == libc::SIGCONT {
+                p.discard(STOP_SIGNALS);
+                p.continues += 1;
+                self.cv.notify_all();
+            } else if b & STOP_SIGNALS != 0 {
+                p.discard(bit(libc::SIGCONT));
+            }
+            if b & self.ignored.load(Ordering::Relaxed) & !self.blocked.load(Ordering::Relaxed) != 0 {
                 return false;
             }
-            p.set |= bit;
+            if (sig < libc::SIGRTMIN() && p.set & b != 0) || p.queued.len() >= MAX_QUEUED {
+                return false;
+            }
+            p.set |= b;
             p.queued.push(info);
         }
         self.cv.notify_all();
@@ -143,7 +174,7 @@ impl SignalQueue {
         let i = p.queued.iter().position(|s| s.signo() == sig)?;
         let info = p.queued.remove(i);
         if !p.queued.iter().any(|s| s.signo() == sig) {
-            p.set &= !(1 << (sig - 1));
+            p.set &= !bit(sig);
         }
         Some(info)
     }
@@ -153,10 +184,30 @@ impl SignalQueue {
         self.lock().set
     }
 
-    /// Records the owning task's blocked mask and the signals it ignores.
-    pub fn set_state(&self, blocked: u64, ignored: u64) {
+    /// Records the owning task's blocked mask, the signals it ignores, and SIGCHLD's
+    /// SA_NOCLDSTOP.
+    pub fn set_state(&self, blocked: u64, ignored: u64, no_child_stop: bool) {
         self.blocked.store(blocked, Ordering::Relaxed);
         self.ignored.store(ignored, Ordering::Relaxed);
+        self.no_child_stop.store(no_child_stop, Ordering::Relaxed);
+    }
+
+    /// Whether the owner wants no SIGCHLD for its children's stops and continues.
+    pub fn no_child_stop(&self) -> bool {
+        self.no_child_stop.load(Ordering::Relaxed)
+    }
+
+    /// How many SIGCONTs came so far (read before taking a stop signal).
+    pub fn continues(&self) -> u64 {
+        self.lock().continues
+    }
+
+    /// Sleeps, stopped, until a SIGCONT after `continues` or a pending SIGKILL.
+    pub fn wait_stopped(&self, continues: u64) {
+        let mut p = self.lock();
+        while p.continues == continues && p.set & bit(libc::SIGKILL) == 0 {
+            p = self.cv.wait(p).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// The owning task's blocked mask.
@@ -282,6 +333,7 @@ impl<T: Send + 'static> Wake for WaitCell<T> {
 }
 
 /// SA_* flags the frame code needs.
+pub const SA_NOCLDSTOP: u64 = 1;
 pub const SA_SIGINFO: u64 = 4;
 pub const SA_ONSTACK: u64 = 0x0800_0000;
 pub const SA_RESTORER: u64 = 0x0400_0000;
@@ -295,6 +347,8 @@ pub enum Action {
     Ignore,
     /// End the process.
     Terminate,
+    /// Stop the process until SIGCONT.
+    Stop,
     /// Run this handler.
     Handler(Sigaction),
 }
@@ -304,8 +358,7 @@ pub fn action(sig: i32, act: &Sigaction) -> Action {
     match act.sa_handler {
         1 => Action::Ignore,
         0 if matches!(sig, libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT) => Action::Ignore,
-        // Job-control stops wait for process-group stops; until then they are ignored.
-        0 if matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU) => Action::Ignore,
+        0 if bit(sig) & STOP_SIGNALS != 0 => Action::Stop,
         0 => Action::Terminate,
         _ => Action::Handler(*act),
     }

@@ -163,9 +163,10 @@ impl Task {
 
     /// Tells senders what the task blocks and ignores (after a mask or disposition change).
     pub fn publish_signal_state(&self) {
-        use super::signal::{action, Action};
-        let ignored = (1..=64).filter(|&s| matches!(action(s, &self.signals.actions[s as usize - 1]), Action::Ignore)).fold(0u64, |m, s| m | 1 << (s - 1));
-        self.sigq.set_state(self.signals.mask, ignored);
+        use super::signal::{action, bit, Action, SA_NOCLDSTOP};
+        let ignored = (1..=64).filter(|&s| matches!(action(s, &self.signals.actions[s as usize - 1]), Action::Ignore)).fold(0, |m, s| m | bit(s));
+        let no_child_stop = self.signals.actions[libc::SIGCHLD as usize - 1].sa_flags & SA_NOCLDSTOP != 0;
+        self.sigq.set_state(self.signals.mask, ignored, no_child_stop);
     }
 
     /// Delivers the first pending, unblocked signal: its default action, or a handler frame.
@@ -175,10 +176,23 @@ impl Task {
         use super::signal::{action, Action, SA_RESTART};
         let code = -(self.regs.0.rax as i64);
         let restart_code = after_syscall && (self.regs.0.orig_rax as i64) >= 0 && [Errno::ERESTARTSYS, Errno::ERESTARTNOINTR, Errno::ERESTARTNOHAND].iter().any(|e| i64::from(e.raw()) == code);
-        while let Some(info) = self.sigq.take(self.signals.mask) {
+        loop {
+            let continues = self.sigq.continues();
+            let Some(info) = self.sigq.take(self.signals.mask) else { break };
             let sig = info.signo();
             match action(sig, &self.signals.actions[sig as usize - 1]) {
                 Action::Ignore => continue,
+                Action::Stop => {
+                    // The whole process stops (one thread per process so far) until SIGCONT;
+                    // its parent learns of the stop and of the continue.
+                    let uid = self.kernel.creds.uid;
+                    self.kernel.procs.stopped_or_continued(self.tgid, Some(sig), uid);
+                    self.sigq.wait_stopped(continues);
+                    if self.sigq.pending() & super::signal::bit(libc::SIGKILL) == 0 {
+                        self.kernel.procs.stopped_or_continued(self.tgid, None, uid);
+                    }
+                    continue;
+                }
                 Action::Terminate => {
                     self.exit = Some(ExitStatus::Signaled(sig));
                     return;
@@ -260,7 +274,7 @@ impl Task {
         r.rax = 0;
         let mut mask = old_mask | act.sa_mask;
         if act.sa_flags & SA_NODEFER == 0 {
-            mask |= 1 << (sig - 1);
+            mask |= super::signal::bit(sig);
         }
         self.set_mask(mask);
         if act.sa_flags & SA_RESETHAND != 0 {

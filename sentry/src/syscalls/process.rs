@@ -11,7 +11,7 @@ use platform::Registers;
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
-use crate::kernel::process::WaitFor;
+use crate::kernel::process::{WaitEvent, WaitFor, WaitOptions};
 use crate::kernel::task::SignalState;
 use crate::kernel::{ExitStatus, Kernel, Task};
 use crate::loader::{self, AuxCreds};
@@ -24,7 +24,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "new processes (fork-like, CLONE_VFORK); threads (CLONE_VM without CLONE_VFORK) are not supported yet (ENOSYS)" },
     Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVEAT, handler: sys_execveat, support: Support::Full, note: "" },
-    Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "exits only: no stopped or continued children yet; no rusage" },
+    Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "rusage reads as zeros" },
+    Registration { nr: nr::WAITID, handler: sys_waitid, support: Support::Partial, note: "no P_PIDFD; rusage reads as zeros" },
     Registration { nr: nr::GETPGID, handler: sys_getpgid, support: Support::Full, note: "" },
     Registration { nr: nr::GETPGRP, handler: sys_getpgrp, support: Support::Full, note: "" },
     Registration { nr: nr::SETPGID, handler: sys_setpgid, support: Support::Full, note: "" },
@@ -366,41 +367,84 @@ fn sys_execveat(t: &mut Task, a: [u64; 6]) -> SysResult {
     exec(t, a[0] as i32, path, argv, envp, a[4] & AT_EMPTY_PATH != 0)
 }
 
+const WNOHANG: u64 = 1;
+const WUNTRACED: u64 = 2;
+const WEXITED: u64 = 4;
+const WCONTINUED: u64 = 8;
+const WNOWAIT: u64 = 0x0100_0000;
+const WNOTHREAD: u64 = 0x2000_0000;
+const WALL: u64 = 0x4000_0000;
+const WCLONE: u64 = 0x8000_0000;
+
 fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
-    const WNOHANG: u64 = 1;
-    const WUNTRACED: u64 = 2;
-    const WCONTINUED: u64 = 8;
-    const WALL: u64 = 0x4000_0000;
-    const WCLONE: u64 = 0x8000_0000;
-    const WNOTHREAD: u64 = 0x2000_0000;
     let opts = a[2];
     if opts & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
         return Err(Errno::EINVAL);
     }
-    let pid = a[0] as i32;
-    let which = match pid {
+    let which = match a[0] as i32 {
         -1 => WaitFor::Any,
         p if p > 0 => WaitFor::Pid(p),
         0 => WaitFor::Group(0),
+        i32::MIN => return Err(Errno::ESRCH),
         p => WaitFor::Group(-p),
     };
-    match t.kernel.procs.wait(t.tgid, which, opts & WNOHANG != 0, true)? {
-        None => Ok(0),
-        Some((child, status)) => {
-            if a[1] != 0 {
-                let w: i32 = match status {
-                    ExitStatus::Exited(code) => i32::from(code) << 8,
-                    ExitStatus::Signaled(sig) => sig & 0x7f,
-                };
-                t.mm.copy_out(a[1], &w.to_le_bytes())?;
-            }
-            if a[3] != 0 {
-                // struct rusage: all zero until CPU accounting exists.
-                t.mm.copy_out(a[3], &[0u8; 144])?;
-            }
-            Ok(child as u64)
-        }
+    let o = WaitOptions { nohang: opts & WNOHANG != 0, exited: true, stopped: opts & WUNTRACED != 0, continued: opts & WCONTINUED != 0, reap: true };
+    let Some((child, event)) = t.kernel.procs.wait(t.tgid, which, o)? else { return Ok(0) };
+    if a[1] != 0 {
+        let w: i32 = match event {
+            WaitEvent::Exited(ExitStatus::Exited(code)) => i32::from(code) << 8,
+            WaitEvent::Exited(ExitStatus::Signaled(sig)) => sig & 0x7f,
+            WaitEvent::Stopped(sig) => (sig << 8) | 0x7f,
+            WaitEvent::Continued => 0xffff,
+        };
+        t.mm.copy_out(a[1], &w.to_le_bytes())?;
     }
+    if a[3] != 0 {
+        // struct rusage: all zero until CPU accounting exists.
+        t.mm.copy_out(a[3], &[0u8; 144])?;
+    }
+    Ok(child as u64)
+}
+
+/// waitid(idtype, id, infop, options, rusage).
+fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const P_ALL: u64 = 0;
+    const P_PID: u64 = 1;
+    const P_PGID: u64 = 2;
+    let [idtype, id, infop, opts, rusage, _] = a;
+    let id = id as i32;
+    if opts & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD) != 0 || opts & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match idtype {
+        P_ALL => WaitFor::Any,
+        P_PID if id > 0 => WaitFor::Pid(id),
+        P_PGID if id >= 0 => WaitFor::Group(id),
+        _ => return Err(Errno::EINVAL),
+    };
+    let o = WaitOptions { nohang: opts & WNOHANG != 0, exited: opts & WEXITED != 0, stopped: opts & WUNTRACED != 0, continued: opts & WCONTINUED != 0, reap: opts & WNOWAIT == 0 };
+    let found = t.kernel.procs.wait(t.tgid, which, o)?;
+    if infop != 0 {
+        use crate::kernel::signal::{SigInfo, CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED};
+        let info = match found {
+            // WNOHANG with nothing to report: si_signo and si_pid read as 0.
+            None => SigInfo([0; 128]),
+            Some((pid, event)) => {
+                let (code, status) = match event {
+                    WaitEvent::Exited(ExitStatus::Exited(c)) => (CLD_EXITED, i32::from(c)),
+                    WaitEvent::Exited(ExitStatus::Signaled(s)) => (CLD_KILLED, s),
+                    WaitEvent::Stopped(s) => (CLD_STOPPED, s),
+                    WaitEvent::Continued => (CLD_CONTINUED, libc::SIGCONT),
+                };
+                SigInfo::child(pid, t.kernel.creds.uid, code, status)
+            }
+        };
+        t.mm.copy_out(infop, &info.0)?;
+    }
+    if rusage != 0 {
+        t.mm.copy_out(rusage, &[0u8; 144])?;
+    }
+    Ok(0)
 }
 
 fn sys_getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
