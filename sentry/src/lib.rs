@@ -233,7 +233,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
     let fs = FsContext::new(kernel_root, cwd, 0o022);
     let maps = mm.published();
-    let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
+    let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, comm: fs::proc::comm_of(&cfg.exe), exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(1, Arc::new(info));
     fs::proc::set_current(1);
     let mut task = Task {
@@ -255,6 +255,8 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         sigq: kernel.procs.queue(1).unwrap_or_default(),
         altstack: None,
         saved_mask: None,
+        no_new_privs: false,
+        dumpable: true,
     };
     Ok(task.run()?)
 }

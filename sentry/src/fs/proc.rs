@@ -36,6 +36,14 @@ pub struct ProcessInfo {
     pub fs: FsContext,
     /// Its mappings (kept current by the memory manager).
     pub maps: Arc<Mutex<Vec<crate::mm::Vma>>>,
+    /// Its name (/proc/<pid>/comm, PR_SET_NAME): at most 15 bytes.
+    pub comm: Mutex<Vec<u8>>,
+}
+
+/// The name a process gets from its executable: the last path component, cut to 15 bytes.
+pub fn comm_of(exe: &[u8]) -> Mutex<Vec<u8>> {
+    let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
+    Mutex::new(base[..base.len().min(15)].to_vec())
 }
 
 thread_local! {
@@ -240,10 +248,7 @@ fn describe_file(k: &Kernel, p: &ProcessInfo, f: &FileDescription) -> Vec<u8> {
 }
 
 fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
-    let comm = {
-        let base = p.exe.rsplit(|&b| b == b'/').next().unwrap_or(&p.exe);
-        String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
-    };
+    let comm = String::from_utf8_lossy(&p.comm.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
     match name {
         "cmdline" => p.argv.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),
         "environ" => p.envp.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),

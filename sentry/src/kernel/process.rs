@@ -28,11 +28,15 @@ struct Entry {
     stop_report: Option<i32>,
     /// Continued, not yet reported to a WCONTINUED wait.
     cont_report: bool,
+    /// PR_SET_PDEATHSIG: the signal it gets when its parent exits.
+    pdeathsig: i32,
+    /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented to it rather than init.
+    subreaper: bool,
 }
 
 impl Entry {
     fn new(queue: Arc<SignalQueue>, ppid: i32, pgid: i32, sid: i32, vfork_pending: bool) -> Entry {
-        Entry { queue, ppid, pgid, sid, zombie: None, vfork_pending, stop_report: None, cont_report: false }
+        Entry { queue, ppid, pgid, sid, zombie: None, vfork_pending, stop_report: None, cont_report: false, pdeathsig: 0, subreaper: false }
     }
 }
 
@@ -139,6 +143,19 @@ impl ProcessTable {
         self.changed.notify_all();
     }
 
+    /// PR_SET_PDEATHSIG / PR_SET_CHILD_SUBREAPER: changes `pid`'s entry.
+    pub fn configure(&self, pid: i32, pdeathsig: Option<i32>, subreaper: Option<bool>) {
+        if let Some(e) = self.lock().procs.get_mut(&pid) {
+            e.pdeathsig = pdeathsig.unwrap_or(e.pdeathsig);
+            e.subreaper = subreaper.unwrap_or(e.subreaper);
+        }
+    }
+
+    /// (PR_GET_PDEATHSIG, PR_GET_CHILD_SUBREAPER) of `pid`.
+    pub fn configuration(&self, pid: i32) -> (i32, bool) {
+        self.lock().procs.get(&pid).map_or((0, false), |e| (e.pdeathsig, e.subreaper))
+    }
+
     /// The parent's pid.
     pub fn ppid(&self, pid: i32) -> i32 {
         self.lock().procs.get(&pid).map_or(0, |e| e.ppid)
@@ -165,9 +182,20 @@ impl ProcessTable {
     pub fn exited(&self, pid: i32, status: ExitStatus, uid: u32) {
         let mut g = self.lock();
         let parent = g.procs.get(&pid).map_or(0, |e| e.ppid);
+        // Orphans go to the nearest living subreaper among the ancestors, else to init; those
+        // that asked for it get their parent-death signal.
+        let mut reaper = parent;
+        while reaper > 1 && !g.procs.get(&reaper).is_some_and(|e| e.subreaper && e.zombie.is_none()) {
+            reaper = g.procs.get(&reaper).map_or(1, |e| e.ppid);
+        }
+        let reaper = reaper.max(1);
+        let mut death_signals = Vec::new();
         for e in g.procs.values_mut() {
             if e.ppid == pid {
-                e.ppid = 1;
+                e.ppid = reaper;
+                if e.pdeathsig != 0 && e.zombie.is_none() {
+                    death_signals.push((e.queue.clone(), e.pdeathsig));
+                }
             }
         }
         if let Some(e) = g.procs.get_mut(&pid) {
@@ -176,6 +204,9 @@ impl ProcessTable {
         }
         let parent_queue = g.procs.get(&parent).map(|e| e.queue.clone());
         drop(g);
+        for (q, sig) in death_signals {
+            q.post(SigInfo::from_process(sig, super::signal::SI_USER, pid, uid));
+        }
         // SIGCHLD is pending before the parent's wait4 can return, as on Linux.
         if let Some(q) = parent_queue {
             let (code, st) = match status {

@@ -84,6 +84,10 @@ pub struct Task {
     pub altstack: Option<(u64, u64)>,
     /// The mask to restore after a handler run from rt_sigsuspend.
     pub saved_mask: Option<u64>,
+    /// PR_SET_NO_NEW_PRIVS (inherited; nothing in the sandbox gains privileges anyway).
+    pub no_new_privs: bool,
+    /// PR_SET_DUMPABLE (reset to true by exec).
+    pub dumpable: bool,
 }
 
 impl Task {

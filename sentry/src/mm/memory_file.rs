@@ -22,6 +22,9 @@ pub struct MemoryFile {
     size: u64,
     /// Free ranges: start -> length, never adjacent (coalesced on release).
     free: Mutex<BTreeMap<u64, u64>>,
+    /// Shared regions (MAP_SHARED memory): start -> (length, VMAs referring to it). A region
+    /// goes back to the free ranges when its last VMA goes.
+    shared: Mutex<BTreeMap<u64, (u64, usize)>>,
 }
 
 // SAFETY: `base` points at a shared mapping that lives as long as the MemoryFile; all access
@@ -64,7 +67,7 @@ impl MemoryFile {
         unsafe { libc::madvise(base, size as usize, libc::MADV_DONTFORK) };
         let mut free = BTreeMap::new();
         free.insert(0, size);
-        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free) })
+        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default() })
     }
 
     /// Bytes of the file backed by memory now (pages touched and not released).
@@ -124,6 +127,33 @@ impl MemoryFile {
             len += nl;
         }
         free.insert(start, len);
+    }
+
+    /// Allocates a shared region of `len` bytes with one reference; returns its start.
+    pub fn allocate_shared(&self, len: u64) -> Result<u64, Errno> {
+        let start = self.allocate(len)?;
+        self.shared.lock().unwrap_or_else(|e| e.into_inner()).insert(start, (len, 1));
+        Ok(start)
+    }
+
+    /// One more VMA refers to the shared region at `start` (a fork, a split).
+    pub fn share(&self, start: u64) {
+        if let Some((_, n)) = self.shared.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&start) {
+            *n += 1;
+        }
+    }
+
+    /// One VMA of the shared region at `start` went; the last one frees the region.
+    pub fn unshare(&self, start: u64) {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((len, n)) = shared.get_mut(&start) else { return };
+        *n -= 1;
+        if *n == 0 {
+            let len = *len;
+            shared.remove(&start);
+            drop(shared);
+            self.release(start, len);
+        }
     }
 
     /// Copies `len` bytes from offset `from` to offset `to`, skipping holes (which read as

@@ -59,6 +59,9 @@ pub struct Vma {
     pub offset: u64,
     /// Purpose.
     pub kind: VmaKind,
+    /// MAP_SHARED: the start of the memory-file region the VMA shares with others (forked
+    /// children keep it; nothing is copied). None for private memory.
+    pub shared: Option<u64>,
 }
 
 /// A forked child's memory, copied from its parent.
@@ -108,18 +111,23 @@ impl MemoryManager {
         MemoryManager { mf, asp, vmas: BTreeMap::new(), mmap_top: user.end, user, brk_start: 0, brk: 0, published: Arc::default() }
     }
 
-    /// Copies every VMA's memory into fresh memory-file ranges for a forked child (only the
-    /// pages that hold data: holes stay holes). Returns the child's VMAs and break.
+    /// Copies every private VMA's memory into fresh memory-file ranges for a forked child
+    /// (only the pages that hold data: holes stay holes); shared VMAs stay shared. Returns the
+    /// child's VMAs and break.
     pub fn fork_copy(&self) -> Result<ForkImage, Errno> {
         let mut vmas = Vec::with_capacity(self.vmas.len());
         for v in self.vmas.values() {
+            if let Some(region) = v.shared {
+                self.mf.share(region);
+                vmas.push(*v);
+                continue;
+            }
             let len = v.end - v.start;
             let off = match self.mf.allocate(len) {
                 Ok(o) => o,
                 Err(e) => {
                     for done in &vmas {
-                        let d: &Vma = done;
-                        self.mf.release(d.offset, d.end - d.start);
+                        self.mf.drop_vma(done);
                     }
                     return Err(e);
                 }
@@ -228,6 +236,9 @@ impl MemoryManager {
         lo.end = addr;
         hi.start = addr;
         hi.offset = v.offset + (addr - s);
+        if let Some(region) = v.shared {
+            self.mf.share(region);
+        }
         self.vmas.insert(s, lo);
         self.vmas.insert(addr, hi);
     }
@@ -235,6 +246,12 @@ impl MemoryManager {
     /// Maps fresh zeroed memory. `fixed` replaces whatever is at `addr`; otherwise `addr` is a
     /// hint and a free range is chosen. Returns the address.
     pub fn map_anon(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind) -> Result<u64, Errno> {
+        self.map_memory(addr, len, prot, fixed, kind, false)
+    }
+
+    /// As [`map_anon`](Self::map_anon); `shared` memory (MAP_SHARED) stays shared with forked
+    /// children.
+    pub fn map_memory(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind, shared: bool) -> Result<u64, Errno> {
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -250,13 +267,14 @@ impl MemoryManager {
                 _ => self.find_free(len)?,
             }
         };
-        let offset = self.mf.allocate(len)?;
+        let offset = if shared { self.mf.allocate_shared(len)? } else { self.mf.allocate(len)? };
+        let vma = Vma { start, end: start + len, prot, offset, kind, shared: shared.then_some(offset) };
         if let Err(e) = self.asp.map(start, len, prot, offset) {
             tracing::error!("mapping {start:#x}+{len:#x} in the stub: {e}");
-            self.mf.release(offset, len);
+            self.mf.drop_vma(&vma);
             return Err(Errno::ENOMEM);
         }
-        self.vmas.insert(start, Vma { start, end: start + len, prot, offset, kind });
+        self.vmas.insert(start, vma);
         self.publish();
         Ok(start)
     }
@@ -277,7 +295,7 @@ impl MemoryManager {
         }
         for s in doomed {
             if let Some(v) = self.vmas.remove(&s) {
-                self.mf.release(v.offset, v.end - v.start);
+                self.mf.drop_vma(&v);
             }
         }
         let (lo, hi) = (addr.max(self.user.start), end.min(self.user.end));
@@ -450,7 +468,17 @@ impl Drop for MemoryManager {
     fn drop(&mut self) {
         // The memory goes back to the memory file (the stub goes with the address space).
         for v in self.vmas.values() {
-            self.mf.release(v.offset, v.end - v.start);
+            self.mf.drop_vma(v);
+        }
+    }
+}
+
+impl MemoryFile {
+    /// Gives back what a VMA held: its private range, or its reference to a shared region.
+    fn drop_vma(&self, v: &Vma) {
+        match v.shared {
+            Some(region) => self.unshare(region),
+            None => self.release(v.offset, v.end - v.start),
         }
     }
 }

@@ -13,7 +13,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MMAP,
         handler: sys_mmap,
         support: Support::Partial,
-        note: "anonymous and private file mappings (a copy taken at mmap); MAP_SHARED file mappings need the page cache (ENODEV)",
+        note: "anonymous mappings (MAP_SHARED ones stay shared across fork) and private file mappings (a copy taken at mmap); MAP_SHARED file mappings need the page cache (ENODEV)",
     },
     Registration { nr: nr::MUNMAP, handler: sys_munmap, support: Support::Full, note: "" },
     Registration { nr: nr::MPROTECT, handler: sys_mprotect, support: Support::Full, note: "" },
@@ -75,7 +75,8 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
             return Err(Errno::EEXIST);
         }
     }
-    let at = t.mm.map_anon(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon)?;
+    let shared = flags & MAP_TYPE != MAP_PRIVATE;
+    let at = t.mm.map_memory(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon, shared)?;
     if let Some(f) = file {
         let mut buf = vec![0u8; len as usize];
         let iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() }];

@@ -18,6 +18,7 @@ mod mount;
 mod namei;
 mod open;
 mod poll;
+mod prctl;
 pub(crate) mod process;
 mod stat;
 mod sync;
@@ -106,6 +107,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         namei::HANDLERS,
         open::HANDLERS,
         poll::HANDLERS,
+        prctl::HANDLERS,
         process::HANDLERS,
         signal::HANDLERS,
         signal_send::HANDLERS,

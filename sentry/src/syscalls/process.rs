@@ -57,6 +57,9 @@ struct ChildStart {
     envp: Vec<Vec<u8>>,
     clear_child_tid: u64,
     altstack: Option<(u64, u64)>,
+    comm: Vec<u8>,
+    no_new_privs: bool,
+    dumpable: bool,
 }
 
 /// Creates a new process from the calling task.
@@ -86,7 +89,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         t.mm.copy_out(parent_tid, &pid.to_le_bytes())?;
     }
     let info = t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&t.tgid).cloned();
-    let (argv, envp) = info.map_or((Vec::new(), Vec::new()), |i| (i.argv.clone(), i.envp.clone()));
+    let (argv, envp, comm) = info.map_or_else(Default::default, |i| (i.argv.clone(), i.envp.clone(), i.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()));
     let start = ChildStart {
         pid,
         regs,
@@ -102,6 +105,9 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         envp,
         clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 },
         altstack: t.altstack,
+        comm,
+        no_new_privs: t.no_new_privs,
+        dumpable: t.dumpable,
     };
     let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
     let kernel = t.kernel.clone();
@@ -152,6 +158,7 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         fds: s.fds.clone(),
         fs: s.fs.clone(),
         maps: mm.published(),
+        comm: std::sync::Mutex::new(s.comm),
     };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(s.pid, Arc::new(info));
     Ok(Task {
@@ -173,6 +180,8 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         sigq: kernel.procs.queue(s.pid).unwrap_or_default(),
         altstack: s.altstack,
         saved_mask: None,
+        no_new_privs: s.no_new_privs,
+        dumpable: s.dumpable,
     })
 }
 
@@ -328,11 +337,13 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     }
     t.publish_signal_state();
     t.altstack = None;
+    t.dumpable = true;
     let info = crate::fs::proc::ProcessInfo {
         tgid: t.tgid,
         ppid: t.kernel.procs.ppid(t.tgid),
         argv,
         envp,
+        comm: crate::fs::proc::comm_of(&exe),
         exe,
         fds: t.fds.clone(),
         fs: t.fs.clone(),
