@@ -51,6 +51,36 @@ fn read_program(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| fail(CANNOT_EXECUTE, format!("{shown}: cannot read it: {e}")))
 }
 
+/// Resolves and reads the program, following `#!` lines as execve does (at most four
+/// interpreters deep): returns the executable's path, its bytes, and the guest's argv.
+fn load_program(command: &[OsString]) -> Result<(PathBuf, Vec<u8>, Vec<Vec<u8>>), Failure> {
+    let mut path = resolve(&command[0])?;
+    let mut argv: Vec<Vec<u8>> = command.iter().map(|a| a.as_bytes().to_vec()).collect();
+    for _ in 0..=4 {
+        let file = read_program(&path)?;
+        let Some(rest) = file.strip_prefix(b"#!") else { return Ok((path, file, argv)) };
+        // The line, up to Linux's 256-byte buffer: the interpreter, then at most one argument.
+        let line = &rest[..rest.len().min(254)];
+        let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+        let line = String::from_utf8_lossy(line);
+        let line = line.trim_matches([' ', '\t']);
+        let (interp, arg) = match line.split_once([' ', '\t']) {
+            Some((i, a)) => (i, Some(a.trim_matches([' ', '\t']))),
+            None => (line, None),
+        };
+        if interp.is_empty() {
+            return Err(fail(CANNOT_EXECUTE, format!("{}: the #! line names no interpreter", path.display())));
+        }
+        let mut next = vec![interp.as_bytes().to_vec()];
+        next.extend(arg.map(|a| a.as_bytes().to_vec()));
+        next.push(path.as_os_str().as_bytes().to_vec());
+        next.extend(argv.drain(1..));
+        argv = next;
+        path = PathBuf::from(interp);
+    }
+    Err(fail(CANNOT_EXECUTE, format!("{}: too many levels of #! interpreters", command[0].to_string_lossy())))
+}
+
 /// `--mount SRC:DST[:ro|rw]`: (host source, sandbox path, read-only).
 fn parse_mount(spec: &str) -> Result<(PathBuf, Vec<u8>, bool), Failure> {
     let bad = |why: &str| fail(crate::status::USAGE, format!("--mount {spec}: {why} (expected SRC:DST[:ro|rw])"));
@@ -156,9 +186,7 @@ fn init_debug_log(path: Option<&Path>) -> Result<(), Failure> {
 /// Runs the command; Ok carries the guest's exit status (128+N for signal N).
 pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
     init_debug_log(debug_log)?;
-    let program = &args.command[0];
-    let path = resolve(program)?;
-    let file = read_program(&path)?;
+    let (path, file, argv) = load_program(&args.command)?;
     let image = sentry::loader::parse(&file).map_err(|e| fail(CANNOT_EXECUTE, format!("{}: {e}", path.display())))?;
     let exe = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
 
@@ -177,7 +205,7 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
     .map_err(|e| fail(SANDBOX_FAILED, e.to_string()))?;
 
     let cfg = Config {
-        argv: args.command.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        argv,
         envp: guest_env(&args.env)?,
         exe: exe.into_os_string().into_vec(),
         cwd: args.cwd.as_ref().map(|c| c.as_bytes().to_vec()).or(default_cwd),

@@ -133,11 +133,10 @@ impl Sandbox {
         let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid/getgid cannot fail.
-        let creds = unsafe { Credentials { uid: libc::getuid(), gid: libc::getgid() } };
+        let creds = unsafe { Credentials::new(libc::getuid(), libc::getgid(), host_groups()) };
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
         let mounts = root_namespace(&procfs, &files)?;
-        let groups = std::sync::Mutex::new(host_groups());
-        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), groups, procs: Default::default() });
+        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
     }
@@ -224,8 +223,8 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     };
     let (asp, ctx) = kernel.platform.new_address_space()?;
     let mut mm = MemoryManager::new(kernel.memory_file.clone(), asp, kernel.platform.user_range());
-    let c = kernel.creds;
-    let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
+    let c = &kernel.creds;
+    let creds = AuxCreds { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid };
     let interp = syscalls::process::load_interp(&kernel, &kernel_root, image).map_err(|e| {
         let name = String::from_utf8_lossy(image.interp.as_deref().unwrap_or_default()).into_owned();
         SentryError::Interp(name, e)
@@ -256,6 +255,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         altstack: None,
         saved_mask: None,
         no_new_privs: false,
+        creds: kernel.creds.clone(),
         dumpable: true,
     };
     Ok(task.run()?)

@@ -39,3 +39,9 @@ fn sh_and_bash_scripts_match_native() {
         }
     }
 }
+
+#[test]
+fn credentials_match_native() {
+    let dir = TempDir::new("creds");
+    assert_same(&guest("creds"), &[dir.path().to_str().unwrap()], &[]);
+}

@@ -18,3 +18,8 @@ fn segv_retry_queued_signals_signalfd_and_interrupted_sleeps_match_native() {
 fn stop_continue_and_waitid_match_native() {
     assert_same(&guest("jobctl"), &[], &[]);
 }
+
+#[test]
+fn alarm_itimer_and_posix_timers_match_native() {
+    assert_same(&guest("timers"), &[], &[]);
+}

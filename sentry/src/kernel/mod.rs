@@ -10,6 +10,7 @@ pub mod locks;
 pub mod process;
 pub mod signal;
 pub mod task;
+pub mod timers;
 
 use std::sync::Arc;
 
@@ -22,13 +23,40 @@ use crate::vfs::mount::MountNamespace;
 pub use fs_context::FsContext;
 pub use task::{ExitStatus, Task};
 
-/// Guest credentials. The guest sees the ids the sandbox was started with.
-#[derive(Clone, Copy, Debug, Default)]
+/// A task's credentials: the ids the sandbox was started with, as the setuid family changed
+/// them since. They matter only inside the sandbox: guest root (euid 0) holds every
+/// capability over guest objects and nothing on the host.
+#[derive(Clone, Debug, Default)]
 pub struct Credentials {
-    /// Real and effective user id.
+    /// Real, effective, saved and filesystem user ids.
     pub uid: u32,
-    /// Real and effective group id.
+    pub euid: u32,
+    pub suid: u32,
+    pub fsuid: u32,
+    /// Real, effective, saved and filesystem group ids.
     pub gid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+    pub fsgid: u32,
+    /// Supplementary groups.
+    pub groups: Arc<Vec<u32>>,
+}
+
+impl Credentials {
+    /// All ids `uid` and `gid`.
+    pub fn new(uid: u32, gid: u32, groups: Vec<u32>) -> Credentials {
+        Credentials { uid, euid: uid, suid: uid, fsuid: uid, gid, egid: gid, sgid: gid, fsgid: gid, groups: Arc::new(groups) }
+    }
+
+    /// Whether the task has every capability (effective root).
+    pub fn privileged(&self) -> bool {
+        self.euid == 0
+    }
+
+    /// Whether `gid` is the filesystem group or a supplementary group.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.fsgid == gid || self.groups.contains(&gid)
+    }
 }
 
 /// What all tasks of a sandbox share.
@@ -41,14 +69,12 @@ pub struct Kernel {
     pub audit: Audit,
     /// Print each syscall (--strace).
     pub strace: bool,
-    /// The credentials every task starts with.
+    /// The credentials the first task starts with.
     pub creds: Credentials,
     /// The mount namespace.
     pub mounts: MountNamespace,
     /// Every process, for /proc.
     pub processes: crate::fs::proc::Processes,
-    /// Supplementary groups (the sandbox's own at start).
-    pub groups: std::sync::Mutex<Vec<u32>>,
     /// Pids, parents and exit statuses.
     pub procs: Arc<process::ProcessTable>,
 }

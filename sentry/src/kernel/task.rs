@@ -84,6 +84,8 @@ pub struct Task {
     pub altstack: Option<(u64, u64)>,
     /// The mask to restore after a handler run from rt_sigsuspend.
     pub saved_mask: Option<u64>,
+    /// Who the task is.
+    pub creds: super::Credentials,
     /// PR_SET_NO_NEW_PRIVS (inherited; nothing in the sandbox gains privileges anyway).
     pub no_new_privs: bool,
     /// PR_SET_DUMPABLE (reset to true by exec).
@@ -156,7 +158,7 @@ impl Task {
             self.exit = Some(ExitStatus::Signaled(sig));
             return;
         }
-        self.sigq.post(super::signal::SigInfo::from_process(sig, code, self.tgid, self.kernel.creds.uid));
+        self.sigq.post(super::signal::SigInfo::from_process(sig, code, self.tgid, self.creds.uid));
     }
 
     /// Sets the blocked mask (SIGKILL and SIGSTOP stay unblocked).
@@ -189,7 +191,7 @@ impl Task {
                 Action::Stop => {
                     // The whole process stops (one thread per process so far) until SIGCONT;
                     // its parent learns of the stop and of the continue.
-                    let uid = self.kernel.creds.uid;
+                    let uid = self.creds.uid;
                     self.kernel.procs.stopped_or_continued(self.tgid, Some(sig), uid);
                     self.sigq.wait_stopped(continues);
                     if self.sigq.pending() & super::signal::bit(libc::SIGKILL) == 0 {

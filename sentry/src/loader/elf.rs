@@ -9,7 +9,7 @@ use platform::{Prot, PAGE_SIZE};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ElfError {
     /// No ELF magic.
-    #[error("not an ELF executable (no ELF magic; scripts are not supported yet)")]
+    #[error("not an ELF executable or a #! script")]
     NotElf,
     /// ELFCLASS32 or another class.
     #[error("a 32-bit ELF executable; only x86-64 (64-bit) programs can run")]

@@ -9,6 +9,7 @@
 //! SysResult`; each file lists what it serves in a `HANDLERS` array.
 
 mod anon;
+mod creds;
 mod epoll;
 mod file;
 mod futex;
@@ -29,6 +30,7 @@ mod splice;
 mod system;
 mod thread;
 mod time;
+mod timer;
 
 use std::sync::LazyLock;
 
@@ -98,6 +100,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         .collect();
     for list in [
         anon::HANDLERS,
+        creds::HANDLERS,
         epoll::HANDLERS,
         file::HANDLERS,
         futex::HANDLERS,
@@ -118,6 +121,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         system::HANDLERS,
         thread::HANDLERS,
         time::HANDLERS,
+        timer::HANDLERS,
     ] {
         for r in list {
             let e = t[r.nr as usize].as_mut().expect("handler registered for a number the ABI table lacks");

@@ -22,7 +22,7 @@ const MS_BIND: u64 = 4096;
 const MS_PROPAGATION: u64 = (1 << 15) | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
 
 fn sys_mount(t: &mut Task, a: [u64; 6]) -> SysResult {
-    if t.kernel.creds.uid != 0 {
+    if !t.creds.privileged() {
         return Err(Errno::EPERM);
     }
     let flags = a[3];
@@ -73,7 +73,7 @@ fn sys_umount2(t: &mut Task, a: [u64; 6]) -> SysResult {
     if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0 || (flags & MNT_EXPIRE != 0 && flags & (MNT_FORCE | MNT_DETACH) != 0) {
         return Err(Errno::EINVAL);
     }
-    if t.kernel.creds.uid != 0 {
+    if !t.creds.privileged() {
         return Err(Errno::EPERM);
     }
     let target = t.path_arg(a[0])?;

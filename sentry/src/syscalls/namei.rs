@@ -49,7 +49,7 @@ const AT_SYMLINK_FOLLOW: u32 = 0x400;
 const AT_EMPTY_PATH: u32 = 0x1000;
 
 fn creds(t: &Task, mode: u32) -> CreateArgs {
-    CreateArgs { mode: mode & 0o7777 & !t.fs.umask(), uid: t.kernel.creds.uid, gid: t.kernel.creds.gid }
+    CreateArgs { mode: mode & 0o7777 & !t.fs.umask(), uid: t.creds.fsuid, gid: t.creds.fsgid }
 }
 
 /// Checks that the caller may add or remove names in `dir`.
@@ -379,7 +379,7 @@ fn target_at(t: &Task, dirfd: i32, path: u64, flags: u32) -> Result<VfsPath, Err
 fn set_attr(t: &Task, p: &VfsPath, attr: &SetAttr) -> SysResult {
     check_writable_mount(p)?;
     let st = p.dentry.inode.stat()?;
-    let uid = t.kernel.creds.uid;
+    let uid = t.creds.fsuid;
     if uid != 0 && (st.st_uid != uid || attr.uid.is_some_and(|u| u != st.st_uid)) {
         return Err(Errno::EPERM);
     }

@@ -63,7 +63,7 @@ pub fn open_at(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) 
                 if !permitted(t, &dst, 3) {
                     return Err(Errno::EACCES);
                 }
-                let args = CreateArgs { mode: mode & 0o7777 & !t.fs.umask(), uid: t.kernel.creds.uid, gid: t.kernel.creds.gid };
+                let args = CreateArgs { mode: mode & 0o7777 & !t.fs.umask(), uid: t.creds.fsuid, gid: t.creds.fsgid };
                 let inode = dir.dentry.inode.mknod(&name, FileType::Regular, args)?;
                 inotify::notify_dir(&dir, inotify::IN_CREATE, 0, &name);
                 created = true;
@@ -373,7 +373,7 @@ fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             if a[1] as i32 == libc::F_GETPIPE_SZ {
                 return Ok(end.capacity() as u64);
             }
-            end.set_capacity(a[2] as i32 as i64, t.kernel.creds.uid == 0).map(|c| c as u64)
+            end.set_capacity(a[2] as i32 as i64, t.creds.privileged()).map(|c| c as u64)
         }
         cmd => {
             t.kernel.audit.unsupported_command("fcntl", cmd as u64);

@@ -60,6 +60,7 @@ struct ChildStart {
     comm: Vec<u8>,
     no_new_privs: bool,
     dumpable: bool,
+    creds: crate::kernel::Credentials,
 }
 
 /// Creates a new process from the calling task.
@@ -108,6 +109,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         comm,
         no_new_privs: t.no_new_privs,
         dumpable: t.dumpable,
+        creds: t.creds.clone(),
     };
     let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
     let kernel = t.kernel.clone();
@@ -126,18 +128,23 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
 fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
     let pid = s.pid;
     crate::fs::proc::set_current(pid);
-    let status = match start_child(&kernel, s, settid) {
-        Ok(mut task) => task.run().unwrap_or_else(|e| {
-            tracing::error!(pid, "task failed: {e}");
-            ExitStatus::Signaled(libc::SIGKILL)
-        }),
+    let uid = s.creds.uid;
+    let (status, uid) = match start_child(&kernel, s, settid) {
+        Ok(mut task) => {
+            let status = task.run().unwrap_or_else(|e| {
+                tracing::error!(pid, "task failed: {e}");
+                ExitStatus::Signaled(libc::SIGKILL)
+            });
+            (status, task.creds.uid)
+        }
         Err(e) => {
             tracing::error!(pid, "could not start a forked process: {e}");
-            ExitStatus::Signaled(libc::SIGKILL)
+            (ExitStatus::Signaled(libc::SIGKILL), uid)
         }
     };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-    kernel.procs.exited(pid, status, kernel.creds.uid);
+    crate::kernel::timers::delete_process(pid, false);
+    kernel.procs.exited(pid, status, uid);
 }
 
 fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Result<Task, String> {
@@ -181,6 +188,7 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         altstack: s.altstack,
         saved_mask: None,
         no_new_privs: s.no_new_privs,
+        creds: s.creds,
         dumpable: s.dumpable,
     })
 }
@@ -316,8 +324,10 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         Errno::ENOMEM
     })?;
     let mut mm = MemoryManager::new(t.kernel.memory_file.clone(), asp, t.kernel.platform.user_range());
-    let c = t.kernel.creds;
-    let creds = AuxCreds { uid: c.uid, euid: c.uid, gid: c.gid, egid: c.gid };
+    // Without set-user-ID programs, exec keeps the ids; the saved ids become the effective.
+    let c = &mut t.creds;
+    (c.suid, c.fsuid, c.sgid, c.fsgid) = (c.euid, c.euid, c.egid, c.egid);
+    let creds = AuxCreds { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid };
     let exe = t.resolver().path_of(&target);
     let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;
     t.mm = mm;
@@ -336,6 +346,8 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         }
     }
     t.publish_signal_state();
+    // POSIX timers go; the alarm (ITIMER_REAL) stays, as on Linux.
+    crate::kernel::timers::delete_process(t.tgid, true);
     t.altstack = None;
     t.dumpable = true;
     let info = crate::fs::proc::ProcessInfo {
@@ -447,7 +459,7 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
                     WaitEvent::Stopped(s) => (CLD_STOPPED, s),
                     WaitEvent::Continued => (CLD_CONTINUED, libc::SIGCONT),
                 };
-                SigInfo::child(pid, t.kernel.creds.uid, code, status)
+                SigInfo::child(pid, t.creds.uid, code, status)
             }
         };
         t.mm.copy_out(infop, &info.0)?;

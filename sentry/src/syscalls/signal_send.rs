@@ -36,7 +36,7 @@ fn send(t: &Task, pid: i32, info: SigInfo) -> SysResult {
 fn sys_kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     let pid = a[0] as i32;
     let sig = signo(a[1])?;
-    let info = SigInfo::from_process(sig, SI_USER, t.tgid, t.kernel.creds.uid);
+    let info = SigInfo::from_process(sig, SI_USER, t.tgid, t.creds.uid);
     if pid > 0 {
         return send(t, pid, info);
     }
@@ -65,7 +65,7 @@ fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.kernel.creds.uid))
+    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
 }
 
 fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -78,7 +78,7 @@ fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tgid != tid {
         return Err(Errno::ESRCH);
     }
-    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.kernel.creds.uid))
+    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
 }
 
 /// Reads a caller-made siginfo: only the sender itself may claim a kernel-made si_code (>= 0)

@@ -114,7 +114,7 @@ fn split_dev(d: u64) -> (u32, u32) {
 
 /// Whether the caller may access `st` as `mode` (R_OK 4, W_OK 2, X_OK 1).
 pub fn permitted(t: &Task, st: &Stat, mode: u32) -> bool {
-    let uid = t.kernel.creds.uid;
+    let uid = t.creds.fsuid;
     if uid == 0 {
         // Root may do anything but execute a file no one may execute.
         let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
@@ -122,7 +122,7 @@ pub fn permitted(t: &Task, st: &Stat, mode: u32) -> bool {
     }
     let bits = if st.st_uid == uid {
         (st.st_mode >> 6) & 7
-    } else if st.st_gid == t.kernel.creds.gid {
+    } else if t.creds.in_group(st.st_gid) {
         (st.st_mode >> 3) & 7
     } else {
         st.st_mode & 7

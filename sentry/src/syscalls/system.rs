@@ -68,7 +68,7 @@ fn rlimit(t: &mut Task, resource: u64, new: u64, old: u64) -> SysResult {
             return Err(Errno::EINVAL);
         }
         let raising = n.rlim_max > t.rlimits[r].rlim_max;
-        if (raising && t.kernel.creds.uid != 0) || (r == RLIMIT_NOFILE && n.rlim_max > NR_OPEN) {
+        if (raising && !t.creds.privileged()) || (r == RLIMIT_NOFILE && n.rlim_max > NR_OPEN) {
             return Err(Errno::EPERM);
         }
         Some(n)

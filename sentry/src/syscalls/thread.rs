@@ -1,4 +1,4 @@
-//! Thread and process identity and lifetime: exit, exit_group, the id getters,
+//! Thread and process identity and lifetime: exit, exit_group, getpid, gettid, getppid,
 //! set_tid_address, set_robust_list, arch_prctl, sched_yield.
 
 use syscalls::{nr, Errno};
@@ -13,12 +13,6 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::GETPID, handler: sys_getpid, support: Support::Full, note: "" },
     Registration { nr: nr::GETTID, handler: sys_gettid, support: Support::Full, note: "" },
     Registration { nr: nr::GETPPID, handler: sys_getppid, support: Support::Full, note: "" },
-    Registration { nr: nr::GETUID, handler: sys_getuid, support: Support::Full, note: "" },
-    Registration { nr: nr::GETEUID, handler: sys_getuid, support: Support::Full, note: "" },
-    Registration { nr: nr::GETGID, handler: sys_getgid, support: Support::Full, note: "" },
-    Registration { nr: nr::GETEGID, handler: sys_getgid, support: Support::Full, note: "" },
-    Registration { nr: nr::GETGROUPS, handler: sys_getgroups, support: Support::Full, note: "" },
-    Registration { nr: nr::SETGROUPS, handler: sys_setgroups, support: Support::Partial, note: "kept for the whole sandbox until credentials are per process" },
     Registration { nr: nr::SET_TID_ADDRESS, handler: sys_set_tid_address, support: Support::Full, note: "" },
     Registration { nr: nr::SET_ROBUST_LIST, handler: sys_set_robust_list, support: Support::Partial, note: "recorded; cleanup on thread death comes with futexes" },
     Registration { nr: nr::ARCH_PRCTL, handler: sys_arch_prctl, support: Support::Partial, note: "ARCH_SET_FS/GET_FS/SET_GS/GET_GS" },
@@ -46,49 +40,6 @@ fn sys_gettid(t: &mut Task, _: [u64; 6]) -> SysResult {
 fn sys_getppid(t: &mut Task, _: [u64; 6]) -> SysResult {
     // The table knows about reparenting to init.
     Ok(t.kernel.procs.ppid(t.tgid) as u64)
-}
-
-fn sys_getuid(t: &mut Task, _: [u64; 6]) -> SysResult {
-    Ok(u64::from(t.kernel.creds.uid))
-}
-
-fn sys_getgid(t: &mut Task, _: [u64; 6]) -> SysResult {
-    Ok(u64::from(t.kernel.creds.gid))
-}
-
-/// NGROUPS_MAX.
-const NGROUPS_MAX: usize = 65536;
-
-fn sys_getgroups(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let size = a[0] as i32;
-    if size < 0 {
-        return Err(Errno::EINVAL);
-    }
-    let groups = t.kernel.groups.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    if size == 0 {
-        return Ok(groups.len() as u64);
-    }
-    if (size as usize) < groups.len() {
-        return Err(Errno::EINVAL);
-    }
-    let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_le_bytes()).collect();
-    t.mm.copy_out(a[1], &bytes)?;
-    Ok(groups.len() as u64)
-}
-
-fn sys_setgroups(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let size = a[0] as i32;
-    if size < 0 || size as usize > NGROUPS_MAX {
-        return Err(Errno::EINVAL);
-    }
-    if t.kernel.creds.uid != 0 {
-        return Err(Errno::EPERM);
-    }
-    let mut raw = vec![0u8; size as usize * 4];
-    t.mm.copy_in(a[1], &mut raw)?;
-    let groups = raw.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    *t.kernel.groups.lock().unwrap_or_else(|e| e.into_inner()) = groups;
-    Ok(0)
 }
 
 fn sys_set_tid_address(t: &mut Task, a: [u64; 6]) -> SysResult {
