@@ -51,9 +51,12 @@ fn read_program(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| fail(CANNOT_EXECUTE, format!("{shown}: cannot read it: {e}")))
 }
 
+/// The program to run: the executable's path, its bytes, and the guest's argv.
+type Program = (PathBuf, Vec<u8>, Vec<Vec<u8>>);
+
 /// Resolves and reads the program, following `#!` lines as execve does (at most four
-/// interpreters deep): returns the executable's path, its bytes, and the guest's argv.
-fn load_program(command: &[OsString]) -> Result<(PathBuf, Vec<u8>, Vec<Vec<u8>>), Failure> {
+/// interpreters deep).
+fn load_program(command: &[OsString]) -> Result<Program, Failure> {
     let mut path = resolve(&command[0])?;
     let mut argv: Vec<Vec<u8>> = command.iter().map(|a| a.as_bytes().to_vec()).collect();
     for _ in 0..=4 {
