@@ -23,6 +23,7 @@ mod prctl;
 pub(crate) mod process;
 mod stat;
 mod sync;
+mod sched;
 mod signal;
 mod signal_send;
 mod signal_wait;
@@ -112,6 +113,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         poll::HANDLERS,
         prctl::HANDLERS,
         process::HANDLERS,
+        sched::HANDLERS,
         signal::HANDLERS,
         signal_send::HANDLERS,
         signal_wait::HANDLERS,

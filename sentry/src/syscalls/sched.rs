@@ -1,0 +1,5 @@
+//! Scheduling and accounting: nothing served yet.
+
+use super::Registration;
+
+pub const HANDLERS: &[Registration] = &[];
