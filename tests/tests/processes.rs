@@ -45,3 +45,8 @@ fn credentials_match_native() {
     let dir = TempDir::new("creds");
     assert_same(&guest("creds"), &[dir.path().to_str().unwrap()], &[]);
 }
+
+#[test]
+fn pidfd_and_clone3_match_native() {
+    assert_same(&guest("pidfd"), &[], &[]);
+}

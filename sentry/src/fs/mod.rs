@@ -7,6 +7,7 @@ pub mod gofer;
 pub mod inotify;
 pub mod overlay;
 pub mod pipe;
+pub mod pidfd;
 pub mod proc;
 pub mod signalfd;
 pub mod sparse;

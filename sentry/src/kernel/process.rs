@@ -156,6 +156,16 @@ impl ProcessTable {
         self.lock().procs.get(&pid).map_or((0, false), |e| (e.pdeathsig, e.subreaper))
     }
 
+    /// Whether `pid` is in the table (alive or a zombie).
+    pub fn exists(&self, pid: i32) -> bool {
+        self.lock().procs.contains_key(&pid)
+    }
+
+    /// Whether `pid` has exited (a zombie, or reaped already): a pidfd polls readable.
+    pub fn has_exited(&self, pid: i32) -> bool {
+        self.lock().procs.get(&pid).is_none_or(|e| e.zombie.is_some())
+    }
+
     /// The parent's pid.
     pub fn ppid(&self, pid: i32) -> i32 {
         self.lock().procs.get(&pid).map_or(0, |e| e.ppid)
@@ -216,6 +226,8 @@ impl ProcessTable {
             q.post(SigInfo::child(pid, uid, code, st));
         }
         self.changed.notify_all();
+        // pidfds of the process poll readable now.
+        super::events::events().notify();
     }
 
     /// A vfork child exec'd or exited: its parent may go on.

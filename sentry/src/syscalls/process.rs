@@ -21,11 +21,13 @@ use crate::vfs::inode::FileType;
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::FORK, handler: sys_fork, support: Support::Full, note: "" },
     Registration { nr: nr::VFORK, handler: sys_vfork, support: Support::Partial, note: "the child gets a copy of the parent's memory; the parent waits until it execs or exits" },
-    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "new processes (fork-like, CLONE_VFORK); threads (CLONE_VM without CLONE_VFORK) are not supported yet (ENOSYS)" },
+    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "new processes (fork-like, CLONE_VFORK, CLONE_PIDFD); threads (CLONE_VM without CLONE_VFORK) are not supported yet (ENOSYS)" },
+    Registration { nr: nr::CLONE3, handler: sys_clone3, support: Support::Partial, note: "as clone; no set_tid, no CLONE_INTO_CGROUP" },
+    Registration { nr: nr::PIDFD_OPEN, handler: sys_pidfd_open, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVEAT, handler: sys_execveat, support: Support::Full, note: "" },
     Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "rusage reads as zeros" },
-    Registration { nr: nr::WAITID, handler: sys_waitid, support: Support::Partial, note: "no P_PIDFD; rusage reads as zeros" },
+    Registration { nr: nr::WAITID, handler: sys_waitid, support: Support::Partial, note: "rusage reads as zeros" },
     Registration { nr: nr::GETPGID, handler: sys_getpgid, support: Support::Full, note: "" },
     Registration { nr: nr::GETPGRP, handler: sys_getpgrp, support: Support::Full, note: "" },
     Registration { nr: nr::SETPGID, handler: sys_setpgid, support: Support::Full, note: "" },
@@ -40,6 +42,7 @@ const CLONE_SETTLS: u64 = 0x80000;
 const CLONE_PARENT_SETTID: u64 = 0x100000;
 const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
+const CLONE_PIDFD: u64 = 0x1000;
 
 /// Everything a forked child starts with.
 struct ChildStart {
@@ -63,8 +66,9 @@ struct ChildStart {
     creds: crate::kernel::Credentials,
 }
 
-/// Creates a new process from the calling task.
-fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> SysResult {
+/// Creates a new process from the calling task. With CLONE_PIDFD, a pidfd for the child is
+/// stored at `pidfd_out`.
+fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, pidfd_out: u64) -> SysResult {
     if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
         t.kernel.audit.unsupported_command("clone flags", flags);
         return Err(Errno::ENOSYS);
@@ -88,6 +92,10 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     }
     if flags & CLONE_PARENT_SETTID != 0 {
         t.mm.copy_out(parent_tid, &pid.to_le_bytes())?;
+    }
+    if flags & CLONE_PIDFD != 0 {
+        let fd = install_pidfd(t, pid, true)?;
+        t.mm.copy_out(pidfd_out, &(fd as i32).to_le_bytes())?;
     }
     let info = t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&t.tgid).cloned();
     let (argv, envp, comm) = info.map_or_else(Default::default, |i| (i.argv.clone(), i.envp.clone(), i.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()));
@@ -194,16 +202,72 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
 }
 
 fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
-    new_process(t, 0, 0, 0, 0, 0)
+    new_process(t, 0, 0, 0, 0, 0, 0)
 }
 
 fn sys_vfork(t: &mut Task, _: [u64; 6]) -> SysResult {
-    new_process(t, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0)
+    new_process(t, CLONE_VM | CLONE_VFORK, 0, 0, 0, 0, 0)
 }
 
-/// clone(flags, stack, parent_tid, child_tid, tls) on x86-64.
+/// clone(flags, stack, parent_tid, child_tid, tls) on x86-64. CLONE_PIDFD stores the pidfd
+/// where parent_tid points, so it cannot go with CLONE_PARENT_SETTID.
 fn sys_clone(t: &mut Task, a: [u64; 6]) -> SysResult {
-    new_process(t, a[0], a[1], a[2], a[3], a[4])
+    if a[0] & CLONE_PIDFD != 0 && a[0] & CLONE_PARENT_SETTID != 0 {
+        return Err(Errno::EINVAL);
+    }
+    new_process(t, a[0], a[1], a[2], a[3], a[4], a[2])
+}
+
+/// clone3(args, size): struct clone_args, at least its first version (64 bytes).
+fn sys_clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const VER0: u64 = 64;
+    const KNOWN: usize = 88;
+    const CSIGNAL: u64 = 0xff;
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let size = a[1];
+    if size < VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > platform::PAGE_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = vec![0u8; size as usize];
+    t.mm.copy_in(a[0], &mut raw)?;
+    // Fields past the ones known must be zero.
+    if raw.get(KNOWN..).is_some_and(|rest| rest.iter().any(|&b| b != 0)) {
+        return Err(Errno::E2BIG);
+    }
+    raw.resize(KNOWN.max(raw.len()), 0);
+    let f = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+    let [flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup] = std::array::from_fn(f);
+    if flags & CSIGNAL != 0 || exit_signal > 64 || (stack == 0) != (stack_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if set_tid != 0 || set_tid_size != 0 || flags & CLONE_INTO_CGROUP != 0 || cgroup != 0 {
+        t.kernel.audit.unsupported_command("clone3 set_tid/cgroup", flags);
+        return Err(Errno::EINVAL);
+    }
+    let sp = stack.checked_add(stack_size).ok_or(Errno::EINVAL)?;
+    new_process(t, flags | exit_signal, sp, parent_tid, child_tid, tls, pidfd)
+}
+
+/// Installs a pidfd for `pid` (close-on-exec, as Linux makes them).
+fn install_pidfd(t: &mut Task, pid: i32, cloexec: bool) -> Result<u64, Errno> {
+    let ops = crate::fs::pidfd::PidFd::new(pid, t.kernel.procs.clone());
+    let file = crate::vfs::FileDescription::new(Box::new(ops), None, libc::O_RDWR as u32);
+    t.install_fd(file, cloexec)
+}
+
+/// pidfd_open(pid, flags): PIDFD_NONBLOCK (O_NONBLOCK) is the only flag.
+fn sys_pidfd_open(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, flags) = (a[0] as i32, a[1] as u32);
+    if flags & !(libc::O_NONBLOCK as u32) != 0 || pid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !t.kernel.procs.exists(pid) {
+        return Err(Errno::ESRCH);
+    }
+    install_pidfd(t, pid, true)
 }
 
 /// The most bytes of argv and envp together (a quarter of the 8 MiB stack, as Linux).
@@ -434,6 +498,7 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     const P_ALL: u64 = 0;
     const P_PID: u64 = 1;
     const P_PGID: u64 = 2;
+    const P_PIDFD: u64 = 3;
     let [idtype, id, infop, opts, rusage, _] = a;
     let id = id as i32;
     if opts & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD) != 0 || opts & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
@@ -443,6 +508,10 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         P_ALL => WaitFor::Any,
         P_PID if id > 0 => WaitFor::Pid(id),
         P_PGID if id >= 0 => WaitFor::Group(id),
+        P_PIDFD => {
+            let f = t.fds.get(id)?;
+            WaitFor::Pid(crate::fs::pidfd::PidFd::of(&*f.ops).ok_or(Errno::EINVAL)?.pid)
+        }
         _ => return Err(Errno::EINVAL),
     };
     let o = WaitOptions { nohang: opts & WNOHANG != 0, exited: opts & WEXITED != 0, stopped: opts & WUNTRACED != 0, continued: opts & WCONTINUED != 0, reap: opts & WNOWAIT == 0 };

@@ -1,6 +1,7 @@
-//! Sending signals: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo. The signal becomes
-//! pending in the target with its siginfo (sender pid and uid, si_code), wakes the target if it
-//! sleeps in the Sentry, and is delivered when the target next returns to guest code.
+//! Sending signals: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and
+//! pidfd_send_signal. The signal becomes pending in the target with its siginfo (sender pid
+//! and uid, si_code), wakes the target if it sleeps in the Sentry, and is delivered when the
+//! target next returns to guest code.
 
 use syscalls::{nr, Errno};
 
@@ -14,6 +15,7 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::TGKILL, handler: sys_tgkill, support: Support::Full, note: "" },
     Registration { nr: nr::RT_SIGQUEUEINFO, handler: sys_rt_sigqueueinfo, support: Support::Full, note: "" },
     Registration { nr: nr::RT_TGSIGQUEUEINFO, handler: sys_rt_tgsigqueueinfo, support: Support::Full, note: "" },
+    Registration { nr: nr::PIDFD_SEND_SIGNAL, handler: sys_pidfd_send_signal, support: Support::Full, note: "" },
 ];
 
 /// A signal number kill accepts (0 only checks the target).
@@ -115,4 +117,20 @@ fn sys_rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let info = user_info(t, tid, sig, a[3])?;
     send(t, tid, info)
+}
+
+/// pidfd_send_signal(pidfd, sig, info, flags).
+fn sys_pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let [fd, sig, info, flags, ..] = a;
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.fds.get(fd as i32)?;
+    let pid = crate::fs::pidfd::PidFd::of(&*f.ops).ok_or(Errno::EBADF)?.pid;
+    let sig = signo(sig)?;
+    if t.kernel.procs.has_exited(pid) {
+        return Err(Errno::ESRCH);
+    }
+    let info = if info == 0 { SigInfo::from_process(sig, SI_USER, t.tgid, t.creds.uid) } else { user_info(t, pid, sig, info)? };
+    send(t, pid, info)
 }
