@@ -50,3 +50,9 @@ fn credentials_match_native() {
 fn pidfd_and_clone3_match_native() {
     assert_same(&guest("pidfd"), &[], &[]);
 }
+
+#[test]
+fn enforced_rlimits_match_native() {
+    let dir = TempDir::new("rlimits");
+    assert_same(&guest("rlimits"), &[dir.path().to_str().unwrap()], &[]);
+}

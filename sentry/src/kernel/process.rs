@@ -156,6 +156,11 @@ impl ProcessTable {
         self.lock().procs.get(&pid).map_or((0, false), |e| (e.pdeathsig, e.subreaper))
     }
 
+    /// Processes in the table (zombies included).
+    pub fn count(&self) -> usize {
+        self.lock().procs.len()
+    }
+
     /// Whether `pid` is in the table (alive or a zombie).
     pub fn exists(&self, pid: i32) -> bool {
         self.lock().procs.contains_key(&pid)

@@ -6,6 +6,7 @@ use syscalls::structs::{Iovec, Pod};
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
+use crate::kernel::task::RLIMIT_FSIZE;
 use crate::kernel::Task;
 use crate::mm::Access;
 use crate::vfs::FileDescription;
@@ -108,15 +109,41 @@ fn do_write(t: &mut Task, f: &Arc<FileDescription>, segs: &[libc::iovec], at: At
         return Ok(0);
     }
     let append = f.flags() & libc::O_APPEND as u32 != 0;
+    let fsize = t.rlimits[RLIMIT_FSIZE].rlim_cur;
+    let over_fsize = std::cell::Cell::new(false);
+    // RLIMIT_FSIZE: a write to a file stops at the limit; one that starts there fails
+    // (EFBIG, with SIGXFSZ).
+    let write_at = |pos: u64| -> Result<usize, Errno> {
+        let room = fsize.saturating_sub(pos);
+        let total: u64 = segs.iter().map(|s| s.iov_len as u64).sum();
+        if total <= room {
+            return f.ops.write(segs, pos);
+        }
+        if room == 0 {
+            over_fsize.set(true);
+            return Err(Errno::EFBIG);
+        }
+        let mut left = room as usize;
+        let mut cut = Vec::new();
+        for s in segs {
+            let n = s.iov_len.min(left);
+            if n == 0 {
+                break;
+            }
+            cut.push(libc::iovec { iov_base: s.iov_base, iov_len: n });
+            left -= n;
+        }
+        f.ops.write(&cut, pos)
+    };
     let r = match at {
-        At::Pos(p) => f.ops.write(segs, p),
+        At::Pos(p) => write_at(p),
         At::Offset if !f.ops.seekable() => f.ops.write(segs, 0),
         At::Offset => {
             let mut off = f.offset.lock().unwrap_or_else(|e| e.into_inner());
             if append {
                 *off = f.ops.stat()?.st_size as u64;
             }
-            let n = f.ops.write(segs, *off);
+            let n = write_at(*off);
             if let Ok(n) = n {
                 *off += n as u64;
             }
@@ -125,6 +152,9 @@ fn do_write(t: &mut Task, f: &Arc<FileDescription>, segs: &[libc::iovec], at: At
     };
     if r == Err(Errno::EPIPE) {
         t.force_signal(libc::SIGPIPE, crate::kernel::signal::SI_USER);
+    }
+    if over_fsize.get() {
+        t.force_signal(libc::SIGXFSZ, crate::kernel::signal::SI_USER);
     }
     if let (Ok(n), Some(p)) = (&r, &f.path) {
         if *n > 0 {

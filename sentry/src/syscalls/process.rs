@@ -74,6 +74,12 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         return Err(Errno::ENOSYS);
     }
     let vfork = flags & CLONE_VFORK != 0;
+    // RLIMIT_NPROC, which root ignores. Every guest process shares the sandbox's few users,
+    // so all of them count.
+    let nproc = t.rlimits[crate::kernel::task::RLIMIT_NPROC].rlim_cur;
+    if !t.creds.privileged() && t.kernel.procs.count() as u64 >= nproc {
+        return Err(Errno::EAGAIN);
+    }
     let pid = t.kernel.procs.fork(t.tgid, vfork)?;
     let mem = match t.mm.fork_copy() {
         Ok(m) => m,
