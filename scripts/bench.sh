@@ -5,6 +5,8 @@
 #   trapped getppid   us per call, N calls of syscall(SYS_getppid) (tests/guests/bench.c)
 #   open+close, stat  us per call on /etc/hostname; read/write MiB/s with 64 KiB transfers
 #   fork+wait, fork+exec+wait, pipe round trip between two processes
+#   mmap cycle        us to mmap 1 MiB, touch its 256 pages, munmap
+#   page fault        us per first touch of a page (64 MiB mapping)
 #   startup           wall ms of running a static `true` (tests/guests/true.c): best, median
 #
 # Columns: native; `sandbox run --platform systrap` (the default); `--platform ptrace` with CPU
@@ -77,7 +79,7 @@ startup_ms() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f\n", v[1], m}'
 }
 
-declare -a getppid openclose stat read write forkwait spawn pipe best median
+declare -a getppid openclose stat read write forkwait spawn pipe mmapc fault best median
 for i in 0 1 2 3 4; do
   if available "$i"; then
     getppid[i]=$(measure "$i" getppid "$calls")
@@ -88,9 +90,11 @@ for i in 0 1 2 3 4; do
     forkwait[i]=$(measure "$i" forkwait)
     spawn[i]=$(measure "$i" spawn "$work/true")
     pipe[i]=$(measure "$i" pipe)
+    mmapc[i]=$(measure "$i" mmap)
+    fault[i]=$(measure "$i" fault)
     read -r best[i] median[i] <<<"$(startup_ms "$i")"
   else
-    getppid[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a best[i]=n/a median[i]=n/a
+    getppid[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a mmapc[i]=n/a fault[i]=n/a best[i]=n/a median[i]=n/a
   fi
 done
 
@@ -124,6 +128,8 @@ row "write 64K to /tmp (MiB/s)" write
 row "fork+wait (us)" forkwait
 row "fork+exec+wait (us)" spawn
 row "pipe round trip (us)" pipe
+row "mmap+touch+munmap 1M (us)" mmapc
+row "page fault (us/page)" fault
 row "run static true, best (ms)" best
 row "run static true, median (ms)" median
 [ "$have_gvisor" -eq 1 ] || echo "(gVisor: runsc is not on PATH; apt-get install runsc to compare)"

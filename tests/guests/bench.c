@@ -6,7 +6,9 @@
           bench write DIR         64 KiB writes of 256 MiB into a new file in DIR, MiB/s
           bench forkwait          fork + waitpid of a child that exits at once
           bench spawn PROGRAM     fork + exec PROGRAM + waitpid
-          bench pipe              one-byte round trip between two processes */
+          bench pipe              one-byte round trip between two processes
+          bench mmap              mmap 1 MiB, touch each page, munmap: us per cycle
+          bench fault             first touch of each page of a 64 MiB mapping: us per page */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,6 +130,28 @@ int main(int argc, char **argv) {
     }
     printf("pipe %.3f us/roundtrip\n", (now() - t) * 1e6 / n);
     waitpid(p, 0, 0);
+    return 0;
+  }
+  if (!strcmp(what, "mmap")) {
+    int n = 500;
+    size_t len = 1 << 20;
+    double t = now();
+    for (int i = 0; i < n; i++) {
+      char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) return 1;
+      for (size_t o = 0; o < len; o += 4096) m[o] = 1;
+      munmap(m, len);
+    }
+    printf("mmap %.1f us/cycle\n", (now() - t) * 1e6 / n);
+    return 0;
+  }
+  if (!strcmp(what, "fault")) {
+    size_t len = 64 << 20, pages = len / 4096;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return 1;
+    double t = now();
+    for (size_t o = 0; o < len; o += 4096) m[o] = 1;
+    printf("fault %.3f us/page\n", (now() - t) * 1e6 / pages);
     return 0;
   }
   fprintf(stderr, "bench: unknown benchmark %s\n", what);
