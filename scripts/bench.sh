@@ -8,6 +8,7 @@
 #   mmap cycle        us to mmap 1 MiB, touch its 256 pages, munmap
 #   page fault        us per first touch of a page (64 MiB mapping)
 #   startup           wall ms of running a static `true` (tests/guests/true.c): best, median
+#   Sentry peak RSS   MiB, VmHWM of the sandbox process running `sh -c` with a small pipeline
 #
 # Columns: native; `sandbox run --platform systrap` (the default); `--platform ptrace` with CPU
 # pinning on (the default) and off; gVisor `runsc --rootless --network=none --platform=ptrace do`.
@@ -79,7 +80,24 @@ startup_ms() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f\n", v[1], m}'
 }
 
-declare -a getppid openclose stat read write forkwait spawn pipe mmapc fault best median
+# peak_rss I: peak RSS in MiB of the process the runner starts, running a small shell pipeline
+# (VmHWM sampled from /proc every 2 ms): the shell natively, the Sentry under the sandbox (its
+# mapping of guest memory included); n/a for gVisor, whose Sentry is not the process started.
+peak_rss() {
+  local i=$1 pid hwm=0 v
+  [ "$i" -ne 4 ] || { echo n/a; return; }
+  runner "$i" /bin/sh -c 'ls /usr/bin | sort | wc -l' >/dev/null 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    v=$(awk '/^VmHWM/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+    sleep 0.002
+  done
+  wait "$pid" 2>/dev/null || true
+  awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}'
+}
+
+declare -a rss getppid openclose stat read write forkwait spawn pipe mmapc fault best median
 for i in 0 1 2 3 4; do
   if available "$i"; then
     getppid[i]=$(measure "$i" getppid "$calls")
@@ -93,8 +111,9 @@ for i in 0 1 2 3 4; do
     mmapc[i]=$(measure "$i" mmap)
     fault[i]=$(measure "$i" fault)
     read -r best[i] median[i] <<<"$(startup_ms "$i")"
+    rss[i]=$(peak_rss "$i")
   else
-    getppid[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a mmapc[i]=n/a fault[i]=n/a best[i]=n/a median[i]=n/a
+    getppid[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a mmapc[i]=n/a fault[i]=n/a best[i]=n/a median[i]=n/a rss[i]=n/a
   fi
 done
 
@@ -132,4 +151,5 @@ row "mmap+touch+munmap 1M (us)" mmapc
 row "page fault (us/page)" fault
 row "run static true, best (ms)" best
 row "run static true, median (ms)" median
+row "peak RSS, sh pipeline (MiB)" rss
 [ "$have_gvisor" -eq 1 ] || echo "(gVisor: runsc is not on PATH; apt-get install runsc to compare)"
