@@ -237,6 +237,9 @@ pub unsafe fn child_common(a: &ChildArgs) {
         if sys(libc::SYS_getppid, [0; 6]) as i32 != a.parent {
             child_fail(2);
         }
+        // Its own process group: a terminal's signals (Ctrl-C) reach the Sentry, which passes
+        // them to the guest, and never the stub itself.
+        sys(libc::SYS_setpgid, [0; 6]);
         // The kernel would write the inherited rseq area on every return to user mode, and it
         // is about to be unmapped: unregister it (glibc registers 32 bytes whatever it exports).
         if a.rseq_area != 0

@@ -61,6 +61,7 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_getpid, "process identity"),
     (libc::SYS_gettid, "thread identity"),
     (libc::SYS_getppid, "a stub checks its parent is alive"),
+    (libc::SYS_setpgid, "a stub leaves the terminal's process group"),
     (libc::SYS_sched_getaffinity, "CPU placement of stubs"),
     (libc::SYS_sched_setaffinity, "CPU placement of stubs"),
     (libc::SYS_sched_yield, "guest sched_yield"),
@@ -71,6 +72,7 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_rt_sigreturn, "systrap handlers return; the Sentry's own handlers"),
     (libc::SYS_sigaltstack, "thread start; systrap signal stacks"),
     (libc::SYS_restart_syscall, "restarting an interrupted sleep"),
+    (libc::SYS_rt_sigtimedwait, "taking the signals sent to the sandbox, to pass them to the guest"),
     // Time and randomness.
     (libc::SYS_clock_gettime, "guest clocks (vDSO fallback)"),
     (libc::SYS_clock_getres, "guest clock_getres"),

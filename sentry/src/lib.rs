@@ -147,6 +147,8 @@ impl Sandbox {
     pub fn run(&self, cfg: Config, image: ElfImage, file: Vec<u8>) -> Result<Outcome, SentryError> {
         let fds = stdio_fds();
         let limits = cfg.limits;
+        // Before any thread starts, so that all of them inherit the mask.
+        let forwarded = block_forwarded_signals();
         self.kernel.procs.set_limit(limits.pids);
         confine::confine()?;
         let kernel = self.kernel.clone();
@@ -158,6 +160,11 @@ impl Sandbox {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_init(kernel, cfg, fds, &image, &file)));
                 let _ = done.send(r.unwrap_or_else(|_| Err(SentryError::Thread("it panicked".into()))));
             })
+            .map_err(|e| SentryError::Thread(e.to_string()))?;
+        let procs = self.kernel.procs.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || forward_signals(&forwarded, &procs))
             .map_err(|e| SentryError::Thread(e.to_string()))?;
         if limits.memory.is_some() || limits.timeout.is_some() {
             let memory_file = self.kernel.memory_file.clone();
@@ -178,6 +185,45 @@ impl Sandbox {
     /// The audit report of everything run so far.
     pub fn audit(&self, program: Vec<String>, exit_status: Option<i32>) -> AuditReport {
         self.kernel.audit.report(program, self.kernel.platform.name(), exit_status)
+    }
+}
+
+/// Signals sent to the sandbox that go on to the guest, as `docker run` passes them on.
+const FORWARDED_SIGNALS: [i32; 7] = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+
+/// Blocks the forwarded signals in the calling thread (and so in every thread it starts).
+fn block_forwarded_signals() -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data; the sig* calls only edit the set and this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in FORWARDED_SIGNALS {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Takes the forwarded signals as they come and posts them in the guest: a terminal's
+/// SIGINT and SIGQUIT to init's process group, the others to init (pid 1), from outside the
+/// sandbox's pid namespace (si_pid 0).
+fn forward_signals(set: &libc::sigset_t, procs: &kernel::process::ProcessTable) {
+    loop {
+        // SAFETY: `set` is a valid signal set; no siginfo is asked for.
+        let sig = unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) };
+        if sig <= 0 {
+            continue;
+        }
+        tracing::info!(sig, "signal for the guest");
+        let info = kernel::signal::SigInfo::from_process(sig, kernel::signal::SI_USER, 0, 0);
+        let targets = match sig {
+            libc::SIGINT | libc::SIGQUIT => procs.pgid(1).map(|g| procs.group_queues(Some(g), 0)).unwrap_or_default(),
+            _ => procs.queue(1).into_iter().collect(),
+        };
+        for q in targets {
+            q.post(info);
+        }
     }
 }
 

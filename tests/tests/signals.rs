@@ -23,3 +23,29 @@ fn stop_continue_and_waitid_match_native() {
 fn alarm_itimer_and_posix_timers_match_native() {
     assert_same(&guest("timers"), &[], &[]);
 }
+
+/// Starts the `waitsig` guest in the sandbox, waits for its "ready", sends `sig` (a name for
+/// kill(1)) to the sandbox process and returns (status, stdout).
+fn signal_the_sandbox(sig: &str) -> (i32, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = sandbox_tests::sandbox_run(&[], &guest("waitsig"), &[]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert_eq!(first, "ready\n");
+    let sent = std::process::Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let st = child.wait().unwrap();
+    (st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)), rest)
+}
+
+#[test]
+fn signals_sent_to_the_sandbox_reach_the_guest() {
+    // A handler runs, and sees a sender outside its pid namespace (pid 0).
+    assert_eq!(signal_the_sandbox("TERM"), (3, "got signal 15 from pid 0\n".to_string()));
+    // A default action ends the guest, and the sandbox reports it as the shell would.
+    assert_eq!(signal_the_sandbox("INT"), (130, String::new()));
+}
