@@ -146,6 +146,23 @@ pub fn entries() -> impl Iterator<Item = &'static Entry> {
     TABLE.iter().flatten()
 }
 
+/// Reads a struct timespec as a duration: EINVAL unless 0 <= tv_nsec < 10^9 and tv_sec >= 0.
+pub(crate) fn read_duration(t: &Task, addr: u64) -> Result<std::time::Duration, Errno> {
+    let ts: syscalls::structs::Timespec = t.mm.read_struct(addr)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// A relative timespec timeout as a deadline (a NULL pointer: wait forever).
+pub(crate) fn read_timeout(t: &Task, addr: u64) -> Result<Option<std::time::Instant>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    Ok(Some(std::time::Instant::now() + read_duration(t, addr)?))
+}
+
 /// Serves the syscall the task is stopped at and puts the result in rax.
 pub fn dispatch(t: &mut Task) {
     let nr = t.regs.syscall_nr();

@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use syscalls::structs::Timespec;
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
@@ -56,18 +55,6 @@ fn wait_ready(t: &Task, fds: &[(i32, u16)], deadline: Option<Instant>) -> Result
     }
 }
 
-/// A relative timespec timeout as a deadline (None: wait forever).
-fn timespec_deadline(t: &Task, addr: u64) -> Result<Option<Instant>, Errno> {
-    if addr == 0 {
-        return Ok(None);
-    }
-    let ts: Timespec = t.mm.read_struct(addr)?;
-    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)))
-}
-
 fn do_poll(t: &mut Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResult {
     if nfds > t.nofile() {
         return Err(Errno::EINVAL);
@@ -96,7 +83,7 @@ fn sys_ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[3] != 0 && a[4] != 8 {
         return Err(Errno::EINVAL);
     }
-    let deadline = timespec_deadline(t, a[2])?;
+    let deadline = super::read_timeout(t, a[2])?;
     do_poll(t, a[0], a[1], deadline)
 }
 
@@ -177,7 +164,7 @@ fn sys_select(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let deadline = timespec_deadline(t, a[4])?;
+    let deadline = super::read_timeout(t, a[4])?;
     if a[5] != 0 {
         // struct { const sigset_t *ss; size_t ss_len; }
         let mut b = [0u8; 16];

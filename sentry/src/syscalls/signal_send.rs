@@ -70,16 +70,22 @@ fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
 }
 
-fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (tgid, tid) = (a[0] as i32, a[1] as i32);
-    let sig = signo(a[2])?;
+/// The thread (tgid, tid) names: EINVAL for non-positive ids; one thread per process so far,
+/// so a thread id is its process's id.
+fn thread_target(tgid: u64, tid: u64) -> Result<i32, Errno> {
+    let (tgid, tid) = (tgid as i32, tid as i32);
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    // One thread per process so far: a thread id is its process's id.
     if tgid != tid {
         return Err(Errno::ESRCH);
     }
+    Ok(tid)
+}
+
+fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let sig = signo(a[2])?;
+    let tid = thread_target(a[0], a[1])?;
     send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
 }
 
@@ -107,14 +113,8 @@ fn sys_rt_sigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (tgid, tid) = (a[0] as i32, a[1] as i32);
     let sig = signo(a[2])?;
-    if tgid <= 0 || tid <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    if tgid != tid {
-        return Err(Errno::ESRCH);
-    }
+    let tid = thread_target(a[0], a[1])?;
     let info = user_info(t, tid, sig, a[3])?;
     send(t, tid, info)
 }

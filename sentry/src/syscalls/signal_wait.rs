@@ -1,8 +1,6 @@
 //! Waiting for signals: pause, rt_sigsuspend, rt_sigtimedwait, signalfd and signalfd4.
 
-use std::time::{Duration, Instant};
-
-use syscalls::structs::{SigSet, Timespec};
+use syscalls::structs::SigSet;
 use syscalls::{nr, Errno};
 
 use super::signal::SIGSET_SIZE;
@@ -46,15 +44,7 @@ fn sys_rt_sigtimedwait(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let want = t.mm.read_struct::<SigSet>(set)?.bits & !UNBLOCKABLE;
-    let deadline = if timeout == 0 {
-        None
-    } else {
-        let ts: Timespec = t.mm.read_struct(timeout)?;
-        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
-    };
+    let deadline = super::read_timeout(t, timeout)?;
     let taken = match t.sigq.take(!want) {
         Some(i) => Some(i),
         None => {

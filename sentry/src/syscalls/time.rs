@@ -94,20 +94,10 @@ fn sys_time(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(secs as u64)
 }
 
-/// Reads and validates a sleep request.
-fn read_request(t: &Task, addr: u64) -> Result<Timespec, Errno> {
-    let ts: Timespec = t.mm.read_struct(addr)?;
-    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(ts)
-}
-
 /// Sleeps until `ts` (relative, or absolute on `clock` under TIMER_ABSTIME) or a signal the
 /// task does not block. Interrupted, a relative sleep writes the time left to `rem` (if not 0)
 /// and the call ends in EINTR once a handler runs.
-fn sleep(t: &Task, clock: libc::clockid_t, flags: u64, ts: Timespec, rem: u64) -> SysResult {
-    let req = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+fn sleep(t: &Task, clock: libc::clockid_t, flags: u64, req: Duration, rem: u64) -> SysResult {
     let absolute = flags & TIMER_ABSTIME != 0;
     let deadline = if absolute {
         let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -128,8 +118,8 @@ fn sleep(t: &Task, clock: libc::clockid_t, flags: u64, ts: Timespec, rem: u64) -
 }
 
 fn sys_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let ts = read_request(t, a[0])?;
-    sleep(t, CLOCK_MONOTONIC, 0, ts, a[1])
+    let req = super::read_duration(t, a[0])?;
+    sleep(t, CLOCK_MONOTONIC, 0, req, a[1])
 }
 
 fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -143,7 +133,7 @@ fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ if id < 0 => return Err(Errno::EINVAL),
         _ => return Err(Errno::EOPNOTSUPP),
     };
-    let ts = read_request(t, a[2])?;
-    sleep(t, clock, a[1], ts, a[3])
+    let req = super::read_duration(t, a[2])?;
+    sleep(t, clock, a[1], req, a[3])
 }
 

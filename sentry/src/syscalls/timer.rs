@@ -157,14 +157,8 @@ fn sys_timer_settime(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[1] & !TIMER_ABSTIME != 0 {
         return Err(Errno::EINVAL);
     }
-    let dur = |ts: Timespec| {
-        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
-    };
-    let interval = dur(t.mm.read_struct(a[2])?)?;
-    let mut value = dur(t.mm.read_struct(a[2] + 16)?)?;
+    let interval = super::read_duration(t, a[2])?;
+    let mut value = super::read_duration(t, a[2] + 16)?;
     if a[1] & TIMER_ABSTIME != 0 && !value.is_zero() {
         let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: a valid out-pointer; the clock was validated at timer_create.
