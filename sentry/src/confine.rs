@@ -81,6 +81,7 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_gettimeofday, "guest time (vDSO fallback)"),
     (libc::SYS_getrandom, "guest getrandom, AT_RANDOM, /dev/urandom"),
     (libc::SYS_prlimit64, "thread start reads the stack limit"),
+    (libc::SYS_sysinfo, "guest sysinfo: the host's memory totals and uptime"),
 ];
 
 /// Path calls that fail with EACCES instead of ending the sandbox: glibc's allocator probes
