@@ -31,17 +31,19 @@ const TIMER_ABSTIME: u64 = 1;
 /// The host clock that serves guest clock `id`, or EINVAL.
 fn host_clock(t: &Task, id: i32) -> Result<libc::clockid_t, Errno> {
     // CPU-time clocks encode a pid: ~pid << 3 | type (| 4 for one thread). The guest may name
-    // only itself (pid 0 or its own id); the host clock is that of the guest's host thread.
-    let cpu_clock = |tid: i32| (!tid << 3) | 2 | 4;
+    // only itself (pid 0 or its own id). The host clock is the process clock of the guest's
+    // stub: a host process of its own (Linux lets a thread's clock be read only from within
+    // its process), running one guest thread, so its process and thread clocks agree.
+    let stub = t.ctx.host_tid();
     match id {
         0 | 1 | 4..=9 | 11 => Ok(id),
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(cpu_clock(t.ctx.host_tid())),
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok((!stub << 3) | 2),
         _ if id < 0 => {
             let pid = !(id >> 3);
             if id & 7 == 7 || (pid != 0 && pid != t.tgid && pid != t.tid) {
                 return Err(Errno::EINVAL);
             }
-            Ok((!t.ctx.host_tid() << 3) | (id & 7))
+            Ok((!stub << 3) | (id & 3))
         }
         _ => Err(Errno::EINVAL),
     }
