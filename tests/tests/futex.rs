@@ -10,7 +10,6 @@ fn futex_ops_match_native() {
 }
 
 #[test]
-#[ignore = "needs futex::exit_robust_list called from the exit path"]
 fn robust_list_cleanup_at_exit_matches_native() {
     assert_same(&guest("futex2"), &["robust"], &[]);
 }

@@ -34,7 +34,7 @@ pub const HANDLERS: &[Registration] = &[
         support: Support::Partial,
         note: "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI (private and shared); \
                PI locks hand over FIFO without priority inheritance, and pass on when their owner dies; \
-               WAIT_REQUEUE_PI and CMP_REQUEUE_PI: ENOSYS; robust-list cleanup at exit not yet called by the exit path",
+               WAIT_REQUEUE_PI and CMP_REQUEUE_PI: ENOSYS",
     },
     Registration {
         nr: nr::GET_ROBUST_LIST,
@@ -590,7 +590,6 @@ fn sys_get_robust_list(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// [`ROBUST_LIST_LIMIT`] entries, stopping at the first fault) and, for each futex word whose
 /// owner is the task, sets FUTEX_OWNER_DIED (keeping FUTEX_WAITERS, clearing the TID) and wakes
 /// one waiter, as Linux's exit_robust_list does. PI waiters are nudged to take the lock over.
-#[allow(dead_code)] // Until the exit path calls it.
 pub fn exit_robust_list(t: &Task) {
     let head = t.robust_list.0;
     if head != 0 {

@@ -149,6 +149,8 @@ fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
                 tracing::error!(pid, "task failed: {e}");
                 ExitStatus::Signaled(libc::SIGKILL)
             });
+            // Locks the process held are marked dead before its parent hears of the exit.
+            super::futex::exit_robust_list(&task);
             (status, task.creds.uid)
         }
         Err(e) => {
@@ -400,6 +402,8 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     let creds = AuxCreds { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid };
     let exe = t.resolver().path_of(&target);
     let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;
+    super::futex::exit_robust_list(t);
+    t.robust_list = (0, 0);
     t.mm = mm;
     t.ctx = ctx;
     t.regs = Registers::new_user(loaded.entry, loaded.sp);

@@ -14,7 +14,7 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::GETTID, handler: sys_gettid, support: Support::Full, note: "" },
     Registration { nr: nr::GETPPID, handler: sys_getppid, support: Support::Full, note: "" },
     Registration { nr: nr::SET_TID_ADDRESS, handler: sys_set_tid_address, support: Support::Full, note: "" },
-    Registration { nr: nr::SET_ROBUST_LIST, handler: sys_set_robust_list, support: Support::Partial, note: "recorded; cleanup on thread death comes with futexes" },
+    Registration { nr: nr::SET_ROBUST_LIST, handler: sys_set_robust_list, support: Support::Full, note: "" },
     Registration { nr: nr::ARCH_PRCTL, handler: sys_arch_prctl, support: Support::Partial, note: "ARCH_SET_FS/GET_FS/SET_GS/GET_GS" },
     Registration { nr: nr::SCHED_YIELD, handler: sys_sched_yield, support: Support::Full, note: "" },
 ];
