@@ -98,8 +98,27 @@ impl MemoryFile {
         Ok(start)
     }
 
-    /// Gives `[off, off+len)` back: its pages are freed and read as zeros when reused.
-    pub fn release(&self, off: u64, len: u64) {
+    /// Claims `[off, off+len)` if it is all free (to grow an allocation in place).
+    pub fn claim(&self, off: u64, len: u64) -> bool {
+        let Some(end) = off.checked_add(len) else { return false };
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((&fs, &fl)) = free.range(..=off).next_back() else { return false };
+        if fs + fl < end {
+            return false;
+        }
+        free.remove(&fs);
+        if fs < off {
+            free.insert(fs, off - fs);
+        }
+        if end < fs + fl {
+            free.insert(end, fs + fl - end);
+        }
+        true
+    }
+
+    /// Frees the pages of `[off, off+len)` but keeps the range allocated: it reads as zeros
+    /// (MADV_DONTNEED, MADV_REMOVE).
+    pub fn punch(&self, off: u64, len: u64) {
         if len == 0 {
             return;
         }
@@ -113,6 +132,28 @@ impl MemoryFile {
                 len as libc::off_t,
             )
         };
+    }
+
+    /// Backs `[off, off+len)` (page-aligned) with memory now, as mlock's population does; the
+    /// contents do not change. Each page takes a write fault from an atomic OR of zero: pages
+    /// fallocate()d into shmem are not uptodate, so SEEK_DATA (mincore) would not count them.
+    pub fn populate(&self, off: u64, len: u64) {
+        assert!(off.saturating_add(len) <= self.size, "memory file populate out of range");
+        let mut at = off;
+        while at < off + len {
+            // SAFETY: `at` is inside the mapping (checked above); an atomic read-modify-write
+            // that changes nothing cannot disturb the guest's own accesses to the byte.
+            unsafe { std::sync::atomic::AtomicU8::from_ptr(self.ptr(at)) }.fetch_or(0, std::sync::atomic::Ordering::Relaxed);
+            at += 4096;
+        }
+    }
+
+    /// Gives `[off, off+len)` back: its pages are freed and read as zeros when reused.
+    pub fn release(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        self.punch(off, len);
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         let (mut start, mut len) = (off, len);
         if let Some((&ps, &pl)) = free.range(..start).next_back() {
@@ -156,12 +197,17 @@ impl MemoryFile {
         }
     }
 
-    /// Copies `len` bytes from offset `from` to offset `to`, skipping holes (which read as
-    /// zeros in the fresh destination anyway), so a fork copies only touched pages.
-    pub fn copy_data(&self, from: u64, to: u64, len: u64) {
+    /// The length of the shared region that starts at `start`.
+    pub fn shared_len(&self, start: u64) -> Option<u64> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner()).get(&start).map(|&(len, _)| len)
+    }
+
+    /// Calls `f` with each `[a, b)` of `[off, off+len)` that holds data (backed by memory);
+    /// holes read as zeros and use nothing.
+    pub fn data_ranges(&self, off: u64, len: u64, mut f: impl FnMut(u64, u64)) {
         let fd = self.fd.as_raw_fd();
-        let mut pos = from;
-        let end = from + len;
+        let mut pos = off;
+        let end = off + len;
         while pos < end {
             // SAFETY: lseek on our own memfd; SEEK_DATA/SEEK_HOLE only report positions.
             let data = unsafe { libc::lseek(fd, pos as libc::off_t, libc::SEEK_DATA) };
@@ -171,12 +217,19 @@ impl MemoryFile {
             // SAFETY: as above.
             let hole = unsafe { libc::lseek(fd, data as libc::off_t, libc::SEEK_HOLE) };
             let stop = if hole < 0 { end } else { (hole as u64).min(end) };
-            let (a, b) = (data as u64, stop);
+            f(data as u64, stop);
+            pos = stop;
+        }
+    }
+
+    /// Copies `len` bytes from offset `from` to offset `to`, skipping holes (which read as
+    /// zeros in the fresh destination anyway), so a fork copies only touched pages.
+    pub fn copy_data(&self, from: u64, to: u64, len: u64) {
+        self.data_ranges(from, len, |a, b| {
             // SAFETY: both ranges lie inside the mapping (allocated from this file) and are
             // distinct allocations, so they do not overlap.
             unsafe { std::ptr::copy_nonoverlapping(self.ptr(a), self.ptr(to + (a - from)), (b - a) as usize) };
-            pos = b;
-        }
+        });
     }
 
     /// The Sentry's address of file offset `off`.
@@ -230,5 +283,24 @@ mod tests {
         mf.read(b, &mut buf);
         assert_eq!(buf, [0; 5], "released pages read as zeros");
         assert_eq!(mf.allocate(1 << 20), Err(Errno::ENOMEM));
+    }
+
+    #[test]
+    fn claim_takes_only_free_space_and_punch_keeps_it() {
+        let mf = MemoryFile::new(1 << 20).unwrap();
+        let a = mf.allocate(4096).unwrap();
+        assert!(mf.claim(a + 4096, 8192), "the space after an allocation is free");
+        assert!(!mf.claim(a + 8192, 4096), "already claimed");
+        assert_eq!(mf.allocate(4096).unwrap(), 12288);
+        mf.write(a, b"data");
+        mf.write(a + 4096, b"x");
+        mf.punch(a, 4096);
+        let mut ranges = Vec::new();
+        mf.data_ranges(0, 1 << 20, |x, y| ranges.push((x, y)));
+        assert_eq!(ranges, vec![(4096, 8192)], "the punched page is a hole");
+        let mut buf = [1u8; 4];
+        mf.read(a, &mut buf);
+        assert_eq!(buf, [0; 4]);
+        assert_ne!(mf.allocate(4096).unwrap(), a, "a punched range stays allocated");
     }
 }

@@ -62,6 +62,69 @@ pub struct Vma {
     /// MAP_SHARED: the start of the memory-file region the VMA shares with others (forked
     /// children keep it; nothing is copied). None for private memory.
     pub shared: Option<u64>,
+    /// mlock state (VM_LOCKED, VM_LOCKONFAULT).
+    pub lock: VmaLock,
+    /// MADV_DONTFORK: a forked child does not get this VMA.
+    pub dont_fork: bool,
+    /// MADV_WIPEONFORK: a forked child gets zeros here.
+    pub wipe_on_fork: bool,
+}
+
+/// Whether a VMA is mlocked. Locked memory is backed when locked (unless on fault); the guest
+/// sees the difference through mincore, RLIMIT_MEMLOCK and the errnos of madvise and msync.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VmaLock {
+    /// Not locked.
+    #[default]
+    Unlocked,
+    /// VM_LOCKED: backed now and kept.
+    Locked,
+    /// VM_LOCKED | VM_LOCKONFAULT: kept once touched.
+    OnFault,
+}
+
+/// mremap(2)'s flags; the caller has refused unknown bits and inconsistent combinations.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RemapFlags {
+    /// MREMAP_MAYMOVE.
+    pub may_move: bool,
+    /// MREMAP_FIXED: the new address is where the mapping goes, replacing what is there.
+    pub fixed: bool,
+    /// MREMAP_DONTUNMAP: the old range stays mapped (reading zeros if private).
+    pub dont_unmap: bool,
+}
+
+/// What madvise(2) asks of each VMA in its range (the caller maps advice numbers to these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advice {
+    /// MADV_DONTNEED: private memory reads as zeros; shared memory keeps its data (the pages
+    /// just leave the page tables in Linux). EINVAL on locked VMAs.
+    DontNeed,
+    /// MADV_DONTNEED_LOCKED: as DontNeed, locked VMAs too.
+    DontNeedLocked,
+    /// MADV_FREE: private anonymous memory only; freed at once (Linux may keep it until
+    /// memory is short, so the guest cannot rely on the old data either way).
+    Free,
+    /// MADV_REMOVE: shared memory reads as zeros for every sharer.
+    Remove,
+    /// MADV_DONTFORK / MADV_DOFORK.
+    DontFork(bool),
+    /// MADV_WIPEONFORK / MADV_KEEPONFORK.
+    WipeOnFork(bool),
+    /// MADV_COLD / MADV_PAGEOUT: reclaim hints, refused on locked VMAs.
+    Reclaim,
+    /// A hint with nothing to do here (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, HUGEPAGE, ...).
+    Hint,
+}
+
+/// membarrier(2) registrations of one address space (a forked child keeps them, as in Linux;
+/// exec starts afresh).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Membarrier {
+    /// The MEMBARRIER_CMD_REGISTER_* commands GET_REGISTRATIONS reports.
+    pub registered: u32,
+    /// The expedited commands the process may issue (their command bits).
+    pub ready: u32,
 }
 
 /// A forked child's memory, copied from its parent.
@@ -70,6 +133,7 @@ pub struct ForkImage {
     brk_start: u64,
     brk: u64,
     mmap_top: u64,
+    membarrier: Membarrier,
 }
 
 /// Whether a guest access reads or writes guest memory.
@@ -101,6 +165,9 @@ pub struct MemoryManager {
     mmap_top: u64,
     brk_start: u64,
     brk: u64,
+    /// mlockall(MCL_FUTURE): the lock state of new mappings.
+    lock_future: VmaLock,
+    membarrier: Membarrier,
     /// A copy of the VMAs for /proc/<pid>/maps, refreshed after each change.
     published: Arc<std::sync::Mutex<Vec<Vma>>>,
 }
@@ -108,15 +175,31 @@ pub struct MemoryManager {
 impl MemoryManager {
     /// An empty address space over `asp`, with guest addresses in `user`.
     pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> MemoryManager {
-        MemoryManager { mf, asp, vmas: BTreeMap::new(), mmap_top: user.end, user, brk_start: 0, brk: 0, published: Arc::default() }
+        MemoryManager {
+            mf,
+            asp,
+            vmas: BTreeMap::new(),
+            mmap_top: user.end,
+            user,
+            brk_start: 0,
+            brk: 0,
+            lock_future: VmaLock::Unlocked,
+            membarrier: Membarrier::default(),
+            published: Arc::default(),
+        }
     }
 
     /// Copies every private VMA's memory into fresh memory-file ranges for a forked child
     /// (only the pages that hold data: holes stay holes); shared VMAs stay shared. Returns the
-    /// child's VMAs and break.
+    /// child's VMAs and break. As in Linux, mlocks are not inherited, MADV_DONTFORK VMAs are
+    /// left out and MADV_WIPEONFORK ones are fresh zeros.
     pub fn fork_copy(&self) -> Result<ForkImage, Errno> {
         let mut vmas = Vec::with_capacity(self.vmas.len());
         for v in self.vmas.values() {
+            if v.dont_fork {
+                continue;
+            }
+            let v = &Vma { lock: VmaLock::Unlocked, ..*v };
             if let Some(region) = v.shared {
                 self.mf.share(region);
                 vmas.push(*v);
@@ -132,10 +215,12 @@ impl MemoryManager {
                     return Err(e);
                 }
             };
-            self.mf.copy_data(v.offset, off, len);
+            if !v.wipe_on_fork {
+                self.mf.copy_data(v.offset, off, len);
+            }
             vmas.push(Vma { offset: off, ..*v });
         }
-        Ok(ForkImage { vmas, brk_start: self.brk_start, brk: self.brk, mmap_top: self.mmap_top })
+        Ok(ForkImage { vmas, brk_start: self.brk_start, brk: self.brk, mmap_top: self.mmap_top, membarrier: self.membarrier })
     }
 
     /// The address space of a forked child over `asp`: maps every copied VMA.
@@ -147,7 +232,18 @@ impl MemoryManager {
             }
         }
         let vmas = img.vmas.iter().map(|v| (v.start, *v)).collect();
-        let mm = MemoryManager { mf, asp, vmas, user, mmap_top: img.mmap_top, brk_start: img.brk_start, brk: img.brk, published: Arc::default() };
+        let mm = MemoryManager {
+            mf,
+            asp,
+            vmas,
+            user,
+            mmap_top: img.mmap_top,
+            brk_start: img.brk_start,
+            brk: img.brk,
+            lock_future: VmaLock::Unlocked,
+            membarrier: img.membarrier,
+            published: Arc::default(),
+        };
         mm.publish();
         Ok(mm)
     }
@@ -268,12 +364,23 @@ impl MemoryManager {
             }
         };
         let offset = if shared { self.mf.allocate_shared(len)? } else { self.mf.allocate(len)? };
-        let vma = Vma { start, end: start + len, prot, offset, kind, shared: shared.then_some(offset) };
+        let vma = Vma {
+            start,
+            end: start + len,
+            prot,
+            offset,
+            kind,
+            shared: shared.then_some(offset),
+            lock: self.lock_future,
+            dont_fork: false,
+            wipe_on_fork: false,
+        };
         if let Err(e) = self.asp.map(start, len, prot, offset) {
             tracing::error!("mapping {start:#x}+{len:#x} in the stub: {e}");
             self.mf.drop_vma(&vma);
             return Err(Errno::ENOMEM);
         }
+        self.populate_locked(&vma);
         self.vmas.insert(start, vma);
         self.publish();
         Ok(start)
@@ -461,6 +568,494 @@ impl MemoryManager {
             }
             at += chunk as u64;
         }
+    }
+}
+
+/// Rounds up to a page boundary wrapping to 0 on overflow, as Linux's PAGE_ALIGN does (the
+/// callers then see an empty or tiny range, exactly as the guest would under Linux).
+fn page_align_wrapping(x: u64) -> u64 {
+    x.wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+/// Whether Linux would have merged `a` and the VMA `b` that follows it into one: mremap sees
+/// one VMA where ours may still be two (we never merge on mmap or mprotect).
+fn mergeable(a: &Vma, b: &Vma) -> bool {
+    let anon = |k: VmaKind| matches!(k, VmaKind::Anon | VmaKind::Heap);
+    a.end == b.start
+        && a.prot == b.prot
+        && a.lock == b.lock
+        && a.dont_fork == b.dont_fork
+        && a.wipe_on_fork == b.wipe_on_fork
+        && anon(a.kind)
+        && anon(b.kind)
+        && match (a.shared, b.shared) {
+            (None, None) => true,
+            (Some(x), Some(y)) => x == y && b.offset == a.offset + (a.end - a.start),
+            _ => false,
+        }
+}
+
+impl MemoryManager {
+    /// Backs a locked VMA's memory now, as mlock and mmap of locked memory populate in Linux
+    /// (PROT_NONE and lock-on-fault memory is left alone there too).
+    fn populate_locked(&self, v: &Vma) {
+        if v.lock == VmaLock::Locked && v.prot != Prot::NONE {
+            self.mf.populate(v.offset, v.end - v.start);
+        }
+    }
+
+    /// The VMAs overlapping `[start, end)`, in order.
+    fn overlapping(&self, start: u64, end: u64) -> Vec<Vma> {
+        let first = self.vmas.range(..=start).next_back().map_or(start, |(&s, v)| if v.end > start { s } else { start });
+        self.vmas.range(first..end).map(|(_, v)| *v).filter(|v| v.end > start).collect()
+    }
+
+    /// Makes `[addr, end)` one VMA if Linux would see one there: the VMA holding `addr` and
+    /// the mergeable VMAs following it. Private pieces whose memory-file ranges are not
+    /// contiguous are copied into one new range. EFAULT if the range is not covered so.
+    fn coalesce(&mut self, addr: u64, end: u64) -> Result<Vma, Errno> {
+        let first = *self.find(addr).ok_or(Errno::EFAULT)?;
+        let mut run = vec![first];
+        let mut last = first;
+        while last.end < end {
+            let next = *self.vmas.get(&last.end).ok_or(Errno::EFAULT)?;
+            if !mergeable(&last, &next) {
+                return Err(Errno::EFAULT);
+            }
+            run.push(next);
+            last = next;
+        }
+        if run.len() == 1 {
+            return Ok(first);
+        }
+        let len = last.end - first.start;
+        let mut merged = Vma { end: last.end, ..first };
+        let contiguous = run.windows(2).all(|w| w[1].offset == w[0].offset + (w[0].end - w[0].start));
+        if !contiguous {
+            // Only private pieces can be discontiguous (mergeable shared ones are contiguous).
+            let off = self.mf.allocate(len)?;
+            for v in &run {
+                self.mf.copy_data(v.offset, off + (v.start - first.start), v.end - v.start);
+            }
+            if let Err(e) = self.asp.map(first.start, len, first.prot, off) {
+                tracing::error!("mapping a coalesced VMA {:#x}+{len:#x}: {e}", first.start);
+                self.mf.release(off, len);
+                return Err(Errno::ENOMEM);
+            }
+            merged.offset = off;
+        }
+        for v in &run[1..] {
+            self.vmas.remove(&v.start);
+        }
+        for v in &run {
+            match v.shared {
+                // The merged VMA keeps the first piece's reference.
+                Some(region) if v.start != first.start => self.mf.unshare(region),
+                None if !contiguous => self.mf.release(v.offset, v.end - v.start),
+                _ => {}
+            }
+        }
+        self.vmas.insert(first.start, merged);
+        self.publish();
+        Ok(merged)
+    }
+
+    /// Linux's vma_to_resize: the VMA that `[addr, addr+old_len)` lies in, checked for growing
+    /// to `new_len`.
+    fn resize_check(&mut self, addr: u64, old_len: u64, new_len: u64) -> Result<Vma, Errno> {
+        let mut v = *self.find(addr).ok_or(Errno::EFAULT)?;
+        // old_len 0 duplicates a shared mapping; a private one has nothing to duplicate.
+        if old_len == 0 && v.shared.is_none() {
+            return Err(Errno::EINVAL);
+        }
+        if old_len > v.end - addr {
+            v = self.coalesce(addr, addr.checked_add(old_len).ok_or(Errno::EFAULT)?)?;
+        }
+        if let Some(region) = v.shared {
+            // Linux lets a shared mapping grow past its shmem object, where touching raises
+            // SIGBUS; we cannot model that window, so we refuse to make it.
+            let region_end = region + self.mf.shared_len(region).unwrap_or(0);
+            if v.offset + (addr - v.start) + new_len > region_end {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        Ok(v)
+    }
+
+    /// mremap(2) from the page-alignment check on; `flags` are consistent (the caller checked
+    /// unknown bits, FIXED and DONTUNMAP without MAYMOVE, DONTUNMAP with a size change).
+    pub fn remap(&mut self, addr: u64, old_len: u64, new_len: u64, flags: RemapFlags, new_addr: u64) -> Result<u64, Errno> {
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let old_len = page_align_wrapping(old_len);
+        let new_len = page_align_wrapping(new_len);
+        if new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if self.find(addr).is_none() {
+            return Err(Errno::EFAULT);
+        }
+        if flags.fixed || flags.dont_unmap {
+            return self.remap_to(addr, old_len, new_len, flags, new_addr);
+        }
+        // Shrinking always works: it unmaps the tail (whatever VMAs it covers).
+        if old_len >= new_len {
+            if old_len > new_len {
+                self.unmap(addr.checked_add(new_len).ok_or(Errno::EINVAL)?, old_len - new_len)?;
+            }
+            return Ok(addr);
+        }
+        let v = self.resize_check(addr, old_len, new_len)?;
+        if old_len == v.end - addr && self.grow_in_place(&v, new_len - old_len)? {
+            return Ok(addr);
+        }
+        if !flags.may_move {
+            return Err(Errno::ENOMEM);
+        }
+        let to = self.find_free(new_len)?;
+        self.move_range(v, addr, old_len, new_len, to, false)
+    }
+
+    /// mremap_to: MREMAP_FIXED or MREMAP_DONTUNMAP.
+    fn remap_to(&mut self, addr: u64, old_len: u64, new_len: u64, flags: RemapFlags, new_addr: u64) -> Result<u64, Errno> {
+        if !new_addr.is_multiple_of(PAGE_SIZE) || new_len > TASK_SIZE || new_addr > TASK_SIZE - new_len {
+            return Err(Errno::EINVAL);
+        }
+        if addr.saturating_add(old_len) > new_addr && new_addr + new_len > addr {
+            return Err(Errno::EINVAL);
+        }
+        if flags.fixed {
+            self.unmap(new_addr, new_len)?;
+        }
+        let mut old_len = old_len;
+        if old_len > new_len {
+            self.unmap(addr + new_len, old_len - new_len)?;
+            old_len = new_len;
+        }
+        let v = self.resize_check(addr, old_len, new_len)?;
+        let to = if flags.fixed {
+            self.check_range(new_addr, new_len)?;
+            new_addr
+        } else if new_addr != 0 && self.is_free(new_addr, new_addr + new_len) {
+            new_addr
+        } else {
+            self.find_free(new_len)?
+        };
+        self.move_range(v, addr, old_len, new_len, to, flags.dont_unmap)
+    }
+
+    /// Grows `v` by `delta` bytes at its end if the addresses there are free. Private memory
+    /// grows in its memory-file range when the space after it is free, else moves to a new
+    /// range (the data copied); shared memory grows within its region (checked before).
+    fn grow_in_place(&mut self, v: &Vma, delta: u64) -> Result<bool, Errno> {
+        let Some(end) = v.end.checked_add(delta) else { return Ok(false) };
+        if !self.is_free(v.end, end) {
+            return Ok(false);
+        }
+        let len = v.end - v.start;
+        let mut grown = Vma { end, ..*v };
+        if v.shared.is_some() || self.mf.claim(v.offset + len, delta) {
+            if let Err(e) = self.asp.map(v.end, delta, v.prot, v.offset + len) {
+                tracing::error!("growing {:#x}..{:#x} in the stub: {e}", v.start, end);
+                if v.shared.is_none() {
+                    self.mf.release(v.offset + len, delta);
+                }
+                return Err(Errno::ENOMEM);
+            }
+        } else {
+            let off = self.mf.allocate(len + delta)?;
+            self.mf.copy_data(v.offset, off, len);
+            if let Err(e) = self.asp.map(v.start, len + delta, v.prot, off) {
+                tracing::error!("growing {:#x}..{:#x} in the stub: {e}", v.start, end);
+                self.mf.release(off, len + delta);
+                return Err(Errno::ENOMEM);
+            }
+            self.mf.release(v.offset, len);
+            grown.offset = off;
+        }
+        self.populate_locked(&grown);
+        self.vmas.insert(v.start, grown);
+        self.publish();
+        Ok(true)
+    }
+
+    /// Moves `[addr, addr+old_len)` of `v` to `[to, to+new_len)` (free, or just unmapped).
+    /// The memory-file pages move with it (the new VMA is a window at the same offsets) unless
+    /// a private VMA grows and the space after its range is taken: then its data is copied.
+    /// `dont_unmap` leaves the old range mapped: private memory there reads as zeros, shared
+    /// memory keeps showing the region.
+    fn move_range(&mut self, v: Vma, addr: u64, old_len: u64, new_len: u64, to: u64, dont_unmap: bool) -> Result<u64, Errno> {
+        let old = v.offset + (addr - v.start);
+        let kind = match v.kind {
+            VmaKind::Heap | VmaKind::Stack => VmaKind::Anon,
+            k => k,
+        };
+        let mut new = Vma { start: to, end: to + new_len, offset: old, kind, ..v };
+        // What the new VMA holds that the old range did not: (offset, length) to give back if
+        // mapping fails.
+        let mut fresh: Option<(u64, u64)> = None;
+        match v.shared {
+            Some(region) => self.mf.share(region),
+            None if dont_unmap => {}
+            None if new_len > old_len => {
+                if self.mf.claim(old + old_len, new_len - old_len) {
+                    fresh = Some((old + old_len, new_len - old_len));
+                } else {
+                    let off = self.mf.allocate(new_len)?;
+                    self.mf.copy_data(old, off, old_len);
+                    new.offset = off;
+                    fresh = Some((off, new_len));
+                }
+            }
+            None => {}
+        }
+        // DONTUNMAP: the old range keeps a VMA, over fresh zeros if private.
+        let zeros = if dont_unmap && v.shared.is_none() {
+            match self.mf.allocate(old_len) {
+                Ok(z) => Some(z),
+                Err(e) => {
+                    if let Some((o, l)) = fresh {
+                        self.mf.release(o, l);
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        if let Err(e) = self.asp.map(to, new_len, new.prot, new.offset) {
+            tracing::error!("mapping a moved VMA at {to:#x}+{new_len:#x}: {e}");
+            match (v.shared, fresh) {
+                (Some(region), _) => self.mf.unshare(region),
+                (None, Some((o, l))) => self.mf.release(o, l),
+                _ => {}
+            }
+            if let Some(z) = zeros {
+                self.mf.release(z, old_len);
+            }
+            return Err(Errno::ENOMEM);
+        }
+        if old_len > 0 {
+            self.split_at(addr);
+            self.split_at(addr + old_len);
+            if dont_unmap {
+                if let Some(mid) = self.vmas.get_mut(&addr) {
+                    // Linux clears VM_LOCKED on the range left behind.
+                    mid.lock = VmaLock::Unlocked;
+                    if let Some(z) = zeros {
+                        mid.offset = z;
+                        let prot = mid.prot;
+                        if let Err(e) = self.asp.map(addr, old_len, prot, z) {
+                            tracing::error!("remapping the range left by MREMAP_DONTUNMAP: {e}");
+                        }
+                    }
+                }
+            } else if let Some(mid) = self.vmas.remove(&addr) {
+                match mid.shared {
+                    // The new VMA took its own reference above.
+                    Some(region) => self.mf.unshare(region),
+                    // Private pages the new VMA did not take over go back.
+                    None if new.offset != old => self.mf.release(mid.offset, old_len),
+                    None => {}
+                }
+                if let Err(e) = self.asp.unmap(addr, old_len) {
+                    tracing::error!("unmapping a moved range {addr:#x}+{old_len:#x}: {e}");
+                }
+            }
+        }
+        self.populate_locked(&new);
+        self.vmas.insert(to, new);
+        self.publish();
+        Ok(to)
+    }
+
+    /// madvise(2) from the page-alignment check on: applies `advice` to each VMA in the range
+    /// and fails with ENOMEM at the end if part of it was unmapped (a VMA's own errno stops
+    /// the walk there), as Linux does.
+    pub fn advise(&mut self, addr: u64, len: u64, advice: Advice) -> Result<(), Errno> {
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let rounded = page_align_wrapping(len);
+        if len != 0 && rounded == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr.checked_add(rounded).ok_or(Errno::EINVAL)?;
+        if end == addr {
+            return Ok(());
+        }
+        let mut at = addr;
+        let mut hole = false;
+        for v in self.overlapping(addr, end) {
+            if v.start > at {
+                hole = true;
+            }
+            let (lo, hi) = (at.max(v.start), end.min(v.end));
+            self.advise_vma(&v, lo, hi, advice)?;
+            at = hi;
+        }
+        if hole || at < end {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
+    }
+
+    /// One VMA's part `[lo, hi)` of madvise.
+    fn advise_vma(&mut self, v: &Vma, lo: u64, hi: u64, advice: Advice) -> Result<(), Errno> {
+        let off = v.offset + (lo - v.start);
+        let locked = v.lock != VmaLock::Unlocked;
+        match advice {
+            Advice::DontNeed | Advice::Free | Advice::Reclaim if locked => return Err(Errno::EINVAL),
+            // MADV_FREE is for anonymous private memory; executable images are file-backed.
+            Advice::Free if v.shared.is_some() || v.kind == VmaKind::Image => return Err(Errno::EINVAL),
+            Advice::DontNeed | Advice::DontNeedLocked | Advice::Free => {
+                // Shared memory keeps its data; an image's pages would be read again from the
+                // file in Linux, which we do not keep: both stay as they are.
+                if v.shared.is_none() && v.kind != VmaKind::Image {
+                    self.mf.punch(off, hi - lo);
+                }
+            }
+            Advice::Remove if locked => return Err(Errno::EINVAL),
+            Advice::Remove => match (v.shared, v.kind) {
+                (Some(_), _) => self.mf.punch(off, hi - lo),
+                // A private file mapping: not a shared writable one.
+                (None, VmaKind::Image) => return Err(Errno::EACCES),
+                (None, _) => return Err(Errno::EINVAL),
+            },
+            Advice::WipeOnFork(_) if v.shared.is_some() || v.kind == VmaKind::Image => return Err(Errno::EINVAL),
+            Advice::DontFork(on) => self.set_range(lo, hi, |v| v.dont_fork = on),
+            Advice::WipeOnFork(on) => self.set_range(lo, hi, |v| v.wipe_on_fork = on),
+            Advice::Reclaim | Advice::Hint => {}
+        }
+        Ok(())
+    }
+
+    /// Splits at `lo` and `hi` and applies `f` to the VMAs between.
+    fn set_range(&mut self, lo: u64, hi: u64, f: impl Fn(&mut Vma)) {
+        self.split_at(lo);
+        self.split_at(hi);
+        for (_, v) in self.vmas.range_mut(lo..hi) {
+            f(v);
+        }
+        self.publish();
+    }
+
+    /// msync(2) from the range on (flags checked by the caller). Nothing is written back:
+    /// there are no shared file mappings. ENOMEM for unmapped parts (at once for plain
+    /// MS_ASYNC), EBUSY for MS_INVALIDATE of locked memory, as Linux.
+    pub fn sync(&self, addr: u64, len: u64, invalidate: bool, async_only: bool) -> Result<(), Errno> {
+        let end = addr.checked_add(page_align_wrapping(len)).ok_or(Errno::ENOMEM)?;
+        if end == addr {
+            return Ok(());
+        }
+        let mut start = addr;
+        let mut hole = false;
+        loop {
+            let v = self.overlapping(start, u64::MAX).into_iter().next().ok_or(Errno::ENOMEM)?;
+            if start < v.start {
+                if async_only {
+                    return Err(Errno::ENOMEM);
+                }
+                start = v.start;
+                if start >= end {
+                    return Err(Errno::ENOMEM);
+                }
+                hole = true;
+            }
+            if invalidate && v.lock != VmaLock::Unlocked {
+                return Err(Errno::EBUSY);
+            }
+            start = v.end;
+            if start >= end {
+                return if hole { Err(Errno::ENOMEM) } else { Ok(()) };
+            }
+        }
+    }
+
+    /// mincore(2): one byte per page from `addr` (page-aligned), 1 where the page is backed by
+    /// memory (touched, or populated by mlock), 0 where it is a hole. Stops at the first
+    /// unmapped page; the bool says whether it met one.
+    pub fn residency(&self, addr: u64, pages: u64) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let mut at = addr;
+        let mut left = pages;
+        while left > 0 {
+            let Some(v) = self.find(at) else { return (out, true) };
+            let n = ((v.end - at) / PAGE_SIZE).min(left);
+            let base = out.len();
+            out.resize(base + n as usize, 0);
+            let off = v.offset + (at - v.start);
+            self.mf.data_ranges(off, n * PAGE_SIZE, |a, b| {
+                let first = page_down(a - off) / PAGE_SIZE;
+                let last = (page_up(b - off).unwrap_or(b - off) / PAGE_SIZE).min(n);
+                out[base + first as usize..base + last as usize].fill(1);
+            });
+            at += n * PAGE_SIZE;
+            left -= n;
+        }
+        (out, false)
+    }
+
+    /// Bytes of locked memory (mm->locked_vm).
+    pub fn locked_bytes(&self) -> u64 {
+        self.vmas.values().filter(|v| v.lock != VmaLock::Unlocked).map(|v| v.end - v.start).sum()
+    }
+
+    /// Bytes of locked memory inside `[start, end)`.
+    pub fn locked_bytes_in(&self, start: u64, end: u64) -> u64 {
+        self.overlapping(start, end).iter().filter(|v| v.lock != VmaLock::Unlocked).map(|v| v.end.min(end) - v.start.max(start)).sum()
+    }
+
+    /// Bytes mapped in all (mm->total_vm).
+    pub fn total_bytes(&self) -> u64 {
+        self.vmas.values().map(|v| v.end - v.start).sum()
+    }
+
+    /// mlock/munlock of `[start, start+len)` (page-aligned by the caller): sets the lock
+    /// state of the mapped run from `start`, then ENOMEM if a hole cut it short.
+    pub fn lock(&mut self, start: u64, len: u64, lock: VmaLock) -> Result<(), Errno> {
+        let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
+        if end == start {
+            return Ok(());
+        }
+        self.find(start).ok_or(Errno::ENOMEM)?;
+        let mut covered = start;
+        while covered < end {
+            match self.find(covered) {
+                Some(v) => covered = v.end.min(end),
+                None => break,
+            }
+        }
+        self.set_range(start, covered, |v| v.lock = lock);
+        if covered < end {
+            // Linux marks the leading part locked but populates only after a full success.
+            return Err(Errno::ENOMEM);
+        }
+        for v in self.overlapping(start, covered) {
+            self.populate_locked(&v);
+        }
+        Ok(())
+    }
+
+    /// mlockall/munlockall: `current` is the lock state for every VMA now (None leaves them),
+    /// `future` the state of mappings made from now on.
+    pub fn lock_all(&mut self, current: Option<VmaLock>, future: VmaLock) {
+        self.lock_future = future;
+        if let Some(lock) = current {
+            for v in self.vmas.values_mut() {
+                v.lock = lock;
+            }
+            for v in self.vmas.values() {
+                self.populate_locked(v);
+            }
+            self.publish();
+        }
+    }
+
+    /// The membarrier(2) registrations of this address space.
+    pub fn membarrier(&mut self) -> &mut Membarrier {
+        &mut self.membarrier
     }
 }
 

@@ -83,6 +83,112 @@ fn brk_grows_and_shrinks() {
     assert_eq!(m.brk(0x100), 0x301000, "below the start: unchanged");
 }
 
+const MOVE: RemapFlags = RemapFlags { may_move: true, fixed: false, dont_unmap: false };
+
+fn byte(m: &MemoryManager, addr: u64) -> u8 {
+    let mut b = [0u8; 1];
+    m.copy_in(addr, &mut b).unwrap();
+    b[0]
+}
+
+#[test]
+fn mremap_grows_in_place_moves_and_keeps_data() {
+    let mut m = mm();
+    let a = m.map_anon(0x200000, 0x2000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.copy_out(a, b"A").unwrap();
+    m.copy_out(a + 0x1000, b"B").unwrap();
+    // Something else takes the memory-file space after the VMA: growing must copy.
+    let _other = m.map_anon(0x400000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
+    assert_eq!(m.remap(a, 0x2000, 0x4000, RemapFlags::default(), 0), Ok(a));
+    assert_eq!((byte(&m, a), byte(&m, a + 0x1000), byte(&m, a + 0x3000)), (b'A', b'B', 0));
+    m.map_anon(a + 0x4000, 0x1000, Prot::from_bits(1), true, VmaKind::Anon).unwrap();
+    assert_eq!(m.remap(a, 0x4000, 0x5000, RemapFlags::default(), 0), Err(Errno::ENOMEM));
+    let b = m.remap(a, 0x4000, 0x5000, MOVE, 0).unwrap();
+    assert_ne!(a, b);
+    assert!(m.find(a).is_none());
+    assert_eq!((byte(&m, b), byte(&m, b + 0x1000)), (b'A', b'B'));
+    assert_eq!(m.remap(b, 0x5000, 0x1000, RemapFlags::default(), 0), Ok(b));
+    assert!(m.find(b + 0x1000).is_none());
+}
+
+#[test]
+fn mremap_errors_follow_linux() {
+    let mut m = mm();
+    let a = m.map_anon(0x200000, 0x4000, Prot::RW, true, VmaKind::Anon).unwrap();
+    assert_eq!(m.remap(a + 1, 0x1000, 0x1000, MOVE, 0), Err(Errno::EINVAL));
+    assert_eq!(m.remap(a, 0x1000, 0, MOVE, 0), Err(Errno::EINVAL));
+    assert_eq!(m.remap(0x900000, 0x1000, 0x2000, MOVE, 0), Err(Errno::EFAULT));
+    assert_eq!(m.remap(a, 0, 0x1000, MOVE, 0), Err(Errno::EINVAL), "old_len 0 of private memory");
+    let fixed = RemapFlags { may_move: true, fixed: true, dont_unmap: false };
+    assert_eq!(m.remap(a, 0x2000, 0x2000, fixed, a + 0x1000), Err(Errno::EINVAL), "overlap");
+    assert_eq!(m.remap(a, 0x1000, 0x1000, fixed, 0x300001), Err(Errno::EINVAL));
+    m.protect(a + 0x2000, 0x2000, Prot::from_bits(1)).unwrap();
+    assert_eq!(m.remap(a, 0x4000, 0x5000, MOVE, 0), Err(Errno::EFAULT), "spans two unlike VMAs");
+}
+
+#[test]
+fn mremap_joins_neighbours_linux_would_have_merged() {
+    let mut m = mm();
+    let a = m.map_anon(0x200000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
+    let _spacer = m.map_anon(0x300000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.map_anon(a + 0x1000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.copy_out(a, b"1").unwrap();
+    m.copy_out(a + 0x1000, b"2").unwrap();
+    let to = m.remap(a, 0x2000, 0x2000, RemapFlags { may_move: true, fixed: true, dont_unmap: false }, 0x500000).unwrap();
+    assert_eq!((byte(&m, to), byte(&m, to + 0x1000)), (b'1', b'2'));
+    assert_eq!(m.vmas().filter(|v| v.start >= 0x500000).count(), 1);
+}
+
+#[test]
+fn mremap_of_shared_memory_keeps_the_region_counted() {
+    let mut m = mm();
+    let mf = m.memory_file().clone();
+    let a = m.map_memory(0x200000, 0x4000, Prot::RW, true, VmaKind::Anon, true).unwrap();
+    let region = m.find(a).unwrap().shared.unwrap();
+    m.copy_out(a + 0x3000, b"s").unwrap();
+    assert_eq!(m.remap(a, 0x4000, 0x2000, RemapFlags::default(), 0), Ok(a));
+    assert_eq!(m.remap(a, 0x2000, 0x4000, RemapFlags::default(), 0), Ok(a));
+    assert_eq!(byte(&m, a + 0x3000), b's', "regrowing within the region finds its data");
+    assert_eq!(m.remap(a, 0x4000, 0x5000, MOVE, 0), Err(Errno::ENOMEM), "past the region");
+    let dup = m.remap(a, 0, 0x4000, MOVE, 0).unwrap();
+    let b = m.remap(a, 0x4000, 0x4000, RemapFlags { may_move: true, fixed: true, dont_unmap: false }, 0x600000).unwrap();
+    m.unmap(dup, 0x4000).unwrap();
+    assert_eq!(byte(&m, b + 0x3000), b's');
+    assert!(mf.shared_len(region).is_some(), "one VMA still holds the region");
+    m.unmap(b, 0x4000).unwrap();
+    assert!(mf.shared_len(region).is_none(), "the last VMA gave the region back");
+}
+
+#[test]
+fn mremap_dontunmap_leaves_zeros_behind() {
+    let mut m = mm();
+    let a = m.map_anon(0x200000, 0x2000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.copy_out(a, b"d").unwrap();
+    let b = m.remap(a, 0x2000, 0x2000, RemapFlags { may_move: true, fixed: false, dont_unmap: true }, 0).unwrap();
+    assert_eq!((byte(&m, a), byte(&m, b)), (0, b'd'));
+}
+
+#[test]
+fn madvise_and_mlock_follow_linux() {
+    let mut m = mm();
+    let a = m.map_anon(0x200000, 0x3000, Prot::RW, true, VmaKind::Anon).unwrap();
+    m.copy_out(a, &[1; 0x3000]).unwrap();
+    assert_eq!(m.advise(a, 0x1000, Advice::DontNeed), Ok(()));
+    assert_eq!(m.residency(a, 3), (vec![0, 1, 1], false));
+    // Reading faults a zeroed page in, as Linux maps its zero page.
+    assert_eq!((byte(&m, a), byte(&m, a + 0x1000)), (0, 1));
+    m.unmap(a + 0x1000, 0x1000).unwrap();
+    assert_eq!(m.advise(a, 0x3000, Advice::DontNeed), Err(Errno::ENOMEM));
+    assert_eq!(byte(&m, a + 0x2000), 0, "the mapped part after the hole was done too");
+    assert_eq!(m.residency(a, 3), (vec![0], true));
+    assert_eq!(m.lock(a, 0x3000, VmaLock::Locked), Err(Errno::ENOMEM));
+    assert_eq!(m.locked_bytes(), 0x1000, "the part before the hole is locked");
+    assert_eq!(m.advise(a, 0x1000, Advice::DontNeed), Err(Errno::EINVAL));
+    assert_eq!(m.sync(a, 0x1000, true, false), Err(Errno::EBUSY));
+    m.lock_all(Some(VmaLock::Unlocked), VmaLock::Unlocked);
+    assert_eq!(m.locked_bytes(), 0);
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Map { page: u64, pages: u64, fixed: bool, prot: u8 },

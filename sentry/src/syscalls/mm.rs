@@ -1,11 +1,12 @@
-//! Address-space calls: brk, mmap, munmap, mprotect.
+//! Address-space calls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore, the
+//! mlock family and membarrier.
 
 use platform::{Prot, PAGE_SIZE};
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::Task;
-use crate::mm::{page_up, VmaKind};
+use crate::mm::{page_up, Advice, RemapFlags, VmaKind, VmaLock, TASK_SIZE};
 
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::BRK, handler: sys_brk, support: Support::Full, note: "" },
@@ -17,6 +18,51 @@ pub const HANDLERS: &[Registration] = &[
     },
     Registration { nr: nr::MUNMAP, handler: sys_munmap, support: Support::Full, note: "" },
     Registration { nr: nr::MPROTECT, handler: sys_mprotect, support: Support::Full, note: "" },
+    Registration {
+        nr: nr::MREMAP,
+        handler: sys_mremap,
+        support: Support::Partial,
+        note: "shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP, duplicating a shared mapping (old_len 0); growing a MAP_SHARED mapping past the end of its memory (where Linux leaves a SIGBUS window) fails with ENOMEM",
+    },
+    Registration {
+        nr: nr::MADVISE,
+        handler: sys_madvise,
+        support: Support::Partial,
+        note: "DONTNEED, DONTNEED_LOCKED and FREE zero private memory (shared memory keeps its data, the executable's segments are left as they are), REMOVE zeroes shared memory, DONTFORK/DOFORK and WIPEONFORK/KEEPONFORK act on fork; NORMAL, RANDOM, SEQUENTIAL, WILLNEED, COLD, PAGEOUT, MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP are accepted and do nothing; POPULATE_READ/WRITE, COLLAPSE, HWPOISON, SOFT_OFFLINE, GUARD_INSTALL/REMOVE: EINVAL",
+    },
+    Registration {
+        nr: nr::MSYNC,
+        handler: sys_msync,
+        support: Support::Full,
+        note: "checks only: there are no shared file mappings, so nothing is ever written back",
+    },
+    Registration {
+        nr: nr::MINCORE,
+        handler: sys_mincore,
+        support: Support::Full,
+        note: "a page is resident when its memory-file page holds data (touched or populated)",
+    },
+    Registration {
+        nr: nr::MLOCK,
+        handler: sys_mlock,
+        support: Support::Full,
+        note: "locked state and RLIMIT_MEMLOCK accounted per VMA; locking backs the memory now; nothing is swapped anyway",
+    },
+    Registration { nr: nr::MUNLOCK, handler: sys_munlock, support: Support::Full, note: "" },
+    Registration { nr: nr::MLOCK2, handler: sys_mlock2, support: Support::Full, note: "MLOCK_ONFAULT" },
+    Registration {
+        nr: nr::MLOCKALL,
+        handler: sys_mlockall,
+        support: Support::Partial,
+        note: "MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT; with MCL_FUTURE, RLIMIT_MEMLOCK is not checked at mmap or brk",
+    },
+    Registration { nr: nr::MUNLOCKALL, handler: sys_munlockall, support: Support::Full, note: "" },
+    Registration {
+        nr: nr::MEMBARRIER,
+        handler: sys_membarrier,
+        support: Support::Partial,
+        note: "every guest process has one thread and each call is a full barrier for it, so the barrier commands only check registration; the RSEQ commands fail (EINVAL) as on a kernel without rseq",
+    },
 ];
 
 const PROT_GROWSDOWN: u64 = 0x0100_0000;
@@ -102,4 +148,245 @@ fn sys_mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     t.mm.protect(a[0], a[1], Prot::from_bits(prot)).map(|()| 0)
+}
+
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+const MREMAP_DONTUNMAP: u64 = 4;
+
+fn sys_mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let [addr, old_len, new_len, flags, new_addr, _] = a;
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let may_move = flags & MREMAP_MAYMOVE != 0;
+    let fixed = flags & MREMAP_FIXED != 0;
+    let dont_unmap = flags & MREMAP_DONTUNMAP != 0;
+    // FIXED and DONTUNMAP are moves; DONTUNMAP does not resize (lengths compared unrounded).
+    if (fixed && !may_move) || (dont_unmap && (!may_move || old_len != new_len)) {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.remap(addr, old_len, new_len, RemapFlags { may_move, fixed, dont_unmap }, new_addr)
+}
+
+const MADV_NORMAL: u64 = 0;
+const MADV_RANDOM: u64 = 1;
+const MADV_SEQUENTIAL: u64 = 2;
+const MADV_WILLNEED: u64 = 3;
+const MADV_DONTNEED: u64 = 4;
+const MADV_FREE: u64 = 8;
+const MADV_REMOVE: u64 = 9;
+const MADV_DONTFORK: u64 = 10;
+const MADV_DOFORK: u64 = 11;
+const MADV_MERGEABLE: u64 = 12;
+const MADV_UNMERGEABLE: u64 = 13;
+const MADV_HUGEPAGE: u64 = 14;
+const MADV_NOHUGEPAGE: u64 = 15;
+const MADV_DONTDUMP: u64 = 16;
+const MADV_DODUMP: u64 = 17;
+const MADV_WIPEONFORK: u64 = 18;
+const MADV_KEEPONFORK: u64 = 19;
+const MADV_COLD: u64 = 20;
+const MADV_PAGEOUT: u64 = 21;
+const MADV_POPULATE_READ: u64 = 22;
+const MADV_POPULATE_WRITE: u64 = 23;
+const MADV_DONTNEED_LOCKED: u64 = 24;
+const MADV_COLLAPSE: u64 = 25;
+const MADV_HWPOISON: u64 = 100;
+const MADV_SOFT_OFFLINE: u64 = 101;
+const MADV_GUARD_INSTALL: u64 = 102;
+const MADV_GUARD_REMOVE: u64 = 103;
+
+fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let [addr, len, advice, ..] = a;
+    let advice = match advice as i32 as i64 as u64 {
+        MADV_DONTNEED => Advice::DontNeed,
+        MADV_DONTNEED_LOCKED => Advice::DontNeedLocked,
+        MADV_FREE => Advice::Free,
+        MADV_REMOVE => Advice::Remove,
+        MADV_DONTFORK => Advice::DontFork(true),
+        MADV_DOFORK => Advice::DontFork(false),
+        MADV_WIPEONFORK => Advice::WipeOnFork(true),
+        MADV_KEEPONFORK => Advice::WipeOnFork(false),
+        MADV_COLD | MADV_PAGEOUT => Advice::Reclaim,
+        // Access-pattern, huge-page, KSM and core-dump hints: nothing here reads them.
+        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED | MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_HUGEPAGE | MADV_NOHUGEPAGE | MADV_DONTDUMP | MADV_DODUMP => Advice::Hint,
+        MADV_HWPOISON | MADV_SOFT_OFFLINE if !t.creds.privileged() => return Err(Errno::EPERM),
+        cmd @ (MADV_POPULATE_READ | MADV_POPULATE_WRITE | MADV_COLLAPSE | MADV_HWPOISON | MADV_SOFT_OFFLINE | MADV_GUARD_INSTALL | MADV_GUARD_REMOVE) => {
+            t.kernel.audit.unsupported_command("madvise", cmd);
+            return Err(Errno::EINVAL);
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    t.mm.advise(addr, len, advice).map(|()| 0)
+}
+
+const MS_ASYNC: u64 = 1;
+const MS_INVALIDATE: u64 = 2;
+const MS_SYNC: u64 = 4;
+
+fn sys_msync(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let [addr, len, flags, ..] = a;
+    let flags = flags as i32 as i64 as u64;
+    if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || addr % PAGE_SIZE != 0 || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0) {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.sync(addr, len, flags & MS_INVALIDATE != 0, flags == MS_ASYNC).map(|()| 0)
+}
+
+fn sys_mincore(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let [addr, len, vec, ..] = a;
+    if addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Linux's access_ok: the range must lie below the top of user space.
+    if len > TASK_SIZE || addr > TASK_SIZE - len {
+        return Err(Errno::ENOMEM);
+    }
+    let pages = len.div_ceil(PAGE_SIZE);
+    if vec > TASK_SIZE - pages {
+        return Err(Errno::EFAULT);
+    }
+    let (resident, hole) = t.mm.residency(addr, pages);
+    if !resident.is_empty() {
+        t.mm.copy_out(vec, &resident)?;
+    }
+    if hole {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0)
+}
+
+/// RLIMIT_MEMLOCK's index.
+const RLIMIT_MEMLOCK: usize = 8;
+const MLOCK_ONFAULT: u64 = 1;
+const MCL_CURRENT: u64 = 1;
+const MCL_FUTURE: u64 = 2;
+const MCL_ONFAULT: u64 = 4;
+
+/// RLIMIT_MEMLOCK in pages, and whether the task may lock memory at all (can_do_mlock).
+fn memlock_limit(t: &Task) -> Result<u64, Errno> {
+    let limit = t.rlimits[RLIMIT_MEMLOCK].rlim_cur;
+    if limit == 0 && !t.creds.privileged() {
+        return Err(Errno::EPERM);
+    }
+    Ok(limit / PAGE_SIZE)
+}
+
+/// do_mlock: the range widened to whole pages, checked against RLIMIT_MEMLOCK unless the task
+/// holds CAP_IPC_LOCK (guest root).
+fn mlock(t: &mut Task, start: u64, len: u64, lock: VmaLock) -> SysResult {
+    let limit = memlock_limit(t)?;
+    let len = len.wrapping_add(start % PAGE_SIZE).wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    let start = start & !(PAGE_SIZE - 1);
+    if !t.creds.privileged() {
+        let mut locked = len / PAGE_SIZE + t.mm.locked_bytes() / PAGE_SIZE;
+        if locked > limit {
+            // Pages already locked in the range are not counted twice.
+            locked -= t.mm.locked_bytes_in(start, start.saturating_add(len)) / PAGE_SIZE;
+        }
+        if locked > limit {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    t.mm.lock(start, len, lock).map(|()| 0)
+}
+
+fn sys_mlock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    mlock(t, a[0], a[1], VmaLock::Locked)
+}
+
+fn sys_mlock2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[2] as i32 as i64 as u64;
+    if flags & !MLOCK_ONFAULT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    mlock(t, a[0], a[1], if flags & MLOCK_ONFAULT != 0 { VmaLock::OnFault } else { VmaLock::Locked })
+}
+
+fn sys_munlock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (start, len) = (a[0], a[1]);
+    let len = len.wrapping_add(start % PAGE_SIZE).wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    t.mm.lock(start & !(PAGE_SIZE - 1), len, VmaLock::Unlocked).map(|()| 0)
+}
+
+fn sys_mlockall(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[0] as i32 as i64 as u64;
+    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT {
+        return Err(Errno::EINVAL);
+    }
+    let limit = memlock_limit(t)?;
+    if flags & MCL_CURRENT != 0 && !t.creds.privileged() && t.mm.total_bytes() / PAGE_SIZE > limit {
+        return Err(Errno::ENOMEM);
+    }
+    let lock = if flags & MCL_ONFAULT != 0 { VmaLock::OnFault } else { VmaLock::Locked };
+    let future = if flags & MCL_FUTURE != 0 { lock } else { VmaLock::Unlocked };
+    t.mm.lock_all((flags & MCL_CURRENT != 0).then_some(lock), future);
+    Ok(0)
+}
+
+fn sys_munlockall(t: &mut Task, _: [u64; 6]) -> SysResult {
+    t.mm.lock_all(Some(VmaLock::Unlocked), VmaLock::Unlocked);
+    Ok(0)
+}
+
+const MEMBARRIER_CMD_QUERY: u32 = 0;
+const MEMBARRIER_CMD_GLOBAL: u32 = 1;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: u32 = 2;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u32 = 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: u32 = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: u32 = 16;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 32;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 64;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ: u32 = 128;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ: u32 = 256;
+const MEMBARRIER_CMD_GET_REGISTRATIONS: u32 = 512;
+const MEMBARRIER_CMD_FLAG_CPU: u32 = 1;
+/// What QUERY reports: everything but the RSEQ commands (there is no rseq).
+const MEMBARRIER_SUPPORTED: u32 = MEMBARRIER_CMD_GLOBAL
+    | MEMBARRIER_CMD_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_GET_REGISTRATIONS;
+
+fn sys_membarrier(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (cmd, flags) = (a[0] as u32, a[1] as u32);
+    let flags_ok = if cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ { flags == 0 || flags == MEMBARRIER_CMD_FLAG_CPU } else { flags == 0 };
+    if !flags_ok {
+        return Err(Errno::EINVAL);
+    }
+    // Each guest process runs one thread, and the Sentry serving this call is a full barrier
+    // for it: once registration is checked there is nobody else to interrupt.
+    let m = t.mm.membarrier();
+    let ready = |bit: u32| if m.ready & bit != 0 { Ok(0) } else { Err(Errno::EPERM) };
+    match cmd {
+        MEMBARRIER_CMD_QUERY => Ok(u64::from(MEMBARRIER_SUPPORTED)),
+        MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED => Ok(0),
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE),
+        MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED => {
+            m.registered |= MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+            Ok(0)
+        }
+        MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED => {
+            m.registered |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+            m.ready |= MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+            Ok(0)
+        }
+        MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE => {
+            // As Linux: this also registers (without readying) plain PRIVATE_EXPEDITED.
+            m.registered |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+            m.ready |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE;
+            Ok(0)
+        }
+        MEMBARRIER_CMD_GET_REGISTRATIONS => Ok(u64::from(m.registered)),
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ => {
+            t.kernel.audit.unsupported_command("membarrier", u64::from(cmd));
+            Err(Errno::EINVAL)
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }

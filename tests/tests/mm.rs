@@ -1,0 +1,7 @@
+//! Memory-management calls beyond mmap: mremap, madvise, msync, mincore, the mlock family and
+//! membarrier, run natively and sandboxed with the outputs compared.
+
+#[test]
+fn memory_calls_match_native() {
+    sandbox_tests::assert_same(&sandbox_tests::guest("mm2"), &[], &[]);
+}
