@@ -136,7 +136,7 @@ impl Sandbox {
         let creds = unsafe { Credentials::new(libc::getuid(), libc::getgid(), host_groups()) };
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
         let mounts = root_namespace(&procfs, &files)?;
-        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default() });
+        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default(), shm: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
     }

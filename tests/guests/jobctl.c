@@ -47,9 +47,21 @@ static void describe(const char *what, int st) {
   else printf("%s: exited %d\n", what, WEXITSTATUS(st));
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   int st;
+  if (argc > 1 && strcmp(argv[1], "orphaned") == 0) {
+    /* A child in our own process group raises SIGTSTP: where that group is orphaned (as
+       the sandbox's init's group is: init's parent is outside), the stop is discarded. */
+    pid_t c = fork();
+    if (c == 0) {
+      raise(SIGTSTP);
+      _exit(4);
+    }
+    waitpid(c, &st, WUNTRACED);
+    describe("SIGTSTP in an orphaned group", st);
+    return 0;
+  }
   chld_handler(0);
 
   pid_t c = idle_child();
@@ -69,6 +81,9 @@ int main(void) {
 
   c = fork();
   if (c == 0) {
+    /* Its own group, whose parent (us) is in another group of the session: not orphaned, so
+       SIGTSTP stops it (in an orphaned group it would be discarded). */
+    setpgid(0, 0);
     raise(SIGTSTP);
     _exit(4);
   }

@@ -49,3 +49,11 @@ fn signals_sent_to_the_sandbox_reach_the_guest() {
     // A default action ends the guest, and the sandbox reports it as the shell would.
     assert_eq!(signal_the_sandbox("INT"), (130, String::new()));
 }
+
+#[test]
+fn stop_signals_are_discarded_in_an_orphaned_process_group() {
+    // The sandbox's init is in an orphaned group (its parent is outside the sandbox), as a
+    // container's init is; natively this depends on how the test runner was started.
+    let o = sandbox_tests::run(&mut sandbox_tests::sandbox_run(&[], &guest("jobctl"), &["orphaned"]));
+    assert_eq!(o.stdout_str(), "SIGTSTP in an orphaned group: exited 4\n", "{}", o.describe());
+}

@@ -271,6 +271,7 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
                     crate::mm::VmaKind::Heap => "[heap]".into(),
                     crate::mm::VmaKind::Stack => "[stack]".into(),
                     crate::mm::VmaKind::Anon => String::new(),
+                    crate::mm::VmaKind::Shm { key } => format!("/SYSV{key:08x} (deleted)"),
                 };
                 let line = format!("{:08x}-{:08x} {perms} 00000000 00:00 0", v.start, v.end);
                 if name.is_empty() {

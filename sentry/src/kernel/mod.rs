@@ -8,6 +8,7 @@ pub mod events;
 pub mod fs_context;
 pub mod locks;
 pub mod process;
+pub mod shm;
 pub mod signal;
 pub mod task;
 pub mod timers;
@@ -77,6 +78,8 @@ pub struct Kernel {
     pub processes: crate::fs::proc::Processes,
     /// Pids, parents and exit statuses.
     pub procs: Arc<process::ProcessTable>,
+    /// SysV shared memory segments.
+    pub shm: shm::Registry,
 }
 
 /// The fixed identity `uname` reports. The release is a kernel whose ABI the Sentry follows;

@@ -156,6 +156,17 @@ impl ProcessTable {
         self.lock().procs.get(&pid).map_or((0, false), |e| (e.pdeathsig, e.subreaper))
     }
 
+    /// Whether `pid`'s process group is orphaned: no member has a parent in another group of
+    /// the same session (init's parent is outside the sandbox, so init's group is).
+    pub fn pgrp_orphaned(&self, pid: i32) -> bool {
+        let g = self.lock();
+        let Some(me) = g.procs.get(&pid) else { return true };
+        let live = |e: &&Entry| e.zombie.is_none();
+        !g.procs.values().filter(live).filter(|e| e.pgid == me.pgid).any(|e| {
+            g.procs.get(&e.ppid).filter(live).is_some_and(|p| p.pgid != me.pgid && p.sid == e.sid)
+        })
+    }
+
     /// Processes in the table (zombies included).
     pub fn count(&self) -> usize {
         self.lock().procs.len()

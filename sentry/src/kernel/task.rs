@@ -192,6 +192,9 @@ impl Task {
             let sig = info.signo();
             match action(sig, &self.signals.actions[sig as usize - 1]) {
                 Action::Ignore => continue,
+                // A terminal's stop signals are discarded in an orphaned process group: no
+                // job-control shell is there to continue it.
+                Action::Stop if sig != libc::SIGSTOP && self.kernel.procs.pgrp_orphaned(self.tgid) => continue,
                 Action::Stop => {
                     // The whole process stops (one thread per process so far) until SIGCONT;
                     // its parent learns of the stop and of the continue.

@@ -197,6 +197,11 @@ impl MemoryFile {
         }
     }
 
+    /// How many references the shared region at `start` has (None once it is freed).
+    pub fn share_count(&self, start: u64) -> Option<usize> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner()).get(&start).map(|&(_, n)| n)
+    }
+
     /// The length of the shared region that starts at `start`.
     pub fn shared_len(&self, start: u64) -> Option<u64> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner()).get(&start).map(|&(len, _)| len)

@@ -44,6 +44,19 @@ pub enum VmaKind {
     Stack,
     /// Anonymous mmap.
     Anon,
+    /// A SysV shared memory segment attached with shmat (its key, for /proc/self/maps).
+    Shm { key: i32 },
+}
+
+/// What memory a new mapping gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// Fresh private memory.
+    Private,
+    /// A fresh shared region (MAP_SHARED), kept shared with forked children.
+    NewShared,
+    /// An existing shared region of the memory file (a SysV segment), from its start.
+    Region(u64),
 }
 
 /// One mapping: `[start, end)` backed by the memory file from `offset`.
@@ -342,12 +355,11 @@ impl MemoryManager {
     /// Maps fresh zeroed memory. `fixed` replaces whatever is at `addr`; otherwise `addr` is a
     /// hint and a free range is chosen. Returns the address.
     pub fn map_anon(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind) -> Result<u64, Errno> {
-        self.map_memory(addr, len, prot, fixed, kind, false)
+        self.map_memory(addr, len, prot, fixed, kind, Backing::Private)
     }
 
-    /// As [`map_anon`](Self::map_anon); `shared` memory (MAP_SHARED) stays shared with forked
-    /// children.
-    pub fn map_memory(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind, shared: bool) -> Result<u64, Errno> {
+    /// As [`map_anon`](Self::map_anon), with the memory `backing` says.
+    pub fn map_memory(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind, backing: Backing) -> Result<u64, Errno> {
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -363,14 +375,21 @@ impl MemoryManager {
                 _ => self.find_free(len)?,
             }
         };
-        let offset = if shared { self.mf.allocate_shared(len)? } else { self.mf.allocate(len)? };
+        let offset = match backing {
+            Backing::Private => self.mf.allocate(len)?,
+            Backing::NewShared => self.mf.allocate_shared(len)?,
+            Backing::Region(region) => {
+                self.mf.share(region);
+                region
+            }
+        };
         let vma = Vma {
             start,
             end: start + len,
             prot,
             offset,
             kind,
-            shared: shared.then_some(offset),
+            shared: (backing != Backing::Private).then_some(offset),
             lock: self.lock_future,
             dont_fork: false,
             wipe_on_fork: false,

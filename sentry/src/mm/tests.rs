@@ -143,7 +143,7 @@ fn mremap_joins_neighbours_linux_would_have_merged() {
 fn mremap_of_shared_memory_keeps_the_region_counted() {
     let mut m = mm();
     let mf = m.memory_file().clone();
-    let a = m.map_memory(0x200000, 0x4000, Prot::RW, true, VmaKind::Anon, true).unwrap();
+    let a = m.map_memory(0x200000, 0x4000, Prot::RW, true, VmaKind::Anon, Backing::NewShared).unwrap();
     let region = m.find(a).unwrap().shared.unwrap();
     m.copy_out(a + 0x3000, b"s").unwrap();
     assert_eq!(m.remap(a, 0x4000, 0x2000, RemapFlags::default(), 0), Ok(a));

@@ -6,7 +6,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::Task;
-use crate::mm::{page_up, Advice, RemapFlags, VmaKind, VmaLock, TASK_SIZE};
+use crate::mm::{page_up, Advice, Backing, RemapFlags, VmaKind, VmaLock, TASK_SIZE};
 
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::BRK, handler: sys_brk, support: Support::Full, note: "" },
@@ -122,7 +122,7 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
     }
     let shared = flags & MAP_TYPE != MAP_PRIVATE;
-    let at = t.mm.map_memory(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon, shared)?;
+    let at = t.mm.map_memory(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon, if shared { Backing::NewShared } else { Backing::Private })?;
     if let Some(f) = file {
         let mut buf = vec![0u8; len as usize];
         let iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() }];

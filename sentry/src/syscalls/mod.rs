@@ -24,6 +24,7 @@ pub(crate) mod process;
 mod stat;
 mod sync;
 mod sched;
+mod shm;
 mod signal;
 mod signal_send;
 mod signal_wait;
@@ -114,6 +115,7 @@ static TABLE: LazyLock<Vec<Option<Entry>>> = LazyLock::new(|| {
         prctl::HANDLERS,
         process::HANDLERS,
         sched::HANDLERS,
+        shm::HANDLERS,
         signal::HANDLERS,
         signal_send::HANDLERS,
         signal_wait::HANDLERS,
