@@ -114,7 +114,7 @@ fn sys_shmget(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_shmat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (id, mut addr, flags) = (a[0] as i32, a[1], a[2]);
-    if addr % SHMLBA != 0 {
+    if !addr.is_multiple_of(SHMLBA) {
         if flags & SHM_RND == 0 {
             return Err(Errno::EINVAL);
         }
@@ -150,7 +150,7 @@ fn sys_shmat(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_shmdt(t: &mut Task, a: [u64; 6]) -> SysResult {
     let addr = a[0];
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let Some(v) = t.mm.find(addr).filter(|v| v.start == addr && matches!(v.kind, VmaKind::Shm { .. })) else {
