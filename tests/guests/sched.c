@@ -287,6 +287,30 @@ static void unprivileged(void) {
   waitpid(c, NULL, 0);
 }
 
+/* A child that computes ~0.3 s: wait4's rusage, RUSAGE_CHILDREN and times' cutime see it. */
+static void children_usage(void) {
+  pid_t c = fork();
+  if (c == 0) {
+    volatile unsigned long x = 0;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do {
+      for (int i = 0; i < 1000000; i++) x += i;
+      clock_gettime(CLOCK_MONOTONIC, &b);
+    } while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 300000000L);
+    _exit(0);
+  }
+  struct rusage ru, ch;
+  int st;
+  wait4(c, &st, 0, &ru);
+  getrusage(RUSAGE_CHILDREN, &ch);
+  struct tms tm;
+  times(&tm);
+  double w = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+  double g = ch.ru_utime.tv_sec + ch.ru_utime.tv_usec * 1e-6 + ch.ru_stime.tv_sec + ch.ru_stime.tv_usec * 1e-6;
+  printf("child CPU seen by wait4 >= 0.1 s: %d, by RUSAGE_CHILDREN: %d, by times: %d\n", w >= 0.1, g >= 0.1, tm.tms_cutime + tm.tms_cstime >= 10);
+}
+
 static void usage(void) {
   struct rusage a, b, ch;
   memset(&ch, 0, sizeof ch);
@@ -342,6 +366,7 @@ int main(void) {
   priorities();
   unprivileged();
   usage();
+  children_usage();
   system_info();
   return 0;
 }

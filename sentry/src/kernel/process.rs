@@ -32,11 +32,22 @@ struct Entry {
     pdeathsig: i32,
     /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented to it rather than init.
     subreaper: bool,
+    /// CPU time (user, system) of its reaped children, theirs included (RUSAGE_CHILDREN).
+    children_usage: Usage,
+    /// Once it exited: its own CPU time plus its reaped children's (what wait4 reports).
+    usage: Usage,
+}
+
+/// CPU time in nanoseconds: (user, system).
+pub type Usage = (u64, u64);
+
+fn add(a: Usage, b: Usage) -> Usage {
+    (a.0 + b.0, a.1 + b.1)
 }
 
 impl Entry {
     fn new(queue: Arc<SignalQueue>, ppid: i32, pgid: i32, sid: i32, vfork_pending: bool) -> Entry {
-        Entry { queue, ppid, pgid, sid, zombie: None, vfork_pending, stop_report: None, cont_report: false, pdeathsig: 0, subreaper: false }
+        Entry { queue, ppid, pgid, sid, zombie: None, vfork_pending, stop_report: None, cont_report: false, pdeathsig: 0, subreaper: false, children_usage: (0, 0), usage: (0, 0) }
     }
 }
 
@@ -167,6 +178,11 @@ impl ProcessTable {
         })
     }
 
+    /// CPU time of `pid`'s reaped children (RUSAGE_CHILDREN).
+    pub fn children_usage(&self, pid: i32) -> Usage {
+        self.lock().procs.get(&pid).map_or((0, 0), |e| e.children_usage)
+    }
+
     /// Processes in the table (zombies included).
     pub fn count(&self) -> usize {
         self.lock().procs.len()
@@ -205,8 +221,11 @@ impl ProcessTable {
 
     /// `pid` exited: it waits for its parent to reap it (who gets SIGCHLD); its children go
     /// to init.
-    pub fn exited(&self, pid: i32, status: ExitStatus, uid: u32) {
+    pub fn exited(&self, pid: i32, status: ExitStatus, uid: u32, own_usage: Usage) {
         let mut g = self.lock();
+        if let Some(e) = g.procs.get_mut(&pid) {
+            e.usage = add(own_usage, e.children_usage);
+        }
         let parent = g.procs.get(&pid).map_or(0, |e| e.ppid);
         // Orphans go to the nearest living subreaper among the ancestors, else to init; those
         // that asked for it get their parent-death signal.
@@ -265,7 +284,8 @@ impl ProcessTable {
     /// wait4 and waitid: reports (and, with `reap`, consumes) a change of a matching child of
     /// `parent`; None under WNOHANG when none has changed yet; ECHILD when there is no matching
     /// child at all.
-    pub fn wait(self: &Arc<Self>, parent: i32, which: WaitFor, o: WaitOptions) -> Result<Option<(i32, WaitEvent)>, Errno> {
+    /// The child's CPU usage comes along (zeros for stops and continues).
+    pub fn wait(self: &Arc<Self>, parent: i32, which: WaitFor, o: WaitOptions) -> Result<Option<(i32, WaitEvent, Usage)>, Errno> {
         let mut g = self.lock();
         loop {
             let my_pgid = g.procs.get(&parent).map_or(0, |e| e.pgid);
@@ -296,14 +316,21 @@ impl ProcessTable {
                 }
             }
             if let Some((pid, ev)) = done {
+                let usage = match ev {
+                    WaitEvent::Exited(_) => g.procs.get(&pid).map_or((0, 0), |e| e.usage),
+                    _ => (0, 0),
+                };
                 if o.reap {
                     if let WaitEvent::Exited(_) = ev {
                         g.procs.remove(&pid);
+                        if let Some(p) = g.procs.get_mut(&parent) {
+                            p.children_usage = add(p.children_usage, usage);
+                        }
                     } else if let Some(e) = g.procs.get_mut(&pid) {
                         (e.stop_report, e.cont_report) = (None, false);
                     }
                 }
-                return Ok(Some((pid, ev)));
+                return Ok(Some((pid, ev, usage)));
             }
             if !any {
                 return Err(Errno::ECHILD);

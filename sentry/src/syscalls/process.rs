@@ -26,8 +26,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::PIDFD_OPEN, handler: sys_pidfd_open, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVEAT, handler: sys_execveat, support: Support::Full, note: "" },
-    Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "rusage reads as zeros" },
-    Registration { nr: nr::WAITID, handler: sys_waitid, support: Support::Partial, note: "rusage reads as zeros" },
+    Registration { nr: nr::WAIT4, handler: sys_wait4, support: Support::Partial, note: "rusage: CPU times only" },
+    Registration { nr: nr::WAITID, handler: sys_waitid, support: Support::Partial, note: "rusage: CPU times only" },
     Registration { nr: nr::GETPGID, handler: sys_getpgid, support: Support::Full, note: "" },
     Registration { nr: nr::GETPGRP, handler: sys_getpgrp, support: Support::Full, note: "" },
     Registration { nr: nr::SETPGID, handler: sys_setpgid, support: Support::Full, note: "" },
@@ -143,7 +143,7 @@ fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
     let pid = s.pid;
     crate::fs::proc::set_current(pid);
     let uid = s.creds.uid;
-    let (status, uid) = match start_child(&kernel, s, settid) {
+    let (status, uid, usage) = match start_child(&kernel, s, settid) {
         Ok(mut task) => {
             let status = task.run().unwrap_or_else(|e| {
                 tracing::error!(pid, "task failed: {e}");
@@ -151,16 +151,16 @@ fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
             });
             // Locks the process held are marked dead before its parent hears of the exit.
             super::futex::exit_robust_list(&task);
-            (status, task.creds.uid)
+            (status, task.creds.uid, super::sched::cpu_times(&task))
         }
         Err(e) => {
             tracing::error!(pid, "could not start a forked process: {e}");
-            (ExitStatus::Signaled(libc::SIGKILL), uid)
+            (ExitStatus::Signaled(libc::SIGKILL), uid, (0, 0))
         }
     };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
     crate::kernel::timers::delete_process(pid, false);
-    kernel.procs.exited(pid, status, uid);
+    kernel.procs.exited(pid, status, uid, usage);
 }
 
 fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Result<Task, String> {
@@ -486,7 +486,7 @@ fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
         p => WaitFor::Group(-p),
     };
     let o = WaitOptions { nohang: opts & WNOHANG != 0, exited: true, stopped: opts & WUNTRACED != 0, continued: opts & WCONTINUED != 0, reap: true };
-    let Some((child, event)) = t.kernel.procs.wait(t.tgid, which, o)? else { return Ok(0) };
+    let Some((child, event, usage)) = t.kernel.procs.wait(t.tgid, which, o)? else { return Ok(0) };
     if a[1] != 0 {
         let w: i32 = match event {
             WaitEvent::Exited(ExitStatus::Exited(code)) => i32::from(code) << 8,
@@ -497,8 +497,7 @@ fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
         t.mm.copy_out(a[1], &w.to_le_bytes())?;
     }
     if a[3] != 0 {
-        // struct rusage: all zero until CPU accounting exists.
-        t.mm.copy_out(a[3], &[0u8; 144])?;
+        t.mm.copy_out(a[3], &super::sched::rusage(usage))?;
     }
     Ok(child as u64)
 }
@@ -531,7 +530,7 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         let info = match found {
             // WNOHANG with nothing to report: si_signo and si_pid read as 0.
             None => SigInfo([0; 128]),
-            Some((pid, event)) => {
+            Some((pid, event, _)) => {
                 let (code, status) = match event {
                     WaitEvent::Exited(ExitStatus::Exited(c)) => (CLD_EXITED, i32::from(c)),
                     WaitEvent::Exited(ExitStatus::Signaled(s)) => (CLD_KILLED, s),
@@ -544,7 +543,7 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         t.mm.copy_out(infop, &info.0)?;
     }
     if rusage != 0 {
-        t.mm.copy_out(rusage, &[0u8; 144])?;
+        t.mm.copy_out(rusage, &super::sched::rusage(found.map_or((0, 0), |(_, _, u)| u)))?;
     }
     Ok(0)
 }

@@ -39,8 +39,8 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::SCHED_RR_GET_INTERVAL, handler: sys_sched_rr_get_interval, support: Support::Full, note: "100 ms for SCHED_RR, 0 otherwise (a fair slice rounds to 0 jiffies, as Linux 6.6+)" },
     Registration { nr: nr::GETPRIORITY, handler: sys_getpriority, support: Support::Partial, note: "PRIO_PROCESS; PRIO_PGRP and PRIO_USER fail with EINVAL" },
     Registration { nr: nr::SETPRIORITY, handler: sys_setpriority, support: Support::Partial, note: "PRIO_PROCESS, recorded, not applied to the host; another process only by guest root; PRIO_PGRP and PRIO_USER fail with EINVAL" },
-    Registration { nr: nr::GETRUSAGE, handler: sys_getrusage, support: Support::Partial, note: "CPU times of the guest's stub since its last execve; RUSAGE_CHILDREN and the memory, fault, I/O and switch counters read as zeros" },
-    Registration { nr: nr::TIMES, handler: sys_times, support: Support::Partial, note: "as getrusage: children's times read as zeros" },
+    Registration { nr: nr::GETRUSAGE, handler: sys_getrusage, support: Support::Partial, note: "CPU times (of the guest's stub since its last execve; of reaped children for RUSAGE_CHILDREN); the memory, fault, I/O and switch counters read as zeros" },
+    Registration { nr: nr::TIMES, handler: sys_times, support: Support::Partial, note: "as getrusage" },
     Registration { nr: nr::SYSINFO, handler: sys_sysinfo, support: Support::Full, note: "the host's memory, swap and uptime; loads 0 (as /proc/loadavg); procs counts guest processes" },
 ];
 
@@ -469,7 +469,7 @@ fn cputime_adjust(rtime: u64, utime: u64, stime: u64, prev: &mut PrevCputime) ->
 }
 
 /// The caller's user and system CPU time in nanoseconds (see the module doc).
-fn cpu_times(t: &Task) -> (u64, u64) {
+pub(crate) fn cpu_times(t: &Task) -> (u64, u64) {
     const PROF: i32 = 0;
     const VIRT: i32 = 1;
     const SCHED: i32 = 2;
@@ -495,26 +495,27 @@ fn timeval_bytes(ns: u64) -> [u8; 16] {
     b
 }
 
+/// A struct rusage with CPU times (user, system) in nanoseconds; the memory, fault, I/O and
+/// switch counters read as 0.
+pub(crate) fn rusage((utime, stime): (u64, u64)) -> [u8; 144] {
+    let mut ru = [0u8; 144];
+    ru[..16].copy_from_slice(&timeval_bytes(utime));
+    ru[16..32].copy_from_slice(&timeval_bytes(stime));
+    ru
+}
+
 fn sys_getrusage(t: &mut Task, a: [u64; 6]) -> SysResult {
     const RUSAGE_SELF: i32 = 0;
     const RUSAGE_CHILDREN: i32 = -1;
     const RUSAGE_THREAD: i32 = 1;
     let who = a[0] as i32;
     // One thread per process: the process's usage is its thread's.
-    let (utime, stime) = match who {
+    let usage = match who {
         RUSAGE_SELF | RUSAGE_THREAD => cpu_times(t),
-        RUSAGE_CHILDREN => {
-            // Waited-for children's usage is not accumulated yet (wait4's rusage is zeros too).
-            t.kernel.audit.unsupported_command("getrusage who", a[0]);
-            (0, 0)
-        }
+        RUSAGE_CHILDREN => t.kernel.procs.children_usage(t.tgid),
         _ => return Err(Errno::EINVAL),
     };
-    // struct rusage: ru_utime, ru_stime, then 14 longs (maxrss, ..., nivcsw) left at 0.
-    let mut ru = [0u8; 144];
-    ru[..16].copy_from_slice(&timeval_bytes(utime));
-    ru[16..32].copy_from_slice(&timeval_bytes(stime));
-    t.mm.copy_out(a[1], &ru)?;
+    t.mm.copy_out(a[1], &rusage(usage))?;
     Ok(0)
 }
 
@@ -525,10 +526,12 @@ fn ticks(ns: u64) -> u64 {
 fn sys_times(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[0] != 0 {
         let (utime, stime) = cpu_times(t);
-        // struct tms: utime, stime, cutime, cstime in clock ticks; children's not kept yet.
+        let (cutime, cstime) = t.kernel.procs.children_usage(t.tgid);
+        // struct tms: utime, stime, cutime, cstime in clock ticks.
         let mut tms = [0u8; 32];
-        tms[..8].copy_from_slice(&ticks(utime).to_le_bytes());
-        tms[8..16].copy_from_slice(&ticks(stime).to_le_bytes());
+        for (i, v) in [utime, stime, cutime, cstime].into_iter().enumerate() {
+            tms[i * 8..i * 8 + 8].copy_from_slice(&ticks(v).to_le_bytes());
+        }
         t.mm.copy_out(a[0], &tms)?;
     }
     // Linux counts from INITIAL_JIFFIES, 5 minutes before 2^32 jiffies, so that a wrap shows
