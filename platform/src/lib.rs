@@ -20,6 +20,19 @@ pub use regs::{FpuState, Registers};
 /// Page size of x86-64 guests.
 pub const PAGE_SIZE: u64 = 4096;
 
+/// The host signal that makes a running guest thread stop and come back to the Sentry (as
+/// [`Event::Signal`] with this number), so that a signal for the guest is delivered even while
+/// it computes without making system calls. It means nothing to the guest.
+pub const KICK_SIGNAL: i32 = 40;
+
+/// Makes the guest thread running on host thread `host_tid` (see [`Context::host_tid`]) come
+/// back to the Sentry soon. Harmless when it is already there: the thread then comes back once
+/// more, at once, after its next switch.
+pub fn kick(host_tid: i32) {
+    // SAFETY: kill(2) with a plain signal number; the stub handles or reports it.
+    unsafe { libc::kill(host_tid, KICK_SIGNAL) };
+}
+
 /// Memory protection of a mapping, as PROT_* bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Prot {

@@ -61,6 +61,9 @@ const STUB_ALLOWED_SYSCALLS: [u32; 6] = [
     libc::SYS_arch_prctl as u32,
 ];
 
+/// The signals the stub's handler takes: traps, faults, and the Sentry's kick.
+const HANDLED_SIGNALS: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, crate::KICK_SIGNAL];
+
 /// Signal delivery on x86-64 requires a restorer.
 const SA_RESTORER: u64 = 0x0400_0000;
 
@@ -411,15 +414,15 @@ unsafe fn stub_child(a: &ChildArgs) -> ! {
         // Kernel sigaction: handler, flags, restorer, mask (every signal blocked in the handler).
         let flags = (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER;
         let act: [u64; 4] = [handler, flags, restorer, u64::MAX];
-        for sig in [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP] {
+        for sig in HANDLED_SIGNALS {
             if stub::sys(libc::SYS_rt_sigaction, [sig as u64, act.as_ptr() as u64, 0, 8, 0, 0]) != 0 {
                 stub::child_fail(11);
             }
         }
-        // Only the synchronous signals get through to the guest's thread; anything sent from
-        // outside stays pending (the Sentry's own process receives terminal signals).
+        // Only those get through to the guest's thread; anything else sent from outside stays
+        // pending (the Sentry's own process receives terminal signals).
         let mut mask = u64::MAX;
-        for sig in [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP] {
+        for sig in HANDLED_SIGNALS {
             mask &= !(1u64 << (sig - 1));
         }
         if stub::sys(libc::SYS_rt_sigprocmask, [libc::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8, 0, 0]) != 0 {

@@ -24,12 +24,12 @@ fn alarm_itimer_and_posix_timers_match_native() {
     assert_same(&guest("timers"), &[], &[]);
 }
 
-/// Starts the `waitsig` guest in the sandbox, waits for its "ready", sends `sig` (a name for
-/// kill(1)) to the sandbox process and returns (status, stdout).
-fn signal_the_sandbox(sig: &str) -> (i32, String) {
+/// Starts guest `name` with `args` in the sandbox, waits for its "ready", sends `sig` (a name
+/// for kill(1)) to the sandbox process and returns (status, the rest of stdout).
+fn signal_the_sandbox(name: &str, args: &[&str], sig: &str) -> (i32, String) {
     use std::io::{BufRead, BufReader, Read};
     use std::os::unix::process::ExitStatusExt;
-    let mut child = sandbox_tests::sandbox_run(&[], &guest("waitsig"), &[]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = sandbox_tests::sandbox_run(&[], &guest(name), args).stdout(std::process::Stdio::piped()).spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
@@ -45,9 +45,16 @@ fn signal_the_sandbox(sig: &str) -> (i32, String) {
 #[test]
 fn signals_sent_to_the_sandbox_reach_the_guest() {
     // A handler runs, and sees a sender outside its pid namespace (pid 0).
-    assert_eq!(signal_the_sandbox("TERM"), (3, "got signal 15 from pid 0\n".to_string()));
+    assert_eq!(signal_the_sandbox("waitsig", &[], "TERM"), (3, "got signal 15 from pid 0\n".to_string()));
     // A default action ends the guest, and the sandbox reports it as the shell would.
-    assert_eq!(signal_the_sandbox("INT"), (130, String::new()));
+    assert_eq!(signal_the_sandbox("waitsig", &[], "INT"), (130, String::new()));
+    // Even one that spins without system calls: Ctrl-C stops a runaway guest.
+    assert_eq!(signal_the_sandbox("spin", &["forever"], "INT"), (130, String::new()));
+}
+
+#[test]
+fn a_busy_guest_gets_its_alarm() {
+    assert_same(&guest("spin"), &[], &[]);
 }
 
 #[test]

@@ -110,6 +110,8 @@ pub trait Wake: Send + Sync {
 #[derive(Default)]
 pub struct SignalQueue {
     pending: Mutex<Pending>,
+    /// A copy of the pending set, read without the lock on the syscall return path.
+    pending_hint: AtomicU64,
     cv: Condvar,
     /// The owning task's blocked mask, mirrored here for sleeps deep inside file code.
     blocked: AtomicU64,
@@ -119,6 +121,9 @@ pub struct SignalQueue {
     no_child_stop: std::sync::atomic::AtomicBool,
     /// What the owning task sleeps on now.
     waker: Mutex<Option<Arc<dyn Wake>>>,
+    /// The host thread running the owner's guest code while it is in the guest, else 0: a
+    /// signal for it kicks that thread back to the Sentry.
+    in_guest: std::sync::atomic::AtomicI32,
 }
 
 impl SignalQueue {
@@ -134,7 +139,7 @@ impl SignalQueue {
             return false;
         }
         let b = bit(sig);
-        {
+        let queued = {
             let mut p = self.lock();
             // SIGCONT resumes a stopped process even when blocked or ignored, and cancels
             // pending stops; a stop cancels a pending SIGCONT.
@@ -145,14 +150,22 @@ impl SignalQueue {
             } else if b & STOP_SIGNALS != 0 {
                 p.discard(bit(libc::SIGCONT));
             }
-            if b & self.ignored.load(Ordering::Relaxed) & !self.blocked.load(Ordering::Relaxed) != 0 {
-                return false;
+            let ignored = b & self.ignored.load(Ordering::Relaxed) & !self.blocked.load(Ordering::Relaxed) != 0;
+            let full = (sig < libc::SIGRTMIN() && p.set & b != 0) || p.queued.len() >= MAX_QUEUED;
+            if !ignored && !full {
+                p.set |= b;
+                p.queued.push(info);
             }
-            if (sig < libc::SIGRTMIN() && p.set & b != 0) || p.queued.len() >= MAX_QUEUED {
-                return false;
-            }
-            p.set |= b;
-            p.queued.push(info);
+            self.pending_hint.store(p.set, Ordering::SeqCst);
+            !ignored && !full
+        };
+        if !queued {
+            return false;
+        }
+        // A guest computing without system calls is made to come back and take it.
+        let running = self.in_guest.load(Ordering::SeqCst);
+        if running > 0 && b & !self.blocked.load(Ordering::Relaxed) != 0 {
+            platform::kick(running);
         }
         self.cv.notify_all();
         let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -175,8 +188,22 @@ impl SignalQueue {
         let info = p.queued.remove(i);
         if !p.queued.iter().any(|s| s.signo() == sig) {
             p.set &= !bit(sig);
+            self.pending_hint.store(p.set, Ordering::Release);
         }
         Some(info)
+    }
+
+    /// The owner enters its guest code on host thread `host_tid` (0: it left it). Set before
+    /// the last check for pending signals, so a signal posted meanwhile is either seen by that
+    /// check or kicks the thread.
+    pub fn set_in_guest(&self, host_tid: i32) {
+        self.in_guest.store(host_tid, Ordering::SeqCst);
+    }
+
+    /// Whether a signal outside `blocked` may be pending, without taking the lock (a post
+    /// racing with this check is seen at the task's next return to the guest, or wakes it).
+    pub fn may_deliver(&self, blocked: u64) -> bool {
+        self.pending_hint.load(Ordering::SeqCst) & !blocked != 0
     }
 
     /// The pending set (rt_sigpending).

@@ -113,7 +113,18 @@ impl Task {
         self.set_mask(self.signals.mask);
         loop {
             let mut syscall = false;
-            match self.ctx.switch(&mut self.regs)? {
+            // In the guest from here: a signal posted from now on kicks it out again.
+            self.sigq.set_in_guest(self.ctx.host_tid());
+            if self.sigq.may_deliver(self.signals.mask) {
+                self.deliver_signals(false);
+                if let Some(e) = self.exit {
+                    self.sigq.set_in_guest(0);
+                    return Ok(e);
+                }
+            }
+            let event = self.ctx.switch(&mut self.regs);
+            self.sigq.set_in_guest(0);
+            match event? {
                 Event::Syscall => {
                     crate::syscalls::dispatch(self);
                     syscall = true;
@@ -136,6 +147,8 @@ impl Task {
                         _ => return Ok(ExitStatus::Signaled(f.signo)),
                     }
                 }
+                // Sent by the Sentry to bring the guest back for a signal: delivered below.
+                Event::Signal(platform::KICK_SIGNAL) => {}
                 Event::Signal(sig) => {
                     tracing::info!(sig, "signal from outside");
                     self.sigq.post(super::signal::SigInfo::new(sig, super::signal::SI_KERNEL));
@@ -186,6 +199,10 @@ impl Task {
         use super::signal::{action, Action, SA_RESTART};
         let code = -(self.regs.0.rax as i64);
         let restart_code = after_syscall && (self.regs.0.orig_rax as i64) >= 0 && [Errno::ERESTARTSYS, Errno::ERESTARTNOINTR, Errno::ERESTARTNOHAND].iter().any(|e| i64::from(e.raw()) == code);
+        // The common case, after nearly every system call: nothing to do, and no lock taken.
+        if !restart_code && self.saved_mask.is_none() && !self.sigq.may_deliver(self.signals.mask) {
+            return;
+        }
         loop {
             let continues = self.sigq.continues();
             let Some(info) = self.sigq.take(self.signals.mask) else { break };
