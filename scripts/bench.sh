@@ -84,9 +84,15 @@ startup_ms() {
 # (VmHWM sampled from /proc every 2 ms): the shell natively, the Sentry under the sandbox (its
 # mapping of guest memory included); n/a for gVisor, whose Sentry is not the process started.
 peak_rss() {
-  local i=$1 pid hwm=0 v
-  [ "$i" -ne 4 ] || { echo n/a; return; }
-  runner "$i" /bin/sh -c 'ls /usr/bin | sort | wc -l' >/dev/null 2>&1 &
+  local i=$1 pid hwm=0 v cmd
+  case $i in
+    0) cmd=() ;;
+    1) cmd=("$sandbox" run --platform systrap --) ;;
+    2) cmd=("$sandbox" run --platform ptrace --) ;;
+    3) cmd=("$sandbox" run --platform ptrace --ptrace-pinning off --) ;;
+    *) echo n/a; return ;;
+  esac
+  "${cmd[@]}" /bin/sh -c 'ls /usr/bin | sort | wc -l' >/dev/null 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     v=$(awk '/^VmHWM/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
