@@ -56,3 +56,8 @@ fn enforced_rlimits_match_native() {
     let dir = TempDir::new("rlimits");
     assert_same(&guest("rlimits"), &[dir.path().to_str().unwrap()], &[]);
 }
+
+#[test]
+fn capabilities_match_native() {
+    assert_same(&guest("caps"), &[], &[]);
+}

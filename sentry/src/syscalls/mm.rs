@@ -6,6 +6,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::Task;
+use crate::kernel::cap;
 use crate::mm::{page_up, Advice, Backing, RemapFlags, VmaKind, VmaLock, TASK_SIZE};
 
 pub const HANDLERS: &[Registration] = &[
@@ -211,7 +212,7 @@ fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
         MADV_COLD | MADV_PAGEOUT => Advice::Reclaim,
         // Access-pattern, huge-page, KSM and core-dump hints: nothing here reads them.
         MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED | MADV_MERGEABLE | MADV_UNMERGEABLE | MADV_HUGEPAGE | MADV_NOHUGEPAGE | MADV_DONTDUMP | MADV_DODUMP => Advice::Hint,
-        MADV_HWPOISON | MADV_SOFT_OFFLINE if !t.creds.privileged() => return Err(Errno::EPERM),
+        MADV_HWPOISON | MADV_SOFT_OFFLINE if !t.creds.capable(cap::SYS_ADMIN) => return Err(Errno::EPERM),
         cmd @ (MADV_POPULATE_READ | MADV_POPULATE_WRITE | MADV_COLLAPSE | MADV_HWPOISON | MADV_SOFT_OFFLINE | MADV_GUARD_INSTALL | MADV_GUARD_REMOVE) => {
             t.kernel.audit.unsupported_command("madvise", cmd);
             return Err(Errno::EINVAL);
@@ -267,7 +268,7 @@ const MCL_ONFAULT: u64 = 4;
 /// RLIMIT_MEMLOCK in pages, and whether the task may lock memory at all (can_do_mlock).
 fn memlock_limit(t: &Task) -> Result<u64, Errno> {
     let limit = t.rlimits[RLIMIT_MEMLOCK].rlim_cur;
-    if limit == 0 && !t.creds.privileged() {
+    if limit == 0 && !t.creds.capable(cap::IPC_LOCK) {
         return Err(Errno::EPERM);
     }
     Ok(limit / PAGE_SIZE)
@@ -279,7 +280,7 @@ fn mlock(t: &mut Task, start: u64, len: u64, lock: VmaLock) -> SysResult {
     let limit = memlock_limit(t)?;
     let len = len.wrapping_add(start % PAGE_SIZE).wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
     let start = start & !(PAGE_SIZE - 1);
-    if !t.creds.privileged() {
+    if !t.creds.capable(cap::IPC_LOCK) {
         let mut locked = len / PAGE_SIZE + t.mm.locked_bytes() / PAGE_SIZE;
         if locked > limit {
             // Pages already locked in the range are not counted twice.
@@ -316,7 +317,7 @@ fn sys_mlockall(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let limit = memlock_limit(t)?;
-    if flags & MCL_CURRENT != 0 && !t.creds.privileged() && t.mm.total_bytes() / PAGE_SIZE > limit {
+    if flags & MCL_CURRENT != 0 && !t.creds.capable(cap::IPC_LOCK) && t.mm.total_bytes() / PAGE_SIZE > limit {
         return Err(Errno::ENOMEM);
     }
     let lock = if flags & MCL_ONFAULT != 0 { VmaLock::OnFault } else { VmaLock::Locked };

@@ -6,6 +6,7 @@ use syscalls::{nr, Errno};
 use super::{Registration, SysResult, Support};
 use crate::fs::tmpfs::Tmpfs;
 use crate::kernel::fs_context::AT_FDCWD;
+use crate::kernel::cap;
 use crate::kernel::Task;
 use crate::vfs::dentry::Dentry;
 use crate::vfs::inode::FileType;
@@ -22,7 +23,7 @@ const MS_BIND: u64 = 4096;
 const MS_PROPAGATION: u64 = (1 << 15) | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
 
 fn sys_mount(t: &mut Task, a: [u64; 6]) -> SysResult {
-    if !t.creds.privileged() {
+    if !t.creds.capable(cap::SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     let flags = a[3];
@@ -73,7 +74,7 @@ fn sys_umount2(t: &mut Task, a: [u64; 6]) -> SysResult {
     if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0 || (flags & MNT_EXPIRE != 0 && flags & (MNT_FORCE | MNT_DETACH) != 0) {
         return Err(Errno::EINVAL);
     }
-    if !t.creds.privileged() {
+    if !t.creds.capable(cap::SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     let target = t.path_arg(a[0])?;

@@ -379,8 +379,10 @@ fn target_at(t: &Task, dirfd: i32, path: u64, flags: u32) -> Result<VfsPath, Err
 fn set_attr(t: &Task, p: &VfsPath, attr: &SetAttr) -> SysResult {
     check_writable_mount(p)?;
     let st = p.dentry.inode.stat()?;
-    let uid = t.creds.fsuid;
-    if uid != 0 && (st.st_uid != uid || attr.uid.is_some_and(|u| u != st.st_uid)) {
+    // The owner (or CAP_FOWNER) changes attributes; only CAP_CHOWN gives a file away.
+    let c = &t.creds;
+    let owner = c.fsuid == st.st_uid || c.capable(crate::kernel::cap::FOWNER);
+    if !owner || (attr.uid.is_some_and(|u| u != st.st_uid) && !c.capable(crate::kernel::cap::CHOWN)) {
         return Err(Errno::EPERM);
     }
     p.dentry.inode.setattr(attr)?;

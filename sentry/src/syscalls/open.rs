@@ -6,6 +6,7 @@ use syscalls::{nr, Errno};
 use super::stat::{check_writable_mount, permitted};
 use super::{Registration, SysResult, Support};
 use crate::kernel::fs_context::AT_FDCWD;
+use crate::kernel::cap;
 use crate::fs::inotify;
 use crate::kernel::locks;
 use crate::kernel::Task;
@@ -373,7 +374,7 @@ fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             if a[1] as i32 == libc::F_GETPIPE_SZ {
                 return Ok(end.capacity() as u64);
             }
-            end.set_capacity(a[2] as i32 as i64, t.creds.privileged()).map(|c| c as u64)
+            end.set_capacity(a[2] as i32 as i64, t.creds.capable(cap::SYS_RESOURCE)).map(|c| c as u64)
         }
         cmd => {
             t.kernel.audit.unsupported_command("fcntl", cmd as u64);

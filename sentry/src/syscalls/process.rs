@@ -12,6 +12,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::process::{WaitEvent, WaitFor, WaitOptions};
+use crate::kernel::cap;
 use crate::kernel::task::SignalState;
 use crate::kernel::{ExitStatus, Kernel, Task};
 use crate::loader::{self, AuxCreds};
@@ -77,7 +78,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     // RLIMIT_NPROC, which root ignores. Every guest process shares the sandbox's few users,
     // so all of them count.
     let nproc = t.rlimits[crate::kernel::task::RLIMIT_NPROC].rlim_cur;
-    if !t.creds.privileged() && t.kernel.procs.count() as u64 >= nproc {
+    if !(t.creds.capable(cap::SYS_RESOURCE) || t.creds.capable(cap::SYS_ADMIN)) && t.kernel.procs.count() as u64 >= nproc {
         return Err(Errno::EAGAIN);
     }
     let pid = t.kernel.procs.fork(t.tgid, vfork)?;
@@ -399,6 +400,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     // Without set-user-ID programs, exec keeps the ids; the saved ids become the effective.
     let c = &mut t.creds;
     (c.suid, c.fsuid, c.sgid, c.fsgid) = (c.euid, c.euid, c.egid, c.egid);
+    c.caps_after_exec();
     let creds = AuxCreds { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid };
     let exe = t.resolver().path_of(&target);
     let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;

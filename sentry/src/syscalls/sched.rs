@@ -23,6 +23,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::signal::SignalQueue;
+use crate::kernel::cap;
 use crate::kernel::Task;
 use crate::vfs::host::last_errno;
 
@@ -241,7 +242,7 @@ fn sys_sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     let n = len.min(bytes.len());
     t.mm.copy_in(a[2], &mut bytes[..n])?;
     let (pid, q) = target(t, pid)?;
-    if pid != t.tgid && !t.creds.privileged() {
+    if pid != t.tgid && !t.creds.capable(cap::SYS_NICE) {
         // Linux lets the target's owner too, but other processes' credentials are not at hand.
         return Err(Errno::EPERM);
     }
@@ -288,7 +289,7 @@ fn valid_policy(policy: i32) -> bool {
 /// can_nice: whether the caller may set its nice value to `nice` (lower than now) without
 /// CAP_SYS_NICE, under RLIMIT_NICE (which counts 20 - nice).
 fn can_nice(t: &Task, nice: i32) -> bool {
-    t.creds.privileged() || (20 - nice) as u64 <= t.rlimits[RLIMIT_NICE].rlim_cur
+    t.creds.capable(cap::SYS_NICE) || (20 - nice) as u64 <= t.rlimits[RLIMIT_NICE].rlim_cur
 }
 
 /// sched_setscheduler, or with `policy` None sched_setparam (keep the policy).
@@ -301,7 +302,7 @@ fn set_scheduler(t: &Task, pid: i32, policy: Option<i32>, param: u64) -> SysResu
     // Compared unsigned, as Linux does: a negative priority is out of range.
     let prio = u32::from_le_bytes(b);
     let (pid, q) = target(t, pid)?;
-    let privileged = t.creds.privileged();
+    let privileged = t.creds.capable(cap::SYS_NICE);
     let rtprio_limit = t.rlimits[RLIMIT_RTPRIO].rlim_cur;
     with_attr(t, pid, &q, |s| {
         let (policy, reset_on_fork) = match policy {
@@ -417,7 +418,7 @@ fn sys_getpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
 fn sys_setpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (pid, q) = prio_target(t, "setpriority which", a[0] as i32, a[1] as i32)?;
     let nice = (a[2] as i32).clamp(MIN_NICE, MAX_NICE);
-    if pid != t.tgid && !t.creds.privileged() {
+    if pid != t.tgid && !t.creds.capable(cap::SYS_NICE) {
         // Linux lets the target's owner too, but other processes' credentials are not at hand.
         return Err(Errno::EPERM);
     }

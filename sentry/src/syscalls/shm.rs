@@ -7,6 +7,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::shm::{self, Segment, SHMMAX, SHMMNI, SHM_DEST};
+use crate::kernel::cap;
 use crate::kernel::Task;
 use crate::mm::{page_up, Backing, VmaKind};
 
@@ -49,12 +50,12 @@ fn permitted(t: &Task, s: &Segment, flag: u32) -> bool {
     } else {
         s.mode
     };
-    requested & !granted & 7 == 0 || c.privileged()
+    requested & !granted & 7 == 0 || c.capable(cap::IPC_OWNER)
 }
 
 /// Whether the caller owns `s` (or is privileged): IPC_RMID, IPC_SET, SHM_LOCK.
 fn owns(t: &Task, s: &Segment) -> bool {
-    t.creds.privileged() || t.creds.euid == s.uid || t.creds.euid == s.cuid
+    t.creds.capable(cap::SYS_ADMIN) || t.creds.euid == s.uid || t.creds.euid == s.cuid
 }
 
 /// Attaches now (region reference count, less the registry's own while not removed).

@@ -114,11 +114,16 @@ fn split_dev(d: u64) -> (u32, u32) {
 
 /// Whether the caller may access `st` as `mode` (R_OK 4, W_OK 2, X_OK 1).
 pub fn permitted(t: &Task, st: &Stat, mode: u32) -> bool {
+    use crate::kernel::cap;
     let uid = t.creds.fsuid;
-    if uid == 0 {
-        // Root may do anything but execute a file no one may execute.
-        let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-        return mode & 1 == 0 || is_dir || st.st_mode & 0o111 != 0;
+    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    // CAP_DAC_OVERRIDE: anything but executing a file no one may execute; CAP_DAC_READ_SEARCH:
+    // reading, and searching directories (Linux's generic_permission).
+    if t.creds.capable(cap::DAC_OVERRIDE) && (mode & 1 == 0 || is_dir || st.st_mode & 0o111 != 0) {
+        return true;
+    }
+    if t.creds.capable(cap::DAC_READ_SEARCH) && mode & 2 == 0 && (mode & 1 == 0 || is_dir) {
+        return true;
     }
     let bits = if st.st_uid == uid {
         (st.st_mode >> 6) & 7

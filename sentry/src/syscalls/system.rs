@@ -6,6 +6,7 @@ use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
 use crate::kernel::task::{RLIMIT_NOFILE, RLIM_NLIMITS};
+use crate::kernel::cap;
 use crate::kernel::{uts, Task};
 use crate::mm::Access;
 
@@ -68,7 +69,7 @@ fn rlimit(t: &mut Task, resource: u64, new: u64, old: u64) -> SysResult {
             return Err(Errno::EINVAL);
         }
         let raising = n.rlim_max > t.rlimits[r].rlim_max;
-        if (raising && !t.creds.privileged()) || (r == RLIMIT_NOFILE && n.rlim_max > NR_OPEN) {
+        if (raising && !t.creds.capable(cap::SYS_RESOURCE)) || (r == RLIMIT_NOFILE && n.rlim_max > NR_OPEN) {
             return Err(Errno::EPERM);
         }
         Some(n)
