@@ -167,7 +167,7 @@ int main(void) {
   handle(SIGUSR1, nop, 0);
   pid_t slow = fork();
   if (slow == 0) {
-    usleep(200 * 1000);
+    usleep(1000 * 1000); /* well after the signal below, even on a loaded machine */
     _exit(9);
   }
   c = poke_later(SIGUSR1, 50);
