@@ -1,12 +1,15 @@
 /* Resource limits that are enforced, compared with a native run: RLIMIT_FSIZE (a write cut at
    the limit, then EFBIG and SIGXFSZ), RLIMIT_NOFILE (EMFILE), RLIMIT_NPROC for a non-root user
-   (EAGAIN from fork). Takes a scratch directory. */
+   (EAGAIN from fork), RLIMIT_AS and RLIMIT_DATA (ENOMEM from mmap, brk and mremap). Takes a
+   scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +56,34 @@ int main(int argc, char **argv) {
     if (g == 0) _exit(0);
     printf("NPROC 1 as uid 1000: fork %s\n", g < 0 ? strerror(errno) : "succeeded");
     if (g > 0) waitpid(g, NULL, 0);
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
+  child = fork();
+  if (child == 0) {
+    struct rlimit as = {64 << 20, 64 << 20};
+    setrlimit(RLIMIT_AS, &as);
+    void *big = mmap(NULL, 128 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("AS 64M: mmap 128M %s\n", big == MAP_FAILED ? strerror(errno) : "succeeded");
+    void *small = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("AS 64M: mmap 1M %s\n", small == MAP_FAILED ? strerror(errno) : "succeeded");
+    void *grown = mremap(small, 1 << 20, 200 << 20, MREMAP_MAYMOVE);
+    printf("AS 64M: mremap to 200M %s\n", grown == MAP_FAILED ? strerror(errno) : "succeeded");
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
+  child = fork();
+  if (child == 0) {
+    struct rlimit data = {16 << 20, 16 << 20};
+    setrlimit(RLIMIT_DATA, &data);
+    void *b = sbrk(32 << 20);
+    printf("DATA 16M: sbrk 32M %s\n", b == (void *)-1 ? strerror(errno) : "succeeded");
+    void *w = mmap(NULL, 32 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("DATA 16M: private writable 32M %s\n", w == MAP_FAILED ? strerror(errno) : "succeeded");
+    void *r = mmap(NULL, 32 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("DATA 16M: read-only 32M %s\n", r == MAP_FAILED ? strerror(errno) : "succeeded");
+    void *sh = mmap(NULL, 32 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    printf("DATA 16M: shared writable 32M %s\n", sh == MAP_FAILED ? strerror(errno) : "succeeded");
     _exit(0);
   }
   waitpid(child, NULL, 0);

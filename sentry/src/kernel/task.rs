@@ -43,6 +43,10 @@ pub const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP -
 
 /// Number of RLIMIT_* resources.
 pub const RLIM_NLIMITS: usize = 16;
+/// RLIMIT_DATA's index.
+pub const RLIMIT_DATA: usize = 2;
+/// RLIMIT_AS's index.
+pub const RLIMIT_AS: usize = 9;
 /// RLIMIT_FSIZE's index.
 pub const RLIMIT_FSIZE: usize = 1;
 /// RLIMIT_NPROC's index.

@@ -1026,6 +1026,30 @@ impl MemoryManager {
         self.overlapping(start, end).iter().filter(|v| v.lock != VmaLock::Unlocked).map(|v| v.end.min(end) - v.start.max(start)).sum()
     }
 
+    /// Bytes of private writable memory but the stack (mm->data_vm, what RLIMIT_DATA counts).
+    pub fn data_bytes(&self) -> u64 {
+        self.vmas.values().filter(|v| v.prot.write && v.shared.is_none() && v.kind != VmaKind::Stack).map(|v| v.end - v.start).sum()
+    }
+
+    /// Bytes of mapping in `[start, end)` (what a MAP_FIXED mapping there replaces), and the
+    /// part of them that is private writable data.
+    pub fn overlap_bytes(&self, start: u64, end: u64) -> (u64, u64) {
+        let (mut all, mut data) = (0, 0);
+        for v in self.vmas.values().filter(|v| v.start < end && start < v.end) {
+            let n = v.end.min(end) - v.start.max(start);
+            all += n;
+            if v.prot.write && v.shared.is_none() && v.kind != VmaKind::Stack {
+                data += n;
+            }
+        }
+        (all, data)
+    }
+
+    /// The program break.
+    pub fn current_brk(&self) -> u64 {
+        self.brk
+    }
+
     /// Bytes mapped in all (mm->total_vm).
     pub fn total_bytes(&self) -> u64 {
         self.vmas.values().map(|v| v.end - v.start).sum()

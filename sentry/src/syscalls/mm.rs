@@ -5,8 +5,8 @@ use platform::{Prot, PAGE_SIZE};
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
-use crate::kernel::Task;
-use crate::kernel::cap;
+use crate::kernel::task::{RLIMIT_AS, RLIMIT_DATA};
+use crate::kernel::{cap, Task};
 use crate::mm::{page_up, Advice, Backing, RemapFlags, VmaKind, VmaLock, TASK_SIZE};
 
 pub const HANDLERS: &[Registration] = &[
@@ -78,7 +78,23 @@ const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 /// Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus MAP_SYNC's refusal below).
 const MAP_KNOWN: u64 = 0x0f | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x1_0000 | 0x2_0000 | 0x4_0000 | 0x10_0000 | 0xfc00_0000;
 
+/// RLIMIT_AS and RLIMIT_DATA, as Linux's may_expand_vm: ENOMEM if `grow` more bytes of
+/// mapping, `grow_data` of them private writable, would pass either limit.
+fn check_vm_limits(t: &Task, grow: u64, grow_data: u64) -> Result<(), Errno> {
+    let limit = |r: usize| t.rlimits[r].rlim_cur;
+    if t.mm.total_bytes().saturating_add(grow) > limit(RLIMIT_AS) || (grow_data > 0 && t.mm.data_bytes().saturating_add(grow_data) > limit(RLIMIT_DATA)) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
 fn sys_brk(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let cur = t.mm.current_brk();
+    if let (Some(new_top), Some(old_top)) = (page_up(a[0]), page_up(cur)) {
+        if new_top > old_top && check_vm_limits(t, new_top - old_top, new_top - old_top).is_err() {
+            return Ok(cur);
+        }
+    }
     Ok(t.mm.brk(a[0]))
 }
 
@@ -123,6 +139,9 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
     }
     let shared = flags & MAP_TYPE != MAP_PRIVATE;
+    let (replaced, replaced_data) = if fixed { t.mm.overlap_bytes(addr, addr.saturating_add(len)) } else { (0, 0) };
+    let data = if !shared && prot & 2 != 0 { len } else { 0 };
+    check_vm_limits(t, len.saturating_sub(replaced), data.saturating_sub(replaced_data))?;
     let at = t.mm.map_memory(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon, if shared { Backing::NewShared } else { Backing::Private })?;
     if let Some(f) = file {
         let mut buf = vec![0u8; len as usize];
@@ -166,6 +185,14 @@ fn sys_mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
     // FIXED and DONTUNMAP are moves; DONTUNMAP does not resize (lengths compared unrounded).
     if (fixed && !may_move) || (dont_unmap && (!may_move || old_len != new_len)) {
         return Err(Errno::EINVAL);
+    }
+    // Growing counts against RLIMIT_AS (and RLIMIT_DATA for private writable memory).
+    if let (Some(old), Some(new)) = (page_up(old_len), page_up(new_len)) {
+        if new > old || dont_unmap {
+            let grow = if dont_unmap { new } else { new - old };
+            let data = t.mm.find(addr).is_some_and(|v| v.prot.write && v.shared.is_none() && v.kind != VmaKind::Stack);
+            check_vm_limits(t, grow, if data { grow } else { 0 })?;
+        }
     }
     t.mm.remap(addr, old_len, new_len, RemapFlags { may_move, fixed, dont_unmap }, new_addr)
 }

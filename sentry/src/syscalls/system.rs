@@ -13,7 +13,7 @@ use crate::mm::Access;
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::UNAME, handler: sys_uname, support: Support::Full, note: "a fixed identity: Linux 6.1.0, node name \"sandbox\"" },
     Registration { nr: nr::GETRANDOM, handler: sys_getrandom, support: Support::Full, note: "" },
-    Registration { nr: nr::PRLIMIT64, handler: sys_prlimit64, support: Support::Partial, note: "the calling process only; enforced: NOFILE, FSIZE (EFBIG, SIGXFSZ), NPROC; recorded only: AS, DATA, STACK, CPU, MEMLOCK and the rest" },
+    Registration { nr: nr::PRLIMIT64, handler: sys_prlimit64, support: Support::Partial, note: "the calling process only; enforced: NOFILE, FSIZE (EFBIG, SIGXFSZ), NPROC, AS, DATA, MEMLOCK, NICE, RTPRIO; recorded only: STACK, CPU and the rest" },
     Registration { nr: nr::GETRLIMIT, handler: sys_getrlimit, support: Support::Full, note: "" },
     Registration { nr: nr::SETRLIMIT, handler: sys_setrlimit, support: Support::Partial, note: "as prlimit64" },
 ];
