@@ -64,3 +64,9 @@ fn stop_signals_are_discarded_in_an_orphaned_process_group() {
     let o = sandbox_tests::run(&mut sandbox_tests::sandbox_run(&[], &guest("jobctl"), &["orphaned"]));
     assert_eq!(o.stdout_str(), "SIGTSTP in an orphaned group: exited 4\n", "{}", o.describe());
 }
+
+#[test]
+fn hostile_stack_and_time_values_match_native() {
+    assert_same(&guest("badstack"), &[], &[]);
+    assert_same(&guest("hugetime"), &[], &[]);
+}

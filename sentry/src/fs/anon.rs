@@ -170,13 +170,14 @@ impl TimerFd {
         let mut s = self.lock();
         let now = Instant::now();
         s.pending = 0;
-        s.interval = dur(interval);
+        let forever = crate::kernel::TIMER_FOREVER;
+        s.interval = dur(interval).min(forever);
         s.next = if value == (0, 0) {
             None
         } else if absolute {
-            Some(now + dur(value).saturating_sub(clock_now(self.clock)))
+            Some(now + dur(value).saturating_sub(clock_now(self.clock)).min(forever))
         } else {
-            Some(now + dur(value))
+            Some(now + dur(value).min(forever))
         };
         old
     }

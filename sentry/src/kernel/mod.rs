@@ -24,6 +24,15 @@ use crate::vfs::mount::MountNamespace;
 pub use fs_context::FsContext;
 pub use task::{ExitStatus, Task};
 
+/// `now + d` as a deadline, or None when it lies beyond what an Instant holds: a guest's
+/// timeout that long never ends (and must not overflow the clock arithmetic).
+pub fn deadline_in(d: std::time::Duration) -> Option<std::time::Instant> {
+    std::time::Instant::now().checked_add(d)
+}
+
+/// The longest timer value or interval kept (a hundred years): longer ones never fire.
+pub const TIMER_FOREVER: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+
 /// Capabilities, as their bit numbers.
 pub mod cap {
     pub const CHOWN: u32 = 0;

@@ -261,24 +261,31 @@ impl Task {
         self.regs.0.rip -= 2;
     }
 
+    /// Whether the guest runs on its sigaltstack now (Linux's on_sig_stack).
+    pub fn on_altstack(&self) -> bool {
+        self.altstack.is_some_and(|(sp, size)| self.regs.0.rsp.wrapping_sub(sp) < size)
+    }
+
     /// Builds the x86-64 rt_sigframe for `sig` on the guest's stack (or its sigaltstack) and
     /// points the registers at the handler.
     pub fn setup_frame(&mut self, act: &Sigaction, info: &super::signal::SigInfo, fault_addr: u64) -> Result<(), Errno> {
         let sig = info.signo();
         use super::signal::{sigcontext_regs, SA_NODEFER, SA_ONSTACK, SA_RESETHAND};
         let fpu = self.ctx.fpu_state().map_err(|_| Errno::EFAULT)?;
-        let on_alt = self.altstack.is_some_and(|(sp, size)| (sp..sp + size).contains(&self.regs.0.rsp));
+        // Guest-given stack values: the arithmetic wraps, and a frame that lands nowhere
+        // fails to copy out, which ends in SIGSEGV as on Linux.
+        let on_alt = self.on_altstack();
         let mut sp = match self.altstack {
-            Some((ss, size)) if act.sa_flags & SA_ONSTACK != 0 && !on_alt => ss + size,
-            _ => self.regs.0.rsp - 128, // past the red zone
+            Some((ss, size)) if act.sa_flags & SA_ONSTACK != 0 && !on_alt => ss.wrapping_add(size),
+            _ => self.regs.0.rsp.wrapping_sub(128), // past the red zone
         };
-        sp = (sp - fpu.0.len() as u64) & !63;
+        sp = sp.wrapping_sub(fpu.0.len() as u64) & !63;
         let fp_at = sp;
         self.mm.copy_out(fp_at, &fpu.0)?;
         // pretcode, ucontext (304 bytes), siginfo (128 bytes); rsp ends 8 mod 16, as after a call.
-        sp = ((sp - (8 + 304 + 128)) & !15) - 8;
-        let uc = sp + 8;
-        let si = uc + 304;
+        sp = (sp.wrapping_sub(8 + 304 + 128) & !15).wrapping_sub(8);
+        let uc = sp.wrapping_add(8);
+        let si = uc.wrapping_add(304);
         let old_mask = self.saved_mask.take().unwrap_or(self.signals.mask);
         let mut u = [0u8; 304];
         let put = |u: &mut [u8; 304], off: usize, v: u64| u[off..off + 8].copy_from_slice(&v.to_le_bytes());

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::signal::{SigInfo, SignalQueue};
 
+/// The shortest period a timer fires at.
+const MIN_PERIOD: Duration = Duration::from_micros(50);
+
 /// Which timer: (process, slot). Slot 0 is ITIMER_REAL; POSIX timer N is slot N+1.
 pub type TimerKey = (i32, i32);
 
@@ -65,8 +68,10 @@ pub fn set(key: TimerKey, value: Duration, interval: Duration, target: impl FnOn
     let now = Instant::now();
     let t = s.timers.entry(key).or_insert_with(|| Timer { clock: libc::CLOCK_REALTIME, deadline: None, interval: Duration::ZERO, target: target(), overrun: 0 });
     let old = (t.deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(now)), t.interval);
-    t.deadline = (!value.is_zero()).then(|| now + value);
-    t.interval = interval;
+    t.deadline = (!value.is_zero()).then(|| now + value.min(super::TIMER_FOREVER));
+    // A shorter period would keep the timer thread busy; the expirations it would add are
+    // merged into one pending signal anyway.
+    t.interval = if interval.is_zero() { interval } else { interval.clamp(MIN_PERIOD, super::TIMER_FOREVER) };
     t.overrun = 0;
     let start = !s.thread_started;
     s.thread_started = true;
@@ -118,9 +123,11 @@ fn run() {
                     continue;
                 }
                 // Periodic: the next expiry after now; the skipped ones count as overruns.
-                let missed = ((now - d).as_nanos() / t.interval.as_nanos()) as u32;
-                t.overrun = t.overrun.saturating_add(missed as i32);
-                t.deadline = Some(d + t.interval * (missed + 1));
+                let (period, late) = (t.interval.as_nanos(), (now - d).as_nanos());
+                let missed = late / period;
+                t.overrun = t.overrun.saturating_add(missed.min(i32::MAX as u128) as i32);
+                let ahead = period * (missed + 1) - late;
+                t.deadline = Some(now + Duration::from_nanos(ahead as u64));
             }
             if let Some(d) = t.deadline {
                 next = Some(next.map_or(d, |n: Instant| n.min(d)));

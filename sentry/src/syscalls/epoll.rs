@@ -140,7 +140,7 @@ fn sys_epoll_pwait2(t: &mut Task, a: [u64; 6]) -> SysResult {
         if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
             return Err(Errno::EINVAL);
         }
-        Some(Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+        crate::kernel::deadline_in(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
     };
     wait(t, a[0], a[1], a[2], deadline)
 }

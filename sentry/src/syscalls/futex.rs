@@ -232,13 +232,13 @@ fn task_alive(t: &Task, tid: u32) -> bool {
     i32::try_from(tid).is_ok_and(|tid| t.kernel.procs.queue(tid).is_some())
 }
 
-/// `now + d` on `clock` as an Instant: the deadline of an absolute timeout.
-fn absolute_deadline(clock: libc::clockid_t, d: Duration) -> Instant {
+/// Time `d` on `clock` as an Instant: the deadline of an absolute timeout (None: never).
+fn absolute_deadline(clock: libc::clockid_t, d: Duration) -> Option<Instant> {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: a valid out-pointer.
     unsafe { libc::clock_gettime(clock, &mut now) };
     let now = Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
-    Instant::now() + d.saturating_sub(now)
+    crate::kernel::deadline_in(d.saturating_sub(now))
 }
 
 fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -257,14 +257,14 @@ fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
             return Err(Errno::EINVAL);
         }
         let d = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-        Some(match cmd {
+        match cmd {
             // FUTEX_WAIT's timeout is relative; the others' absolute, LOCK_PI's on
             // CLOCK_REALTIME, the rest on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME says.
-            FUTEX_WAIT => Instant::now() + d,
+            FUTEX_WAIT => crate::kernel::deadline_in(d),
             FUTEX_LOCK_PI => absolute_deadline(libc::CLOCK_REALTIME, d),
             _ if realtime => absolute_deadline(libc::CLOCK_REALTIME, d),
             _ => absolute_deadline(libc::CLOCK_MONOTONIC, d),
-        })
+        }
     } else {
         None
     };

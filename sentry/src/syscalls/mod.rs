@@ -162,7 +162,7 @@ pub(crate) fn read_timeout(t: &Task, addr: u64) -> Result<Option<std::time::Inst
     if addr == 0 {
         return Ok(None);
     }
-    Ok(Some(std::time::Instant::now() + read_duration(t, addr)?))
+    Ok(crate::kernel::deadline_in(read_duration(t, addr)?))
 }
 
 /// Serves the syscall the task is stopped at and puts the result in rax.

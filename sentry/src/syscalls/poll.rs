@@ -151,7 +151,7 @@ fn sys_select(t: &mut Task, a: [u64; 6]) -> SysResult {
         if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
             return Err(Errno::EINVAL);
         }
-        Some(Instant::now() + Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
+        crate::kernel::deadline_in(Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
     };
     let r = do_select(t, a[0], [a[1], a[2], a[3]], deadline)?;
     // Linux writes the time left back.

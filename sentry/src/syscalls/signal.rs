@@ -58,7 +58,7 @@ fn sys_sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
     const SS_ONSTACK: u32 = 1;
     const SS_DISABLE: u32 = 2;
     const MINSIGSTKSZ: u64 = 2048;
-    let on = t.altstack.is_some_and(|(sp, size)| (sp..sp + size).contains(&t.regs.0.rsp));
+    let on = t.on_altstack();
     if a[1] != 0 {
         let mut old = [0u8; 24];
         match t.altstack {

@@ -101,19 +101,20 @@ fn sys_time(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// and the call ends in EINTR once a handler runs.
 fn sleep(t: &Task, clock: libc::clockid_t, flags: u64, req: Duration, rem: u64) -> SysResult {
     let absolute = flags & TIMER_ABSTIME != 0;
-    let deadline = if absolute {
+    let start = Instant::now();
+    let wait = if absolute {
         let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: a valid out-pointer.
         unsafe { libc::clock_gettime(clock, &mut now) };
-        Instant::now() + req.saturating_sub(Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32))
+        req.saturating_sub(Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32))
     } else {
-        Instant::now() + req
+        req
     };
-    if !t.sigq.wait(t.signals.mask, Some(deadline)) {
+    if !t.sigq.wait(t.signals.mask, crate::kernel::deadline_in(wait)) {
         return Ok(0);
     }
     if !absolute && rem != 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = req.saturating_sub(start.elapsed());
         t.mm.write_struct(rem, &Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) })?;
     }
     Err(Errno::ERESTARTNOHAND)
