@@ -144,16 +144,26 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     check_vm_limits(t, len.saturating_sub(replaced), data.saturating_sub(replaced_data))?;
     let at = t.mm.map_memory(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon, if shared { Backing::NewShared } else { Backing::Private })?;
     if let Some(f) = file {
-        let mut buf = vec![0u8; len as usize];
-        let iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() }];
-        let n = match f.ops.read(&iov, off) {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = t.mm.unmap(at, len);
-                return Err(e);
+        // The file's bytes, a chunk at a time up to its end: the mapping may be far larger.
+        const CHUNK: u64 = 1 << 20;
+        let mut buf = vec![0u8; CHUNK.min(len) as usize];
+        let mut done = 0;
+        while done < len {
+            let want = CHUNK.min(len - done) as usize;
+            let iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: want }];
+            let n = match f.ops.read(&iov, off + done) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = t.mm.unmap(at, len);
+                    return Err(e);
+                }
+            };
+            t.mm.copy_out_force(at + done, &buf[..n])?;
+            if n < want {
+                break;
             }
-        };
-        t.mm.copy_out_force(at, &buf[..n])?;
+            done += n as u64;
+        }
     }
     Ok(at)
 }
