@@ -274,10 +274,16 @@ impl ProcessTable {
     }
 
     /// Blocks the vfork parent until `child` execs or exits.
-    pub fn wait_vfork(&self, child: i32) {
+    /// A signal for the parent ends the wait early (so SIGKILL can end a parent whose vfork
+    /// child never execs; the child has its own copy of memory, so nothing breaks).
+    pub fn wait_vfork(self: &Arc<Self>, child: i32) {
         let mut g = self.lock();
+        let wake: Arc<dyn Wake> = self.clone();
         while g.procs.get(&child).is_some_and(|e| e.vfork_pending) {
-            g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+            match super::signal::sleep(&self.changed, g, &wake) {
+                Ok(next) => g = next,
+                Err(_) => return,
+            }
         }
     }
 
