@@ -132,8 +132,9 @@ impl Sandbox {
     pub fn new(strace: bool, files: Files, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
         let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
         let platform = make_platform(&memory_file)?;
-        // SAFETY: getuid/getgid cannot fail.
-        let creds = unsafe { Credentials::new(libc::getuid(), libc::getgid(), host_groups()) };
+        // SAFETY: getuid and getgid take no arguments and cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let creds = Credentials::new(uid, gid, host_groups());
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
         let mounts = root_namespace(&procfs, &files)?;
         let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default(), shm: Default::default() });

@@ -159,6 +159,11 @@ pub enum Access {
 }
 
 impl Vma {
+    /// Whether RLIMIT_DATA counts it (mm->data_vm): private writable memory but the stack.
+    pub fn is_data(&self) -> bool {
+        self.prot.write && self.shared.is_none() && self.kind != VmaKind::Stack
+    }
+
     fn allows(&self, a: Access) -> bool {
         match a {
             // On x86 every present user page is readable: write and exec imply read.
@@ -1028,7 +1033,7 @@ impl MemoryManager {
 
     /// Bytes of private writable memory but the stack (mm->data_vm, what RLIMIT_DATA counts).
     pub fn data_bytes(&self) -> u64 {
-        self.vmas.values().filter(|v| v.prot.write && v.shared.is_none() && v.kind != VmaKind::Stack).map(|v| v.end - v.start).sum()
+        self.vmas.values().filter(|v| v.is_data()).map(|v| v.end - v.start).sum()
     }
 
     /// Bytes of mapping in `[start, end)` (what a MAP_FIXED mapping there replaces), and the
@@ -1038,7 +1043,7 @@ impl MemoryManager {
         for v in self.vmas.values().filter(|v| v.start < end && start < v.end) {
             let n = v.end.min(end) - v.start.max(start);
             all += n;
-            if v.prot.write && v.shared.is_none() && v.kind != VmaKind::Stack {
+            if v.is_data() {
                 data += n;
             }
         }

@@ -200,7 +200,7 @@ fn sys_mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let (Some(old), Some(new)) = (page_up(old_len), page_up(new_len)) {
         if new > old || dont_unmap {
             let grow = if dont_unmap { new } else { new - old };
-            let data = t.mm.find(addr).is_some_and(|v| v.prot.write && v.shared.is_none() && v.kind != VmaKind::Stack);
+            let data = t.mm.find(addr).is_some_and(|v| v.is_data());
             check_vm_limits(t, grow, if data { grow } else { 0 })?;
         }
     }
