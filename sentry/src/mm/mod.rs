@@ -10,6 +10,7 @@
 //! nothing); demand paging and copy-on-write come with file-backed mappings and fork.
 
 pub mod memory_file;
+mod shared;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -19,6 +20,7 @@ use platform::{AddressSpace, Prot, PAGE_SIZE};
 use syscalls::Errno;
 
 pub use memory_file::MemoryFile;
+pub use shared::MemoryManager;
 
 /// One past the highest user address of x86-64 with 4-level paging.
 pub const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE;
@@ -173,8 +175,9 @@ impl Vma {
     }
 }
 
-/// The address space of one guest process.
-pub struct MemoryManager {
+/// The mappings of one guest address space: its VMAs and the platform's view of them. The
+/// threads of a process share it through a [`MemoryManager`].
+pub struct Mappings {
     mf: Arc<MemoryFile>,
     asp: Box<dyn AddressSpace>,
     vmas: BTreeMap<u64, Vma>,
@@ -190,10 +193,10 @@ pub struct MemoryManager {
     published: Arc<std::sync::Mutex<Vec<Vma>>>,
 }
 
-impl MemoryManager {
+impl Mappings {
     /// An empty address space over `asp`, with guest addresses in `user`.
-    pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> MemoryManager {
-        MemoryManager {
+    pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> Mappings {
+        Mappings {
             mf,
             asp,
             vmas: BTreeMap::new(),
@@ -242,7 +245,7 @@ impl MemoryManager {
     }
 
     /// The address space of a forked child over `asp`: maps every copied VMA.
-    pub fn from_fork(mf: Arc<MemoryFile>, mut asp: Box<dyn AddressSpace>, user: Range<u64>, img: ForkImage) -> Result<MemoryManager, Errno> {
+    pub fn from_fork(mf: Arc<MemoryFile>, mut asp: Box<dyn AddressSpace>, user: Range<u64>, img: ForkImage) -> Result<Mappings, Errno> {
         for v in &img.vmas {
             if let Err(e) = asp.map(v.start, v.end - v.start, v.prot, v.offset) {
                 tracing::error!("mapping a forked VMA: {e}");
@@ -250,7 +253,7 @@ impl MemoryManager {
             }
         }
         let vmas = img.vmas.iter().map(|v| (v.start, *v)).collect();
-        let mm = MemoryManager {
+        let mm = Mappings {
             mf,
             asp,
             vmas,
@@ -619,7 +622,7 @@ fn mergeable(a: &Vma, b: &Vma) -> bool {
         }
 }
 
-impl MemoryManager {
+impl Mappings {
     /// Backs a locked VMA's memory now, as mlock and mmap of locked memory populate in Linux
     /// (PROT_NONE and lock-on-fault memory is left alone there too).
     fn populate_locked(&self, v: &Vma) {
@@ -1107,7 +1110,7 @@ impl MemoryManager {
     }
 }
 
-impl Drop for MemoryManager {
+impl Drop for Mappings {
     fn drop(&mut self) {
         // The memory goes back to the memory file (the stub goes with the address space).
         for v in self.vmas.values() {
@@ -1123,12 +1126,6 @@ impl MemoryFile {
             Some(region) => self.unshare(region),
             None => self.release(v.offset, v.end - v.start),
         }
-    }
-}
-
-impl syscalls::strace::GuestReader for MemoryManager {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        self.copy_in(addr, buf)
     }
 }
 
