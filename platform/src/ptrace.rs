@@ -400,6 +400,18 @@ impl Drop for PtraceContext {
             if let Err(e) = self.tracee().end() {
                 tracing::debug!("ending a stub thread: {e}");
             }
+            return;
+        }
+        // The last thread: the stub process goes, and its tracer reaps this thread (a traced
+        // thread's end is reported to its tracer, and the process cannot be reaped before).
+        // SAFETY: killing our own child (pid > 0: never a process group) and reaping a thread
+        // we trace.
+        unsafe {
+            if self.p.pid > 0 {
+                libc::kill(self.p.pid, libc::SIGKILL);
+            }
+            let mut status = 0;
+            while libc::waitpid(self.tid, &mut status, libc::__WALL) == self.tid && libc::WIFSTOPPED(status) {}
         }
     }
 }

@@ -281,7 +281,8 @@ impl SignalQueue {
             self.pending_hint.store(p.set, Ordering::SeqCst);
             queued
         };
-        if sig == libc::SIGCONT {
+        // Stopped threads wait for SIGCONT or SIGKILL.
+        if sig == libc::SIGCONT || sig == libc::SIGKILL {
             self.cv.notify_all();
         }
         if !queued {

@@ -178,12 +178,22 @@ fn run_task(mut task: Task) {
     });
     // CPU time is read while the stub still runs.
     let usage = super::sched::cpu_times(&task);
-    if let Some(status) = task.leave(status) {
-        let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
-        drop(task);
-        kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-        crate::kernel::timers::delete_process(pid, false);
-        kernel.procs.exited(pid, status, uid, usage);
+    match task.leave(status) {
+        Some(status) => {
+            let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
+            drop(task);
+            kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+            crate::kernel::timers::delete_process(pid, false);
+            kernel.procs.exited(pid, status, uid, usage);
+        }
+        None if task.tid == task.tgid => {
+            // The first thread made the stub, which dies with the host thread that made it
+            // (PR_SET_PDEATHSIG): that thread stays until the process's last thread is gone.
+            let process = task.sigq.process.clone();
+            drop(task);
+            process.wait_finished();
+        }
+        None => {}
     }
 }
 
