@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -299,6 +300,43 @@ static void barrier_rounds(void) {
   printf("barrier: %d rounds in all\n", total);
 }
 
+/* 13. SIGSTOP stops every thread of a process: a worker spinning without system calls stands
+   still (its counter, in memory shared with the parent, does not move) until SIGCONT. */
+static void *bump(void *arg) {
+  volatile long *p = arg;
+  for (;;) (*p)++;
+  return NULL;
+}
+
+static void stop_threaded(void) {
+  volatile long *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    pthread_t t;
+    pthread_create(&t, NULL, bump, (void *)shared);
+    for (;;) pause();
+  }
+  while (*shared == 0) usleep(1000);
+  int st = 0;
+  kill(c, SIGSTOP);
+  waitpid(c, &st, WUNTRACED);
+  printf("threaded child stopped: %d by %d\n", WIFSTOPPED(st), WSTOPSIG(st));
+  usleep(20000);
+  long a = *shared;
+  usleep(100000);
+  long b = *shared;
+  printf("while stopped the worker stands still: %d\n", a == b);
+  kill(c, SIGCONT);
+  waitpid(c, &st, WCONTINUED);
+  printf("threaded child continued: %d\n", WIFCONTINUED(st));
+  usleep(50000);
+  printf("after SIGCONT the worker runs: %d\n", *shared > b);
+  kill(c, SIGKILL);
+  waitpid(c, &st, 0);
+  describe("threaded child after SIGKILL", st);
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--after-exec") == 0) {
     printf("after exec from a thread: same pid=%d tid is pid=%d\n", atoi(argv[2]) == getpid(), gettid_() == getpid());
@@ -319,5 +357,6 @@ int main(int argc, char **argv) {
   in_child("fork of a threaded process", fork_threaded);
   in_child("exec from a thread", exec_from_thread);
   barrier_rounds();
+  stop_threaded();
   return 0;
 }

@@ -93,6 +93,8 @@ struct Pending {
     queued: Vec<SigInfo>,
     /// Counts SIGCONTs: a stopped task waits for it to move.
     continues: u64,
+    /// The process is stopped until `continues` moves past this (process queues only).
+    stop_at: Option<u64>,
 }
 
 impl Pending {
@@ -122,6 +124,8 @@ pub struct SignalQueue {
     ignored: AtomicU64,
     /// SIGCHLD's SA_NOCLDSTOP: no SIGCHLD when a child stops or continues.
     no_child_stop: std::sync::atomic::AtomicBool,
+    /// A hint that the process is stopped, read on every thread's way back to the guest.
+    stopping: std::sync::atomic::AtomicBool,
     /// The process's live threads.
     threads: Mutex<Vec<Arc<ThreadQueue>>>,
     /// How the process ends.
@@ -266,6 +270,8 @@ impl SignalQueue {
             let mut p = self.lock();
             if sig == libc::SIGCONT {
                 p.continues += 1;
+                p.stop_at = None;
+                self.stopping.store(false, Ordering::SeqCst);
                 for t in &threads {
                     t.lock().discard(STOP_SIGNALS);
                 }
@@ -337,6 +343,33 @@ impl SignalQueue {
     /// How many SIGCONTs came so far (read before taking a stop signal).
     pub fn continues(&self) -> u64 {
         self.lock().continues
+    }
+
+    /// A thread took a stop signal when `continues` SIGCONTs had come: the whole process stops
+    /// (its other threads are told, and stop on their way back to the guest). False when a
+    /// SIGCONT came in between.
+    pub fn begin_stop(&self, continues: u64) -> bool {
+        {
+            let mut p = self.lock();
+            if p.continues != continues {
+                return false;
+            }
+            p.stop_at = Some(continues);
+            self.stopping.store(true, Ordering::SeqCst);
+        }
+        for t in self.threads() {
+            t.alert(true);
+        }
+        true
+    }
+
+    /// While the process is stopped: the SIGCONT count its threads wait to move.
+    pub fn group_stopped(&self) -> Option<u64> {
+        if !self.stopping.load(Ordering::SeqCst) {
+            return None;
+        }
+        let p = self.lock();
+        p.stop_at.filter(|&c| c == p.continues)
     }
 
     /// Sleeps, stopped, until a SIGCONT after `continues` or a SIGKILL for `thread`.
@@ -516,7 +549,7 @@ impl ThreadQueue {
     /// Whether a signal outside `blocked` may be pending, without taking a lock (a post
     /// racing with this check is seen at the task's next return to the guest, or wakes it).
     pub fn may_deliver(&self, blocked: u64) -> bool {
-        self.pending_fast() & !blocked != 0
+        self.pending_fast() & !blocked != 0 || self.process.stopping.load(Ordering::Relaxed)
     }
 
     /// The pending set, the thread's and the process's (rt_sigpending).

@@ -248,7 +248,15 @@ impl Task {
         }
         loop {
             let continues = self.sigq.process.continues();
-            let Some(info) = self.sigq.take(self.signals.mask) else { break };
+            let Some(info) = self.sigq.take(self.signals.mask) else {
+                // Another thread stopped the process: this one stops too, until SIGCONT (or a
+                // SIGKILL, taken on the next round).
+                if let Some(c) = self.sigq.process.group_stopped() {
+                    self.sigq.process.wait_stopped(c, &self.sigq);
+                    continue;
+                }
+                break;
+            };
             let sig = info.signo();
             match action(sig, &self.signals.action(sig)) {
                 Action::Ignore => continue,
@@ -256,8 +264,11 @@ impl Task {
                 // job-control shell is there to continue it.
                 Action::Stop if sig != libc::SIGSTOP && self.kernel.procs.pgrp_orphaned(self.tgid) => continue,
                 Action::Stop => {
-                    // The thread stops until SIGCONT (the process's other threads run on: group
-                    // stops are not modeled); its parent learns of the stop and of the continue.
+                    // The process stops until SIGCONT, every thread of it; its parent learns
+                    // of the stop and of the continue.
+                    if !self.sigq.process.begin_stop(continues) {
+                        continue;
+                    }
                     let uid = self.creds.uid;
                     self.kernel.procs.stopped_or_continued(self.tgid, Some(sig), uid);
                     self.sigq.process.wait_stopped(continues, &self.sigq);
