@@ -175,6 +175,25 @@ impl MemoryFile {
         Ok(start)
     }
 
+    /// Makes the allocated range `[start, start+len)` a region with one reference (a VMA that
+    /// is about to be shared by a fork).
+    pub fn adopt_region(&self, start: u64, len: u64) {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner()).insert(start, (len, 1));
+    }
+
+    /// If the caller holds the only reference to the region at `start`, ends the region and
+    /// gives the caller `[off, off+len)` of it as its own private range (the rest of the region
+    /// is freed): true. Otherwise nothing changes: false.
+    pub fn take_region(&self, start: u64, off: u64, len: u64) -> bool {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(&(region_len, 1)) = shared.get(&start) else { return false };
+        shared.remove(&start);
+        drop(shared);
+        self.release(start, off - start);
+        self.release(off + len, start + region_len - (off + len));
+        true
+    }
+
     /// One more VMA refers to the shared region at `start` (a fork, a split).
     pub fn share(&self, start: u64) {
         if let Some((_, n)) = self.shared.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&start) {

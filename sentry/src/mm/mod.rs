@@ -9,6 +9,7 @@
 //! Mappings are populated eagerly for now (the memfd is sparse, so untouched pages cost
 //! nothing); demand paging and copy-on-write come with file-backed mappings and fork.
 
+mod cow;
 pub mod memory_file;
 mod shared;
 
@@ -83,6 +84,9 @@ pub struct Vma {
     pub dont_fork: bool,
     /// MADV_WIPEONFORK: a forked child gets zeros here.
     pub wipe_on_fork: bool,
+    /// Private read-only memory shared with other address spaces since a fork, until one of
+    /// them is to write it: the start of the memory-file region the sharers refer to.
+    pub cow: Option<u64>,
 }
 
 /// Whether a VMA is mlocked. Locked memory is backed when locked (unless on fault); the guest
@@ -210,18 +214,20 @@ impl Mappings {
         }
     }
 
-    /// Copies every private VMA's memory into fresh memory-file ranges for a forked child
-    /// (only the pages that hold data: holes stay holes); shared VMAs stay shared. Returns the
+    /// Copies every private writable VMA's memory into fresh memory-file ranges for a forked
+    /// child (only the pages that hold data: holes stay holes); shared VMAs stay shared, and
+    /// read-only private ones are shared until written (copy-on-write by VMA). Returns the
     /// child's VMAs and break. As in Linux, mlocks are not inherited, MADV_DONTFORK VMAs are
     /// left out and MADV_WIPEONFORK ones are fresh zeros.
-    pub fn fork_copy(&self) -> Result<ForkImage, Errno> {
+    pub fn fork_copy(&mut self) -> Result<ForkImage, Errno> {
+        self.share_read_only();
         let mut vmas = Vec::with_capacity(self.vmas.len());
         for v in self.vmas.values() {
             if v.dont_fork {
                 continue;
             }
             let v = &Vma { lock: VmaLock::Unlocked, ..*v };
-            if let Some(region) = v.shared {
+            if let Some(region) = v.shared.or(v.cow) {
                 self.mf.share(region);
                 vmas.push(*v);
                 continue;
@@ -353,7 +359,7 @@ impl Mappings {
         lo.end = addr;
         hi.start = addr;
         hi.offset = v.offset + (addr - s);
-        if let Some(region) = v.shared {
+        if let Some(region) = v.shared.or(v.cow) {
             self.mf.share(region);
         }
         self.vmas.insert(s, lo);
@@ -401,6 +407,7 @@ impl Mappings {
             lock: self.lock_future,
             dont_fork: false,
             wipe_on_fork: false,
+            cow: None,
         };
         if let Err(e) = self.asp.map(start, len, prot, offset) {
             tracing::error!("mapping {start:#x}+{len:#x} in the stub: {e}");
@@ -461,6 +468,10 @@ impl Mappings {
         }
         self.split_at(addr);
         self.split_at(end);
+        // Memory shared since a fork becomes this address space's own before it is writable.
+        if prot.write {
+            self.unshare_cow(addr, end)?;
+        }
         for (_, v) in self.vmas.range_mut(addr..end) {
             v.prot = prot;
         }
@@ -530,7 +541,8 @@ impl Mappings {
     }
 
     /// Writes `src` to the guest ignoring protection: the loader fills read-only segments.
-    pub fn copy_out_force(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+    pub fn copy_out_force(&mut self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        self.unshare_cow(addr, addr.checked_add(src.len() as u64).ok_or(Errno::EFAULT)?)?;
         let mut pos = 0usize;
         while pos < src.len() {
             let at = addr + pos as u64;
@@ -615,6 +627,8 @@ fn mergeable(a: &Vma, b: &Vma) -> bool {
         && a.wipe_on_fork == b.wipe_on_fork
         && anon(a.kind)
         && anon(b.kind)
+        && a.cow.is_none()
+        && b.cow.is_none()
         && match (a.shared, b.shared) {
             (None, None) => true,
             (Some(x), Some(y)) => x == y && b.offset == a.offset + (a.end - a.start),
@@ -723,6 +737,7 @@ impl Mappings {
         if self.find(addr).is_none() {
             return Err(Errno::EFAULT);
         }
+        self.unshare_cow(addr, addr.saturating_add(old_len.max(PAGE_SIZE)))?;
         if flags.fixed || flags.dont_unmap {
             return self.remap_to(addr, old_len, new_len, flags, new_addr);
         }
@@ -912,6 +927,7 @@ impl Mappings {
         if end == addr {
             return Ok(());
         }
+        self.unshare_cow(addr, end)?;
         let mut at = addr;
         let mut hole = false;
         for v in self.overlapping(addr, end) {
@@ -1122,7 +1138,7 @@ impl Drop for Mappings {
 impl MemoryFile {
     /// Gives back what a VMA held: its private range, or its reference to a shared region.
     fn drop_vma(&self, v: &Vma) {
-        match v.shared {
+        match v.shared.or(v.cow) {
             Some(region) => self.unshare(region),
             None => self.release(v.offset, v.end - v.start),
         }

@@ -237,3 +237,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn fork_shares_read_only_memory_until_written() {
+    let parent = mm();
+    let ro = Prot { read: true, write: false, exec: true };
+    let a = parent.map_anon(0x200000, 0x3000, Prot::RW, true, VmaKind::Image).unwrap();
+    parent.copy_out(a, b"text").unwrap();
+    parent.protect(a, 0x3000, ro).unwrap();
+    let mf = parent.memory_file().clone();
+    let child = MemoryManager::from_fork(mf.clone(), Box::new(FakeAs), LO..HI, parent.fork_copy().unwrap()).unwrap();
+    let (pv, cv) = (parent.find(a).unwrap(), child.find(a).unwrap());
+    assert_eq!(pv.offset, cv.offset, "read-only memory is shared, not copied");
+    assert!(pv.cow.is_some() && cv.cow.is_some());
+    // The child makes part of it writable: that part becomes its own copy; the rest stays shared.
+    child.protect(a + 0x1000, 0x1000, Prot::RW).unwrap();
+    child.copy_out(a + 0x1000, b"C").unwrap();
+    assert_eq!(byte(&parent, a + 0x1000), 0, "the parent does not see the child's write");
+    assert_eq!(child.find(a).unwrap().offset, pv.offset);
+    // The Sentry writing past protections (the loader, patching) copies too.
+    parent.copy_out_force(a, b"P").unwrap();
+    assert_eq!(byte(&child, a), b't');
+    assert_eq!(byte(&parent, a), b'P');
+    // The child's first and last pages still refer to the region; once the first is its own
+    // copy, the last is the region's only holder and takes its memory without copying.
+    child.protect(a, 0x1000, Prot::RW).unwrap();
+    assert_ne!(child.find(a).unwrap().offset, pv.offset);
+    child.protect(a + 0x2000, 0x1000, Prot::RW).unwrap();
+    assert_eq!(child.find(a + 0x2000).unwrap().offset, pv.offset + 0x2000);
+    assert!(child.vmas().iter().all(|v| v.cow.is_none()));
+    assert_eq!(byte(&child, a + 0x2000), 0);
+    drop(child);
+    drop(parent);
+}
