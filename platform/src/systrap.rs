@@ -821,6 +821,10 @@ impl Context for SystrapContext {
         self.p.pid
     }
 
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        self.fresh()
+    }
+
     fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError> {
         let n = {
             let mut slots = self.p.slots();
@@ -852,6 +856,14 @@ impl Context for SystrapContext {
                 Err(e)
             }
         }
+    }
+}
+
+impl SystrapContext {
+    fn fresh(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        let guest_end = self.p.region;
+        self.stub().command(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, guest_end - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
+        Ok(Box::new(SystrapAddressSpace { p: self.p.clone() }))
     }
 }
 

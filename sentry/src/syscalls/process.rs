@@ -366,6 +366,9 @@ impl platform::Context for Unstarted {
     fn new_thread(&mut self) -> Result<Box<dyn platform::NewThread>, platform::PlatformError> {
         self.switch(&mut Registers::default()).map(|_| unreachable!())
     }
+    fn fresh_address_space(&mut self) -> Result<Box<dyn platform::AddressSpace>, platform::PlatformError> {
+        self.switch(&mut Registers::default()).map(|_| unreachable!())
+    }
 }
 
 fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
@@ -559,9 +562,9 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         t.sigq.set_tid(t.tgid);
         t.tid = t.tgid;
     }
-    // The point of no return: a fresh address space replaces the old one.
-    let (asp, ctx) = t.kernel.platform.new_address_space().map_err(|e| {
-        tracing::error!("execve: new address space: {e}");
+    // The point of no return: a fresh address space replaces the old one, in the same stub.
+    let asp = t.ctx.fresh_address_space().map_err(|e| {
+        tracing::error!("execve: emptying the address space: {e}");
         Errno::ENOMEM
     })?;
     let mut mm = MemoryManager::new(t.kernel.memory_file.clone(), asp, t.kernel.platform.user_range());
@@ -575,7 +578,6 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     super::futex::exit_robust_list(t);
     t.robust_list = (0, 0);
     t.mm = Arc::new(mm);
-    t.ctx = ctx;
     t.regs = Registers::new_user(loaded.entry, loaded.sp);
     t.exe = exe.clone();
     // Close-on-exec descriptors go; caught signals return to their default action.
