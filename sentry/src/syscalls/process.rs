@@ -181,10 +181,11 @@ fn run_task(mut task: Task) {
     match task.leave(status) {
         Some(status) => {
             let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
-            drop(task);
             kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
             crate::kernel::timers::delete_process(pid, false);
+            // The parent hears of the end at once; the stub is killed and reaped after.
             kernel.procs.exited(pid, status, uid, usage);
+            drop(task);
         }
         None if task.tid == task.tgid => {
             // The first thread made the stub, which dies with the host thread that made it
