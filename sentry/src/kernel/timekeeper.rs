@@ -86,6 +86,8 @@ pub struct Offsets {
 /// published page is marked as being rewritten ([`Timekeeper::commit`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
+    /// How far the guest clock was behind the host at the sample, in ns (negative: ahead).
+    pub error: i64,
     mult: u64,
     /// Nanoseconds to step forward.
     step: u64,
@@ -126,7 +128,7 @@ impl Timekeeper {
         let rate = (u128::from(dmono) << FRAC_BITS) / u128::from(dtsc);
         let rate = i128::try_from(rate).ok()?;
         let Some(cur) = self.current else {
-            return Some(Plan { mult: u64::try_from(rate).ok()?, step: 0, sample: s });
+            return Some(Plan { error: 0, mult: u64::try_from(rate).ok()?, step: 0, sample: s });
         };
         // Positive: the guest clock is behind the host.
         let error = i128::from(s.mono) - i128::from(cur.mono_at(s.tsc));
@@ -138,7 +140,7 @@ impl Timekeeper {
             let limit = if error < -FAR_AHEAD_NS { rate / 2 } else { rate * MAX_SLEW_PPM / 1_000_000 };
             (rate + (rate * error / horizon).clamp(-limit, limit), 0)
         };
-        Some(Plan { mult: u64::try_from(mult).ok()?, step, sample: s })
+        Some(Plan { error: error as i64, mult: u64::try_from(mult).ok()?, step, sample: s })
     }
 
     /// The parameters of `plan` from TSC value `tsc` on, which becomes the current ones. The

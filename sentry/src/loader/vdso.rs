@@ -214,6 +214,9 @@ fn keep_time() {
         let s = timekeeper::sample();
         let off = timekeeper::offsets();
         if let Some(plan) = keeper.plan(s, off, interval) {
+            if plan.error.unsigned_abs() >= 1_000 {
+                tracing::debug!(behind_ns = plan.error, "guest clock off the host's");
+            }
             publish(&mut keeper, &plan);
         }
         std::thread::sleep(interval);
