@@ -108,6 +108,13 @@ impl Timekeeper {
         self.current
     }
 
+    /// Whether the TSC read less than at the last sample (a host that reset it, or a TSC that is
+    /// not synchronized across CPUs after all): the parameters no longer hold, and calibration
+    /// must start again.
+    pub fn tsc_went_back(&self, s: &Sample) -> bool {
+        self.history.back().is_some_and(|last| s.tsc < last.tsc)
+    }
+
     /// Takes a sample and the offsets; decides the parameters that should hold until the next
     /// update, `next` from now. None while the samples span too little time to estimate a rate.
     pub fn plan(&mut self, s: Sample, off: Offsets, next: Duration) -> Option<Plan> {
@@ -330,6 +337,14 @@ mod tests {
         let second = k.commit(&p, at);
         assert!(second.mono_base > before, "never back");
         assert!(second.mono_base.abs_diff(host(at, 0.4).mono + 5 * MS) < 100, "stepped to the host");
+    }
+
+    #[test]
+    fn a_tsc_that_goes_back_is_noticed() {
+        let mut k = Timekeeper::default();
+        let _ = k.plan(host(1_000_000, 0.4), offs(), Duration::from_millis(1));
+        assert!(!k.tsc_went_back(&host(2_000_000, 0.4)));
+        assert!(k.tsc_went_back(&host(500, 0.4)));
     }
 
     #[test]

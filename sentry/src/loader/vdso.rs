@@ -40,7 +40,8 @@ mod field {
     pub const GETCPU_MODE: u64 = 48;
 }
 
-/// `clock_mode`: the page's parameters hold (else the vDSO makes the system call).
+/// `clock_mode`: the vDSO makes the system call, or computes from the page's parameters.
+const CLOCK_MODE_SYSCALL: u32 = 0;
 const CLOCK_MODE_TSC: u32 = 1;
 /// `getcpu_mode` values.
 const GETCPU_SYSCALL: u32 = 0;
@@ -213,6 +214,14 @@ fn keep_time() {
     loop {
         let s = timekeeper::sample();
         let off = timekeeper::offsets();
+        if keeper.tsc_went_back(&s) {
+            // Guests ask the kernel (whose clock is ahead of any frozen TSC reading) until a
+            // new calibration starts again from the host's clock.
+            tracing::warn!("the TSC went back: guest clocks use system calls until it is calibrated again");
+            withdraw();
+            keeper = Timekeeper::default();
+            interval = FIRST_INTERVAL;
+        }
         if let Some(plan) = keeper.plan(s, off, interval) {
             if plan.error.unsigned_abs() >= 1_000 {
                 tracing::debug!(behind_ns = plan.error, "guest clock off the host's");
@@ -243,6 +252,21 @@ fn publish(keeper: &mut Timekeeper, plan: &Plan) {
         p.word32(field::SEQ).fetch_add(1, Ordering::Release);
     }
     st.latest = Some(params);
+}
+
+/// Makes every data page ask for system calls again.
+fn withdraw() {
+    let mut st = state();
+    for r in &st.regions {
+        if let Some(mf) = r.mf.upgrade() {
+            let p = Page { mf: &mf, off: r.vvar };
+            p.word32(field::SEQ).fetch_add(1, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            p.word32(field::CLOCK_MODE).store(CLOCK_MODE_SYSCALL, Ordering::Relaxed);
+            p.word32(field::SEQ).fetch_add(1, Ordering::Release);
+        }
+    }
+    st.latest = None;
 }
 
 /// Maps the data page and the vDSO into a new process, top-down from the mmap area as Linux
