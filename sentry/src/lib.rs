@@ -131,6 +131,7 @@ impl Sandbox {
     /// Creates the memory file, the platform and the file tree.
     pub fn new(strace: bool, files: Files, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
         let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
+        loader::vdso::attach(&memory_file).map_err(|e| SentryError::MemoryFile(std::io::Error::from_raw_os_error(e.raw())))?;
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid and getgid take no arguments and cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -150,6 +151,7 @@ impl Sandbox {
         let limits = cfg.limits;
         // Before any thread starts, so that all of them inherit the mask.
         let forwarded = block_forwarded_signals();
+        loader::vdso::start_timekeeper().map_err(|e| SentryError::Thread(e.to_string()))?;
         self.kernel.procs.set_limit(limits.pids);
         confine::confine()?;
         let kernel = self.kernel.clone();

@@ -259,14 +259,16 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
             let mut vmas: Vec<crate::mm::Vma> = Vec::new();
             for v in p.maps.lock().unwrap_or_else(|e| e.into_inner()).iter() {
                 match vmas.last_mut() {
-                    Some(l) if l.end == v.start && l.prot == v.prot && l.kind == v.kind && v.kind != crate::mm::VmaKind::Image => l.end = v.end,
+                    Some(l) if l.end == v.start && l.prot == v.prot && l.kind == v.kind && l.shared == v.shared && v.kind != crate::mm::VmaKind::Image => l.end = v.end,
                     _ => vmas.push(*v),
                 }
             }
             let mut out = String::new();
             for v in vmas {
                 let perms = format!("{}{}{}p", if v.prot.read { 'r' } else { '-' }, if v.prot.write { 'w' } else { '-' }, if v.prot.exec { 'x' } else { '-' });
+                let special = crate::loader::vdso::name_of(&k.memory_file, v.shared);
                 let name = match v.kind {
+                    _ if special.is_some() => special.unwrap_or_default().into(),
                     crate::mm::VmaKind::Image => String::from_utf8_lossy(&p.exe).into_owned(),
                     crate::mm::VmaKind::Heap => "[heap]".into(),
                     crate::mm::VmaKind::Stack => "[stack]".into(),

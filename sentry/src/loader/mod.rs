@@ -2,6 +2,7 @@
 //! initial stack (argv, envp, auxv) exactly where a Linux kernel would put the same things.
 
 pub mod elf;
+pub mod vdso;
 
 use platform::{Prot, PAGE_SIZE};
 use syscalls::Errno;
@@ -35,6 +36,7 @@ const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_HWCAP2: u64 = 26;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 const AT_MINSIGSTKSZ: u64 = 51;
 
 /// The process the loader sets up: where to start and with what stack.
@@ -128,6 +130,8 @@ pub fn load(
             (ib, i.entry + ib)
         }
     };
+    // The vDSO goes below, as Linux maps it after the interpreter.
+    let vdso = vdso::map(mm)?;
 
     let phdr = match img.phdr_vaddr {
         Some(v) => v + base,
@@ -151,6 +155,7 @@ pub fn load(
     let random_at = st.sp;
 
     let auxv = [
+        (AT_SYSINFO_EHDR, vdso.unwrap_or(0)),
         (AT_PHDR, phdr),
         (AT_PHENT, 56),
         (AT_PHNUM, u64::from(img.phnum)),
@@ -173,6 +178,8 @@ pub fn load(
         (AT_NULL, 0),
     ];
     // argc, argv..., NULL, envp..., NULL, auxv pairs: the final sp must be 16-byte aligned.
+    // Without a vDSO there is no AT_SYSINFO_EHDR at all, as Linux with vdso=0.
+    let auxv: Vec<(u64, u64)> = auxv.into_iter().filter(|&(k, _)| k != AT_SYSINFO_EHDR || vdso.is_some()).collect();
     let words = 1 + argv.len() + 1 + envp.len() + 1 + 2 * auxv.len();
     st.sp &= !15;
     if words % 2 == 1 {
