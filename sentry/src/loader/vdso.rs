@@ -299,7 +299,7 @@ pub fn name_of(mf: &Arc<MemoryFile>, shared: Option<u64>) -> Option<&'static str
 /// writable or executable (Linux maps it without VM_MAYWRITE and VM_MAYEXEC); the text, made
 /// writable, first becomes a private copy, so the change stays in this process. Ranges that
 /// protect() refuses anyway (unaligned, not fully mapped) are left to it.
-pub fn before_protect(mm: &mut MemoryManager, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+pub fn before_protect(mm: &MemoryManager, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
     if !prot.write && !prot.exec || !addr.is_multiple_of(PAGE_SIZE) {
         return Ok(());
     }
@@ -308,7 +308,7 @@ pub fn before_protect(mm: &mut MemoryManager, addr: u64, len: u64, prot: Prot) -
     let mut at = addr;
     let mut copies = Vec::new();
     while at < end {
-        let Some(v) = mm.find(at).copied() else { break };
+        let Some(v) = mm.find(at) else { break };
         if v.shared == Some(r.vvar) {
             return Err(Errno::EACCES);
         }
@@ -331,7 +331,7 @@ pub fn before_protect(mm: &mut MemoryManager, addr: u64, len: u64, prot: Prot) -
 pub fn check_remove(mm: &MemoryManager, addr: u64, len: u64) -> Result<(), Errno> {
     let Some(r) = regions_of(mm.memory_file()) else { return Ok(()) };
     let end = addr.saturating_add(len);
-    if mm.vmas().any(|v| v.start < end && addr < v.end && (v.shared == Some(r.vvar) || v.shared == Some(r.text))) {
+    if mm.vmas().iter().any(|v| v.start < end && addr < v.end && (v.shared == Some(r.vvar) || v.shared == Some(r.text))) {
         return Err(Errno::EINVAL);
     }
     Ok(())

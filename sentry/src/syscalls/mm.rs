@@ -177,7 +177,7 @@ fn sys_mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
     if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 || prot & (PROT_GROWSDOWN | PROT_GROWSUP) == PROT_GROWSDOWN | PROT_GROWSUP {
         return Err(Errno::EINVAL);
     }
-    crate::loader::vdso::before_protect(&mut t.mm, a[0], a[1], Prot::from_bits(prot))?;
+    crate::loader::vdso::before_protect(&t.mm, a[0], a[1], Prot::from_bits(prot))?;
     t.mm.protect(a[0], a[1], Prot::from_bits(prot)).map(|()| 0)
 }
 
