@@ -5,3 +5,8 @@
 fn memory_calls_match_native() {
     sandbox_tests::assert_same(&sandbox_tests::guest("mm2"), &[], &[]);
 }
+
+#[test]
+fn smaps_and_status_match_native() {
+    sandbox_tests::assert_same(&sandbox_tests::guest("smaps"), &[], &[]);
+}
