@@ -278,7 +278,9 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         let name = String::from_utf8_lossy(image.interp.as_deref().unwrap_or_default()).into_owned();
         SentryError::Interp(name, e)
     })?;
-    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
+    let rlimits = host_rlimits();
+    let stack_limit = rlimits[kernel::task::RLIMIT_STACK].rlim_cur;
+    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds, stack_limit).map_err(SentryError::Load)?;
     let fs = FsContext::new(kernel_root, cwd, 0o022);
     let maps = mm.published();
     let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, comm: fs::proc::comm_of(&cfg.exe), exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
@@ -298,7 +300,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         clear_child_tid: 0,
         robust_list: (0, 0),
         exe: cfg.exe,
-        rlimits: host_rlimits(),
+        rlimits,
         exit: None,
         sigq: kernel.procs.queue(1).unwrap_or_default().add_thread(1, 0),
         altstack: None,

@@ -10,3 +10,8 @@ fn memory_calls_match_native() {
 fn smaps_and_status_match_native() {
     sandbox_tests::assert_same(&sandbox_tests::guest("smaps"), &[], &[]);
 }
+
+#[test]
+fn rlimit_stack_sizes_the_stack_as_native() {
+    sandbox_tests::assert_same(&sandbox_tests::guest("stack"), &[], &[]);
+}

@@ -12,8 +12,12 @@ pub use elf::{parse, ElfError, ElfImage, ElfKind};
 
 /// Where static-pie executables are placed (Linux's ELF_ET_DYN_BASE for 47-bit spaces).
 const DYN_BASE: u64 = 0x5555_5555_4000;
-/// The main thread's stack size (the default RLIMIT_STACK).
-pub const STACK_SIZE: u64 = 8 << 20;
+/// The main thread's stack size for a soft RLIMIT_STACK of `limit`. Linux grows the stack on
+/// demand up to the limit; here the whole of it is mapped at exec (untouched pages cost
+/// nothing), between 128 KiB and 1 GiB (an unlimited stack gets the most).
+pub fn stack_size(limit: u64) -> u64 {
+    page_up(limit.clamp(128 << 10, 1 << 30)).unwrap_or(1 << 30)
+}
 /// Gap between the stack and the top of the mmap area, as Linux keeps one.
 const STACK_GAP: u64 = 128 << 20;
 
@@ -104,7 +108,9 @@ pub fn load(
     envp: &[Vec<u8>],
     execfn: &[u8],
     creds: AuxCreds,
+    stack_limit: u64,
 ) -> Result<LoadedProgram, Errno> {
+    let stack_size = stack_size(stack_limit);
     let base = match img.kind {
         ElfKind::Exec => 0,
         ElfKind::Dyn => DYN_BASE - page_down(img.segments[0].vaddr),
@@ -116,8 +122,8 @@ pub fn load(
     // The stack, just below the top of the guest's address space.
     let stack_top = page_down(user.end - PAGE_SIZE);
     let stack_prot = Prot { read: true, write: true, exec: img.exec_stack };
-    mm.map_anon(stack_top - STACK_SIZE, STACK_SIZE, stack_prot, true, VmaKind::Stack)?;
-    mm.set_mmap_top(stack_top - STACK_SIZE - STACK_GAP);
+    mm.map_anon(stack_top - stack_size, stack_size, stack_prot, true, VmaKind::Stack)?;
+    mm.set_mmap_top(stack_top - stack_size - STACK_GAP);
 
     // The interpreter goes where mmap would put it: at the top of the mmap area.
     let (interp_base, start) = match interp {
@@ -142,7 +148,7 @@ pub fn load(
             .find(|s| s.offset <= img.phoff && img.phoff < s.offset + s.filesz)
             .map_or(0, |s| s.vaddr + base + (img.phoff - s.offset)),
     };
-    let mut st = StackBuilder { mm, sp: stack_top };
+    let mut st = StackBuilder { mm, sp: stack_top, size: stack_size };
     let execfn_at = st.push_bytes(execfn)?;
     let env_at = envp.iter().rev().map(|e| st.push_bytes(e)).collect::<Result<Vec<_>, _>>()?;
     let arg_at = argv.iter().rev().map(|a| st.push_bytes(a)).collect::<Result<Vec<_>, _>>()?;
@@ -232,13 +238,14 @@ fn page_regions(img: &ElfImage, base: u64) -> Vec<(u64, u64, Prot)> {
 struct StackBuilder<'a> {
     mm: &'a mut MemoryManager,
     sp: u64,
+    size: u64,
 }
 
 impl StackBuilder<'_> {
     /// Pushes a NUL-terminated copy of `s`; returns its address.
     fn push_bytes(&mut self, s: &[u8]) -> Result<u64, Errno> {
         let len = s.len() as u64 + 1;
-        if len > STACK_SIZE / 4 {
+        if len > self.size / 4 {
             return Err(Errno::E2BIG);
         }
         self.sp = self.sp.checked_sub(len).ok_or(Errno::E2BIG)?;
