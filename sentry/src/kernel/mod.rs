@@ -12,6 +12,7 @@ pub mod shm;
 pub mod signal;
 pub mod task;
 pub mod timekeeper;
+pub mod cpulimit;
 pub mod timers;
 
 use std::sync::Arc;

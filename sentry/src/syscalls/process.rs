@@ -183,6 +183,7 @@ fn run_task(mut task: Task) {
             let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
             kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
             crate::kernel::timers::delete_process(pid, false);
+            crate::kernel::cpulimit::forget(pid);
             // The parent hears of the end at once; the stub is killed and reaped after.
             kernel.procs.exited(pid, status, uid, usage);
             drop(task);
@@ -219,7 +220,7 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         comm: std::sync::Mutex::new(s.comm),
     };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(s.pid, Arc::new(info));
-    Ok(Task {
+    let task = Task {
         kernel: kernel.clone(),
         tid: s.pid,
         tgid: s.pid,
@@ -241,7 +242,13 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         no_new_privs: s.no_new_privs,
         creds: s.creds,
         dumpable: s.dumpable,
-    })
+    };
+    // A finite RLIMIT_CPU is inherited, on the child's own (fresh) CPU time.
+    let cpu = task.rlimits[crate::kernel::task::RLIMIT_CPU];
+    if cpu.rlim_cur != u64::MAX || cpu.rlim_max != u64::MAX {
+        crate::kernel::cpulimit::set(task.tgid, task.ctx.host_pid(), &task.sigq.process, cpu);
+    }
+    Ok(task)
 }
 
 /// Creates a thread of the calling task's process (clone with CLONE_THREAD).
