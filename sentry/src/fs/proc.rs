@@ -265,12 +265,19 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
             }
             let mut out = String::new();
             for v in vmas {
-                let perms = format!("{}{}{}p", if v.prot.read { 'r' } else { '-' }, if v.prot.write { 'w' } else { '-' }, if v.prot.exec { 'x' } else { '-' });
+                let perms = format!(
+                    "{}{}{}{}",
+                    if v.prot.read { 'r' } else { '-' },
+                    if v.prot.write { 'w' } else { '-' },
+                    if v.prot.exec { 'x' } else { '-' },
+                    if v.shared.is_some() { 's' } else { 'p' }
+                );
                 let name = match v.kind {
                     crate::mm::VmaKind::Image => String::from_utf8_lossy(&p.exe).into_owned(),
                     crate::mm::VmaKind::Heap => "[heap]".into(),
                     crate::mm::VmaKind::Stack => "[stack]".into(),
-                    crate::mm::VmaKind::Anon => String::new(),
+                    // The file's name is not kept with the mapping: shown unnamed, as anonymous memory.
+                    crate::mm::VmaKind::Anon | crate::mm::VmaKind::SharedFile { .. } => String::new(),
                     crate::mm::VmaKind::Shm { key } => format!("/SYSV{key:08x} (deleted)"),
                 };
                 let line = format!("{:08x}-{:08x} {perms} 00000000 00:00 0", v.start, v.end);

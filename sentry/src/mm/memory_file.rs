@@ -177,6 +177,18 @@ impl MemoryFile {
         Ok(start)
     }
 
+    /// Grows the shared region at `start` by `extra` bytes in place, if the file space after it
+    /// is free; false otherwise. Its references are unchanged (a file's extent that grows).
+    pub fn grow_shared(&self, start: u64, extra: u64) -> bool {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((len, _)) = shared.get_mut(&start) else { return false };
+        if !self.claim(start + *len, extra) {
+            return false;
+        }
+        *len += extra;
+        true
+    }
+
     /// One more VMA refers to the shared region at `start` (a fork, a split).
     pub fn share(&self, start: u64) {
         if let Some((_, n)) = self.shared.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&start) {
@@ -227,6 +239,70 @@ impl MemoryFile {
         }
     }
 
+    /// The first offset in `[off, end)` that holds data, if any (SEEK_DATA bounded by `end`).
+    pub fn next_data(&self, off: u64, end: u64) -> Option<u64> {
+        // SAFETY: lseek on our own memfd; SEEK_DATA only reports a position.
+        let data = unsafe { libc::lseek(self.fd.as_raw_fd(), off as libc::off_t, libc::SEEK_DATA) };
+        (data >= 0 && (data as u64) < end).then_some(data as u64)
+    }
+
+    /// The first offset in `[off, end)` that is a hole, or `end` (SEEK_HOLE bounded by `end`).
+    pub fn next_hole(&self, off: u64, end: u64) -> u64 {
+        // SAFETY: lseek on our own memfd; SEEK_HOLE only reports a position.
+        let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), off as libc::off_t, libc::SEEK_HOLE) };
+        if hole < 0 {
+            end
+        } else {
+            (hole as u64).clamp(off, end)
+        }
+    }
+
+    /// Reads from file offset `off` into `iov` with the host's preadv: unlike a copy through
+    /// the Sentry's mapping, reading a hole does not give it a page (it stays a hole, as a
+    /// read of a tmpfs hole leaves it on Linux). Returns the bytes read; `off` plus the
+    /// iovecs' total must lie inside the file.
+    pub fn read_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
+        let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
+        assert!(off.saturating_add(total) <= self.size, "memory file read_iov out of range");
+        let mut done = 0usize;
+        while (done as u64) < total {
+            let rest = skip_iov(iov, done);
+            // SAFETY: each iovec is writable memory (guest memory checked by the memory
+            // manager, or a Sentry buffer) of at least its length; the host writes no more.
+            let n = unsafe { libc::preadv(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
+            match n {
+                n if n > 0 => done += n as usize,
+                0 => break,
+                _ if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+                _ => return Err(Errno::EIO),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Writes `iov` at file offset `off` with the host's pwritev. Returns the bytes written;
+    /// `off` plus the iovecs' total must lie inside the file.
+    pub fn write_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
+        let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
+        assert!(off.saturating_add(total) <= self.size, "memory file write_iov out of range");
+        let mut done = 0usize;
+        while (done as u64) < total {
+            let rest = skip_iov(iov, done);
+            // SAFETY: each iovec is readable memory (guest memory checked by the memory
+            // manager, or a Sentry buffer) of at least its length; the host only reads it.
+            let n = unsafe { libc::pwritev(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
+            match n {
+                n if n > 0 => done += n as usize,
+                // A write the guest's own memory cannot supply (ENOMEM of the host): stop.
+                0 => break,
+                _ if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+                _ if done > 0 => break,
+                _ => return Err(Errno::EFAULT),
+            }
+        }
+        Ok(done)
+    }
+
     /// Copies `len` bytes from offset `from` to offset `to`, skipping holes (which read as
     /// zeros in the fresh destination anyway), so a fork copies only touched pages.
     pub fn copy_data(&self, from: u64, to: u64, len: u64) {
@@ -260,6 +336,31 @@ impl MemoryFile {
         // `dst`, which is Sentry memory.
         unsafe { std::ptr::copy_nonoverlapping(self.ptr(off), dst.as_mut_ptr(), dst.len()) };
     }
+}
+
+/// `iov` without its first `skip` bytes (a copy of the list only when something is skipped).
+fn skip_iov(iov: &[libc::iovec], skip: usize) -> std::borrow::Cow<'_, [libc::iovec]> {
+    if skip == 0 {
+        return std::borrow::Cow::Borrowed(iov);
+    }
+    let mut left = skip;
+    let mut out = Vec::with_capacity(iov.len());
+    for v in iov {
+        if left >= v.iov_len {
+            left -= v.iov_len;
+            continue;
+        }
+        out.push(libc::iovec { iov_base: v.iov_base.cast::<u8>().wrapping_add(left).cast(), iov_len: v.iov_len - left });
+        left = 0;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// One memory file shared by the unit tests of the filesystems that keep their data in one.
+#[cfg(test)]
+pub fn for_tests() -> std::sync::Arc<MemoryFile> {
+    static MF: std::sync::OnceLock<std::sync::Arc<MemoryFile>> = std::sync::OnceLock::new();
+    MF.get_or_init(|| std::sync::Arc::new(MemoryFile::new(4 << 30).expect("a memory file for tests"))).clone()
 }
 
 impl Drop for MemoryFile {
