@@ -1,7 +1,7 @@
 /* MAP_SHARED file mappings compared with a native run: stores through a mapping seen by read()
    and the other way round, two mappings and two processes (fork, and a child that maps the
    file itself) sharing the pages, ftruncate growing the file under a mapping and a bigger
-   mapping after it, truncation zeroing what a mapping shows, a mapping outliving its
+   mapping after it, truncation zeroing what a mapping shows, mremap growing a file mapping, a mapping outliving its
    descriptor and the file's name, memfd_create, shm_open across fork, a read-only shared
    mapping of a host file, msync's return codes, and mmap's EACCES/EINVAL/EBADF/ENODEV/
    EOVERFLOW checks. Files live in a fresh directory under /tmp (removed at the end); the
@@ -129,6 +129,35 @@ static void grow_and_truncate(void) {
   readback(fd, 2 * PG, 5, "after munmap");
   munmap(p, PG);
   munmap(third, PG);
+  close(fd);
+}
+
+static void remap(void) {
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  show("write", write(fd, "one", 3));
+  char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  show("ftruncate to 4 pages", ftruncate(fd, 4 * PG));
+  show("pwrite", pwrite(fd, "three", 5, 2 * PG));
+  char *q = mremap(p, PG, 3 * PG, MREMAP_MAYMOVE);
+  showp("mremap grow", q);
+  printf("grown mapping: '%.3s' '%.5s'\n", q, q + 2 * PG);
+  memcpy(q + PG, "two", 3);
+  readback(fd, PG, 3, "store into the grown part");
+  char *r = mremap(q, 3 * PG, PG, 0);
+  printf("mremap shrink in place: %d\n", r == q);
+  char *guard = mmap(r + PG, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (guard == r + PG)
+    showp("mremap grow without MAYMOVE, next page taken", mremap(r, PG, 2 * PG, 0));
+  munmap(guard, PG);
+  /* A mapping from page 1 grown over pages 2 and 3. */
+  char *mid = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PG);
+  char *mid2 = mremap(mid, PG, 3 * PG, MREMAP_MAYMOVE);
+  showp("mremap grow of an offset mapping", mid2);
+  printf("offset mapping grown: '%.3s' '%.5s'\n", mid2, mid2 + PG);
+  mid2[2 * PG] = 'F';
+  readback(fd, 3 * PG, 1, "store into its last page");
+  munmap(r, PG);
+  munmap(mid2, 3 * PG);
   close(fd);
 }
 
@@ -284,9 +313,26 @@ static void checks(void) {
   close(zero_ro);
 }
 
+/* Sandboxed only (tests/tests/shmap.rs): PATH is a host file under the read-only root;
+   opening it for writing copies it up into memory, and a writable shared mapping of it is
+   then a window of the copy. The host file stays as it was. */
+static int copy_up(const char *file) {
+  int fd = open(file, O_RDWR);
+  char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  showp("shared writable mapping of the copied-up file", p);
+  if (p == MAP_FAILED) return 1;
+  printf("mapping shows '%.9s'\n", p);
+  memcpy(p, "SANDBOXED", 9);
+  show("msync", msync(p, PG, MS_SYNC));
+  readback(fd, 0, 9, "read() of the copy");
+  int again = open(file, O_RDONLY);
+  readback(again, 0, 9, "a new descriptor");
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  (void)argc;
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc == 3 && strcmp(argv[1], "copyup") == 0) return copy_up(argv[2]);
   if (!mkdtemp(dir)) {
     perror("mkdtemp");
     return 1;
@@ -295,6 +341,7 @@ int main(int argc, char **argv) {
   basic();
   two_processes();
   grow_and_truncate();
+  remap();
   outlive();
   memfd();
   posix_shm();

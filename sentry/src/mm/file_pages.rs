@@ -21,8 +21,9 @@
 //! This module owns the file-to-memory-file layout; mapping windows into an address space is
 //! [`super::shared_file`]'s.
 
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use syscalls::Errno;
 
@@ -33,8 +34,14 @@ use super::{page_down, page_up, MemoryFile};
 /// sparse memory file, not memory).
 const MAX_SLACK: u64 = 64 << 20;
 
-/// The bytes of one in-memory file.
+/// The bytes of one in-memory file. Clones are handles to the same file.
+#[derive(Clone)]
 pub struct FilePages {
+    inner: Arc<Inner>,
+}
+
+/// A file's pages; each of its extents' regions names it as its owner in the memory file.
+struct Inner {
     mf: Arc<MemoryFile>,
     layout: RwLock<Layout>,
 }
@@ -93,15 +100,33 @@ impl Drop for PinnedWindows {
 impl FilePages {
     /// An empty file whose pages will live in `mf`.
     pub fn new(mf: Arc<MemoryFile>) -> FilePages {
-        FilePages { mf, layout: RwLock::default() }
+        FilePages { inner: Arc::new(Inner { mf, layout: RwLock::default() }) }
+    }
+
+    /// The file whose extent the shared region at `region` is, while the file lives, and the
+    /// file offset of the region's first byte.
+    pub fn of_region(mf: &MemoryFile, region: u64) -> Option<(FilePages, u64)> {
+        let inner = mf.owner(region)?.downcast::<Inner>().ok()?;
+        let start = inner.layout.read().unwrap_or_else(|e| e.into_inner()).extents.iter().find(|(_, e)| e.region == region).map(|(&s, _)| s)?;
+        Some((FilePages { inner }, start))
     }
 
     fn read_layout(&self) -> RwLockReadGuard<'_, Layout> {
-        self.layout.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.layout.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write_layout(&self) -> RwLockWriteGuard<'_, Layout> {
-        self.layout.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.layout.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn mf(&self) -> &Arc<MemoryFile> {
+        &self.inner.mf
+    }
+
+    /// What each new extent's region names as its owner.
+    fn owner(&self) -> Weak<dyn Any + Send + Sync> {
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        weak
     }
 
     /// The file size.
@@ -119,7 +144,7 @@ impl FilePages {
         let l = self.read_layout();
         let mut bytes = 0;
         for e in l.extents.values() {
-            self.mf.data_ranges(e.region, e.len, |a, b| bytes += b - a);
+            self.mf().data_ranges(e.region, e.len, |a, b| bytes += b - a);
         }
         bytes / 512
     }
@@ -139,7 +164,7 @@ impl FilePages {
             let sub = iov_range(iov, done, n);
             match piece {
                 Some(mf_off) => {
-                    let got = self.mf.read_iov(mf_off, &sub)? as u64;
+                    let got = self.mf().read_iov(mf_off, &sub)? as u64;
                     done += got;
                     if got < n {
                         break;
@@ -163,15 +188,15 @@ impl FilePages {
         }
         let end = off.checked_add(total).ok_or(Errno::EFBIG)?;
         let mut l = self.write_layout();
-        l.ensure(&self.mf, off, end).map_err(|_| Errno::ENOSPC)?;
+        l.ensure(self.mf(), &self.owner(), off, end).map_err(|_| Errno::ENOSPC)?;
         // What lies between the old end and the write reads as zeros.
-        l.zero_past_eof(&self.mf, off);
+        l.zero_past_eof(self.mf(), off);
         let mut done = 0;
         while done < total {
             let pos = off + done;
             let (Some(mf_off), stop) = l.at(pos) else { break };
             let n = (stop - pos).min(total - done);
-            match self.mf.write_iov(mf_off, &iov_range(iov, done, n)) {
+            match self.mf().write_iov(mf_off, &iov_range(iov, done, n)) {
                 Ok(put) => {
                     done += put as u64;
                     if (put as u64) < n {
@@ -192,18 +217,18 @@ impl FilePages {
         let mut l = self.write_layout();
         if size < l.size {
             let to = if l.mapped { u64::MAX } else { l.size };
-            l.punch(&self.mf, size, to);
+            l.punch(self.mf(), size, to);
             let keep = page_up(size).unwrap_or(u64::MAX);
             let past: Vec<(u64, Extent)> = l.extents.range(keep..).map(|(&s, &e)| (s, e)).collect();
             for (s, e) in past {
                 // One reference is the file's own: no mapping (or mmap in progress) has it.
-                if self.mf.share_count(e.region) == Some(1) {
+                if self.mf().share_count(e.region) == Some(1) {
                     l.extents.remove(&s);
-                    self.mf.unshare(e.region);
+                    self.mf().unshare(e.region);
                 }
             }
         } else {
-            l.zero_past_eof(&self.mf, size);
+            l.zero_past_eof(self.mf(), size);
         }
         l.size = size;
     }
@@ -211,7 +236,7 @@ impl FilePages {
     /// Zeroes `[off, off+len)`, freeing the whole pages in it (FALLOC_FL_PUNCH_HOLE).
     pub fn zero(&self, off: u64, len: u64) {
         let l = self.write_layout();
-        l.punch(&self.mf, off, off.saturating_add(len));
+        l.punch(self.mf(), off, off.saturating_add(len));
     }
 
     /// Backs `[off, off+len)` with memory (fallocate mode 0, or FALLOC_FL_KEEP_SIZE, which
@@ -219,9 +244,9 @@ impl FilePages {
     pub fn allocate(&self, off: u64, len: u64, keep_size: bool) -> Result<(), Errno> {
         let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
         let mut l = self.write_layout();
-        l.ensure(&self.mf, off, end).map_err(|_| Errno::ENOSPC)?;
+        l.ensure(self.mf(), &self.owner(), off, end).map_err(|_| Errno::ENOSPC)?;
         if !keep_size && end > l.size {
-            l.zero_past_eof(&self.mf, end);
+            l.zero_past_eof(self.mf(), end);
             l.size = end;
         }
         let mut pos = page_down(off);
@@ -230,7 +255,7 @@ impl FilePages {
             let (piece, stop) = l.at(pos);
             let n = stop.min(end) - pos;
             if let Some(mf_off) = piece {
-                self.mf.populate(mf_off, n);
+                self.mf().populate(mf_off, n);
             }
             pos += n;
         }
@@ -245,7 +270,7 @@ impl FilePages {
             let (piece, stop) = l.at(pos);
             let stop = stop.min(l.size);
             if let Some(mf_off) = piece {
-                if let Some(d) = self.mf.next_data(mf_off, mf_off + (stop - pos)) {
+                if let Some(d) = self.mf().next_data(mf_off, mf_off + (stop - pos)) {
                     return Some(pos + (d - mf_off));
                 }
             }
@@ -267,7 +292,7 @@ impl FilePages {
             let stop = stop.min(l.size);
             let Some(mf_off) = piece else { return Some(pos) };
             let end = mf_off + (stop - pos);
-            let h = self.mf.next_hole(mf_off, end);
+            let h = self.mf().next_hole(mf_off, end);
             if h < end {
                 return Some(pos + (h - mf_off));
             }
@@ -282,14 +307,14 @@ impl FilePages {
     pub fn pin(&self, off: u64, len: u64) -> Result<PinnedWindows, Errno> {
         let end = off.checked_add(len).ok_or(Errno::EOVERFLOW)?;
         let mut l = self.write_layout();
-        l.ensure(&self.mf, off, end)?;
+        l.ensure(self.mf(), &self.owner(), off, end)?;
         l.mapped = true;
-        let mut pinned = PinnedWindows { mf: self.mf.clone(), windows: Vec::new() };
+        let mut pinned = PinnedWindows { mf: self.mf().clone(), windows: Vec::new() };
         let mut pos = off;
         while pos < end {
             let Some((s, e)) = l.extent_at(pos) else { return Err(Errno::ENOMEM) };
             let n = (s + e.len).min(end) - pos;
-            self.mf.share(e.region);
+            self.mf().share(e.region);
             pinned.windows.push(Window { region: e.region, offset: e.region + (pos - s), len: n });
             pos += n;
         }
@@ -297,7 +322,7 @@ impl FilePages {
     }
 }
 
-impl Drop for FilePages {
+impl Drop for Inner {
     fn drop(&mut self) {
         let l = self.layout.get_mut().unwrap_or_else(|e| e.into_inner());
         for e in l.extents.values() {
@@ -326,7 +351,7 @@ impl Layout {
     /// when the memory file has room there, else a new one is made. The file's tail grows
     /// geometrically: a new last extent reserves up to its file offset again (at most
     /// MAX_SLACK) past what was asked. ENOMEM when the memory file has no room.
-    fn ensure(&mut self, mf: &MemoryFile, start: u64, end: u64) -> Result<(), Errno> {
+    fn ensure(&mut self, mf: &MemoryFile, owner: &Weak<dyn Any + Send + Sync>, start: u64, end: u64) -> Result<(), Errno> {
         let mut pos = page_down(start);
         let end = page_up(end).ok_or(Errno::ENOMEM)?;
         while pos < end {
@@ -350,6 +375,7 @@ impl Layout {
                 Err(_) if want > need => (mf.allocate_shared(need)?, need),
                 Err(e) => return Err(e),
             };
+            mf.set_owner(region, owner.clone());
             self.extents.insert(pos, Extent { region, len });
             pos += len;
         }

@@ -5,10 +5,11 @@
 //! guest's mappings are. Ranges are handed out by a first-fit allocator and given back to the
 //! host with FALLOC_FL_PUNCH_HOLE when the guest unmaps them.
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use syscalls::Errno;
 
@@ -25,7 +26,13 @@ pub struct MemoryFile {
     /// Shared regions (MAP_SHARED memory): start -> (length, VMAs referring to it). A region
     /// goes back to the free ranges when its last VMA goes.
     shared: Mutex<BTreeMap<u64, (u64, usize)>>,
+    /// The object whose pages a shared region holds (a file's extent), by region start: how a
+    /// mapping of the region finds its file (mremap growing it). Dropped with the region.
+    owners: Mutex<HashMap<u64, Weak<dyn Any + Send + Sync>>>,
 }
+
+/// What [`MemoryFile::owner`] hands out.
+pub type RegionOwner = Arc<dyn Any + Send + Sync>;
 
 // SAFETY: `base` points at a shared mapping that lives as long as the MemoryFile; all access
 // through it is by raw copies (guest memory is shared with guest threads by design), and the
@@ -67,7 +74,7 @@ impl MemoryFile {
         unsafe { libc::madvise(base, size as usize, libc::MADV_DONTFORK) };
         let mut free = BTreeMap::new();
         free.insert(0, size);
-        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default() })
+        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default(), owners: Mutex::default() })
     }
 
     /// Bytes of the file backed by memory now (pages touched and not released).
@@ -205,8 +212,19 @@ impl MemoryFile {
             let len = *len;
             shared.remove(&start);
             drop(shared);
+            self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(&start);
             self.release(start, len);
         }
+    }
+
+    /// Records the object whose pages the shared region at `start` holds.
+    pub fn set_owner(&self, start: u64, owner: Weak<dyn Any + Send + Sync>) {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner()).insert(start, owner);
+    }
+
+    /// The object whose pages the shared region at `start` holds, while it lives.
+    pub fn owner(&self, start: u64) -> Option<RegionOwner> {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner()).get(&start)?.upgrade()
     }
 
     /// How many references the shared region at `start` has (None once it is freed).

@@ -7,14 +7,17 @@
 //! its `may_write` is Linux's VM_MAYWRITE: a mapping of a descriptor not open for writing can
 //! never be made writable (mprotect gives EACCES).
 //!
+//! mremap growing such a mapping past the end of its extent maps the file's next pages, which
+//! may lie in another extent: the region's owner in the memory file names the file.
+//!
 //! This module owns only the mapping step; the file layout is `file_pages`'s, the VMA tree
 //! the memory manager's.
 
-use platform::Prot;
+use platform::{Prot, PAGE_SIZE};
 use syscalls::Errno;
 
-use super::file_pages::Window;
-use super::{page_down, Backing, MemoryManager, Vma, VmaKind};
+use super::file_pages::{FilePages, PinnedWindows, Window};
+use super::{page_align_wrapping, page_down, Backing, MemoryManager, Vma, VmaKind};
 
 impl Vma {
     /// Whether the VMA may be made writable (VM_MAYWRITE): all memory but a shared file
@@ -57,4 +60,72 @@ impl MemoryManager {
         }
         Ok(start)
     }
+}
+
+impl MemoryManager {
+    /// mremap(2) growing a shared file mapping past the end of the extent its VMA is a window
+    /// of (without MREMAP_FIXED or MREMAP_DONTUNMAP): the grown part is the file's next pages,
+    /// wherever they live, so it is mapped afresh from the file, in place when the addresses
+    /// after the range are free, else (MREMAP_MAYMOVE) the whole range at a new place. None
+    /// when that is not the case, or the file is gone: the general path then applies.
+    pub fn remap_window(&mut self, addr: u64, old_len: u64, new_len: u64, may_move: bool) -> Option<Result<u64, Errno>> {
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return None;
+        }
+        let (old_len, new_len) = (page_align_wrapping(old_len), page_align_wrapping(new_len));
+        let v = *self.find(addr)?;
+        let (VmaKind::SharedFile { .. }, Some(region)) = (v.kind, v.shared) else { return None };
+        if old_len == 0 || new_len <= old_len || old_len > v.end - addr {
+            return None;
+        }
+        let off = v.offset + (addr - v.start);
+        if off + new_len <= region + self.mf.shared_len(region)? {
+            return None;
+        }
+        let (file, region_at) = FilePages::of_region(&self.mf, region)?;
+        Some(file.pin(region_at + (off - region), new_len).and_then(|pinned| self.remap_file(&v, addr, old_len, new_len, may_move, &pinned)))
+    }
+
+    /// Maps the file pages `pinned` (`new_len` bytes, from the file offset of `addr`) in place
+    /// of `[addr, addr+old_len)` of `v`.
+    fn remap_file(&mut self, v: &Vma, addr: u64, old_len: u64, new_len: u64, may_move: bool, pinned: &PinnedWindows) -> Result<u64, Errno> {
+        let end = addr.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+        let to = if old_len == v.end - addr && self.is_free(addr + old_len, end) {
+            let tail = skip_windows(pinned.windows(), old_len);
+            self.map_windows(addr + old_len, new_len - old_len, v.prot, true, v.kind, &tail)?;
+            addr
+        } else if may_move {
+            let to = self.find_free(new_len)?;
+            self.map_windows(to, new_len, v.prot, true, v.kind, pinned.windows())?;
+            self.unmap(addr, old_len)?;
+            to
+        } else {
+            return Err(Errno::ENOMEM);
+        };
+        // The moved or grown mapping keeps the old one's lock and fork behaviour.
+        let (lock, dont_fork) = (v.lock, v.dont_fork);
+        self.set_range(to, to + new_len, |x| {
+            x.lock = lock;
+            x.dont_fork = dont_fork;
+        });
+        for x in self.overlapping(to, to + new_len) {
+            self.populate_locked(&x);
+        }
+        Ok(to)
+    }
+}
+
+/// `windows` without their first `skip` bytes (a page multiple).
+fn skip_windows(windows: &[Window], skip: u64) -> Vec<Window> {
+    let mut left = skip;
+    let mut out = Vec::with_capacity(windows.len());
+    for w in windows {
+        if left >= w.len {
+            left -= w.len;
+            continue;
+        }
+        out.push(Window { region: w.region, offset: w.offset + left, len: w.len - left });
+        left = 0;
+    }
+    out
 }

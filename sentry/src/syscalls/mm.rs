@@ -16,7 +16,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MMAP,
         handler: sys_mmap,
         support: Support::Partial,
-        note: "anonymous mappings (MAP_SHARED ones stay shared across fork) and private file mappings (a copy taken at mmap); MAP_SHARED file mappings need the page cache (ENODEV)",
+        note: "anonymous mappings (MAP_SHARED ones stay shared across fork); private file mappings (a copy taken at mmap); MAP_SHARED mappings of in-memory files (tmpfs, the overlay's upper layer, /dev/shm, memfd) are windows of the file's own pages, coherent with read/write/ftruncate in every process and across fork (touching pages past EOF reads zeros and stores there are dropped when the file grows, where Linux raises SIGBUS); MAP_SHARED of a host file: read-only ones are a copy (the overlaid root cannot change under them; on a read-write --mount later changes are not seen, and mprotect cannot make them writable: EACCES), a writable one needs the file opened for writing, which in the overlaid root copies it into memory first (on a read-write --mount: ENODEV); /dev/zero maps anonymous memory",
     },
     Registration { nr: nr::MUNMAP, handler: sys_munmap, support: Support::Full, note: "" },
     Registration { nr: nr::MPROTECT, handler: sys_mprotect, support: Support::Full, note: "" },
@@ -24,7 +24,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MREMAP,
         handler: sys_mremap,
         support: Support::Partial,
-        note: "shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP, duplicating a shared mapping (old_len 0); growing a MAP_SHARED mapping past the end of its memory (where Linux leaves a SIGBUS window) fails with ENOMEM",
+        note: "shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP, duplicating a shared mapping (old_len 0); a MAP_SHARED file mapping grows over the file's next pages (with MREMAP_FIXED only within the memory the mapping already reaches: else ENOMEM); growing a MAP_SHARED anonymous mapping or SysV segment past the end of its memory (where Linux leaves a SIGBUS window) fails with ENOMEM",
     },
     Registration {
         nr: nr::MADVISE,
@@ -36,7 +36,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MSYNC,
         handler: sys_msync,
         support: Support::Full,
-        note: "checks only: there are no shared file mappings, so nothing is ever written back",
+        note: "checks only: shared file mappings are windows of the in-memory file's own pages (read() sees stores at once) and host files are never mapped writable, so there is nothing to write back",
     },
     Registration {
         nr: nr::MINCORE,
@@ -274,6 +274,12 @@ fn sys_mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
             let grow = if dont_unmap { new } else { new - old };
             let data = t.mm.find(addr).is_some_and(|v| v.is_data());
             check_vm_limits(t, grow, if data { grow } else { 0 })?;
+        }
+    }
+    if !fixed && !dont_unmap {
+        // A shared file mapping growing past the end of its extent maps the file's next pages.
+        if let Some(r) = t.mm.remap_window(addr, old_len, new_len, may_move) {
+            return r;
         }
     }
     t.mm.remap(addr, old_len, new_len, RemapFlags { may_move, fixed, dont_unmap }, new_addr)
