@@ -9,8 +9,12 @@
 //! file and its mappings goes last.
 //!
 //! Holes: a file range without an extent reads as zeros and uses nothing; inside an extent,
-//! pages never written are holes of the memory file, which SEEK_DATA/SEEK_HOLE and st_blocks
-//! report as holes (reads go through the host's preadv, which does not fill them in).
+//! pages never written are holes of the memory file. The file keeps the set of its pages that
+//! hold data, so st_blocks and SEEK_DATA/SEEK_HOLE cost no system call and reads copy only
+//! data pages (touching a hole through the Sentry's mapping would give it a page). Once a
+//! shared mapping has had a window of the file, stores through it can fill holes unseen, so
+//! from then on those answers come from the memory file itself (lseek SEEK_DATA/SEEK_HOLE) and
+//! reads go through the host's preadv, which leaves holes alone.
 //!
 //! Past the end of the file: Linux raises SIGBUS when a mapping touches a page wholly past
 //! EOF. Here such pages stay part of the file's extents and read as zeros; what a mapping
@@ -28,11 +32,14 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use syscalls::Errno;
 
 use super::{page_down, page_up, MemoryFile};
+use platform::PAGE_SIZE;
 
 /// The most file space a growing file's newest extent reserves beyond what was asked: a file
 /// written a piece at a time then needs few extents (the reservation is address space of the
 /// sparse memory file, not memory).
 const MAX_SLACK: u64 = 64 << 20;
+
+const PAGE: u64 = PAGE_SIZE;
 
 /// The bytes of one in-memory file. Clones are handles to the same file.
 #[derive(Clone)]
@@ -51,8 +58,11 @@ struct Layout {
     /// Extents by the file offset of their first byte (page-aligned); they never overlap.
     extents: BTreeMap<u64, Extent>,
     size: u64,
-    /// A shared mapping has had a window of the file: bytes past EOF may hold what was stored
-    /// through it (otherwise they are always zero).
+    /// The pages that hold data (written or allocated and not punched since): exact until a
+    /// shared mapping had a window of the file, a subset of them after.
+    data: PageSet,
+    /// A shared mapping has had a window of the file: stores through it may have filled holes
+    /// and left bytes past EOF (otherwise pages past EOF are always zero).
     mapped: bool,
 }
 
@@ -142,6 +152,9 @@ impl FilePages {
     /// 512-byte blocks backed by memory (the pages that hold data, past EOF too).
     pub fn blocks(&self) -> u64 {
         let l = self.read_layout();
+        if !l.mapped {
+            return l.data.count * (PAGE / 512);
+        }
         let mut bytes = 0;
         for e in l.extents.values() {
             self.mf().data_ranges(e.region, e.len, |a, b| bytes += b - a);
@@ -159,22 +172,25 @@ impl FilePages {
         let mut done = 0;
         while done < want {
             let pos = off + done;
-            let (piece, stop) = l.at(pos);
+            // A run of data pages (copied from the extents) or of holes (zeros).
+            let (data, stop) = if l.mapped {
+                match l.at(pos) {
+                    (Some(_), stop) => (true, stop),
+                    (None, stop) => (false, stop),
+                }
+            } else {
+                match l.data.run_at(pos / PAGE) {
+                    (true, end) => (true, end.saturating_mul(PAGE)),
+                    (false, end) => (false, end.saturating_mul(PAGE)),
+                }
+            };
             let n = (stop - pos).min(want - done);
-            let sub = iov_range(iov, done, n);
-            match piece {
-                Some(mf_off) => {
-                    let got = self.mf().read_iov(mf_off, &sub)? as u64;
-                    done += got;
-                    if got < n {
-                        break;
-                    }
-                }
-                None => {
-                    zero_iov(&sub);
-                    done += n;
-                }
+            if data {
+                l.copy_out(self.mf(), pos, &iov_range(iov, done, n))?;
+            } else {
+                zero_iov(&iov_range(iov, done, n));
             }
+            done += n;
         }
         Ok(done as usize)
     }
@@ -196,17 +212,10 @@ impl FilePages {
             let pos = off + done;
             let (Some(mf_off), stop) = l.at(pos) else { break };
             let n = (stop - pos).min(total - done);
-            match self.mf().write_iov(mf_off, &iov_range(iov, done, n)) {
-                Ok(put) => {
-                    done += put as u64;
-                    if (put as u64) < n {
-                        break;
-                    }
-                }
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            }
+            self.mf().copy_from_iov(mf_off, &iov_range(iov, done, n));
+            done += n;
         }
+        l.data.insert(off / PAGE, (off + done).div_ceil(PAGE));
         l.size = l.size.max(off + done);
         Ok(done as usize)
     }
@@ -216,7 +225,9 @@ impl FilePages {
     pub fn truncate(&self, size: u64) {
         let mut l = self.write_layout();
         if size < l.size {
-            let to = if l.mapped { u64::MAX } else { l.size };
+            // Whole pages past the new end are freed; without a mapping nothing lies past the
+            // old end's page.
+            let to = if l.mapped { u64::MAX } else { page_up(l.size).unwrap_or(u64::MAX) };
             l.punch(self.mf(), size, to);
             let keep = page_up(size).unwrap_or(u64::MAX);
             let past: Vec<(u64, Extent)> = l.extents.range(keep..).map(|(&s, &e)| (s, e)).collect();
@@ -235,7 +246,7 @@ impl FilePages {
 
     /// Zeroes `[off, off+len)`, freeing the whole pages in it (FALLOC_FL_PUNCH_HOLE).
     pub fn zero(&self, off: u64, len: u64) {
-        let l = self.write_layout();
+        let mut l = self.write_layout();
         l.punch(self.mf(), off, off.saturating_add(len));
     }
 
@@ -259,12 +270,20 @@ impl FilePages {
             }
             pos += n;
         }
+        l.data.insert(page_down(off) / PAGE, end / PAGE);
         Ok(())
     }
 
     /// SEEK_DATA: the first data offset at or after `off`, or None (ENXIO).
     pub fn seek_data(&self, off: u64) -> Option<u64> {
         let l = self.read_layout();
+        if !l.mapped {
+            let at = match l.data.run_at(off / PAGE) {
+                (true, _) => off,
+                (false, next) => next.saturating_mul(PAGE),
+            };
+            return (at < l.size).then_some(at);
+        }
         let mut pos = off;
         while pos < l.size {
             let (piece, stop) = l.at(pos);
@@ -285,6 +304,12 @@ impl FilePages {
         let l = self.read_layout();
         if off >= l.size {
             return None;
+        }
+        if !l.mapped {
+            return Some(match l.data.run_at(off / PAGE) {
+                (true, end) => end.saturating_mul(PAGE).min(l.size),
+                (false, _) => off,
+            });
         }
         let mut pos = off;
         while pos < l.size {
@@ -382,11 +407,36 @@ impl Layout {
         Ok(())
     }
 
+    /// Copies the file bytes from `pos` (all inside extents) into `iov`: with the host's
+    /// preadv once a mapping may have filled holes unseen (a copy through the Sentry's mapping
+    /// would give them pages), else directly.
+    fn copy_out(&self, mf: &MemoryFile, pos: u64, iov: &[libc::iovec]) -> Result<(), Errno> {
+        let total = iov_total(iov);
+        let mut done = 0;
+        while done < total {
+            let at = pos + done;
+            let (piece, stop) = self.at(at);
+            let n = (stop - at).min(total - done);
+            let sub = iov_range(iov, done, n);
+            match piece {
+                Some(mf_off) if self.mapped => {
+                    mf.read_iov(mf_off, &sub)?;
+                }
+                Some(mf_off) => mf.copy_to_iov(mf_off, &sub),
+                None => zero_iov(&sub),
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
     /// Zeroes `[a, b)` wherever it has pages (whole pages become holes).
-    fn punch(&self, mf: &MemoryFile, a: u64, b: u64) {
+    fn punch(&mut self, mf: &MemoryFile, a: u64, b: u64) {
         if a >= b {
             return;
         }
+        // A partly zeroed page keeps its memory, as in Linux's tmpfs.
+        self.data.remove(a.div_ceil(PAGE), b / PAGE);
         let first = self.extent_at(a).map_or(a, |(s, _)| s);
         for (&s, e) in self.extents.range(first..b) {
             let (lo, hi) = (a.max(s), b.min(s + e.len));
@@ -398,10 +448,76 @@ impl Layout {
 
     /// Before the size grows to `new_size`: bytes from the old end read as zeros, whatever a
     /// mapping stored past EOF (nothing can have, if nothing ever mapped the file).
-    fn zero_past_eof(&self, mf: &MemoryFile, new_size: u64) {
+    fn zero_past_eof(&mut self, mf: &MemoryFile, new_size: u64) {
         if self.mapped && new_size > self.size {
             self.punch(mf, self.size, new_size);
         }
+    }
+}
+
+/// Pages holding data, as runs `[start, end)` of page numbers (never adjacent or overlapping).
+#[derive(Default)]
+struct PageSet {
+    runs: BTreeMap<u64, u64>,
+    /// Pages in all.
+    count: u64,
+}
+
+impl PageSet {
+    /// Adds pages `[a, b)`.
+    fn insert(&mut self, mut a: u64, mut b: u64) {
+        if a >= b {
+            return;
+        }
+        if let Some((&s, &e)) = self.runs.range(..=a).next_back() {
+            if e >= a {
+                self.runs.remove(&s);
+                self.count -= e - s;
+                a = s;
+                b = b.max(e);
+            }
+        }
+        while let Some((&s, &e)) = self.runs.range(a..=b).next() {
+            self.runs.remove(&s);
+            self.count -= e - s;
+            b = b.max(e);
+        }
+        self.runs.insert(a, b);
+        self.count += b - a;
+    }
+
+    /// Removes pages `[a, b)`.
+    fn remove(&mut self, a: u64, b: u64) {
+        if a >= b {
+            return;
+        }
+        if let Some((&s, &e)) = self.runs.range(..a).next_back() {
+            if e > a {
+                self.runs.insert(s, a);
+                self.count -= e - a;
+                if e > b {
+                    self.runs.insert(b, e);
+                    self.count += e - b;
+                }
+            }
+        }
+        while let Some((&s, &e)) = self.runs.range(a..b).next() {
+            self.runs.remove(&s);
+            self.count -= e - s;
+            if e > b {
+                self.runs.insert(b, e);
+                self.count += e - b;
+            }
+        }
+    }
+
+    /// Whether page `p` holds data, and where its run (of data, or of holes) ends: u64::MAX
+    /// for the holes after the last data.
+    fn run_at(&self, p: u64) -> (bool, u64) {
+        if let Some((_, &e)) = self.runs.range(..=p).next_back().filter(|(_, &e)| e > p) {
+            return (true, e);
+        }
+        (false, self.runs.range(p..).next().map_or(u64::MAX, |(&s, _)| s))
     }
 }
 
@@ -444,8 +560,6 @@ fn zero_iov(iov: &[libc::iovec]) {
 
 #[cfg(test)]
 mod tests {
-    use platform::PAGE_SIZE;
-
     use super::*;
 
     fn mf() -> Arc<MemoryFile> {
@@ -484,6 +598,42 @@ mod tests {
         write(&f, 0, b"abcdef");
         f.zero(1, 2);
         assert_eq!(read_all(&f), b"a\0\0def");
+    }
+
+    #[test]
+    fn page_set_merges_splits_and_counts() {
+        let mut p = PageSet::default();
+        p.insert(2, 4);
+        p.insert(6, 8);
+        p.insert(4, 6);
+        assert_eq!((p.runs.len(), p.count), (1, 6), "adjacent runs merge");
+        p.remove(3, 5);
+        assert_eq!(p.count, 4);
+        assert_eq!(p.run_at(2), (true, 3));
+        assert_eq!(p.run_at(3), (false, 5));
+        assert_eq!(p.run_at(7), (true, 8));
+        assert_eq!(p.run_at(8), (false, u64::MAX));
+        p.insert(0, 10);
+        assert_eq!((p.runs.len(), p.count), (1, 10));
+        p.remove(0, u64::MAX);
+        assert_eq!((p.runs.len(), p.count), (0, 0));
+    }
+
+    #[test]
+    fn a_mapped_file_asks_the_memory_file_about_holes() {
+        let mf = mf();
+        let f = FilePages::new(mf.clone());
+        f.truncate(3 * PAGE);
+        let pinned = f.pin(0, 3 * PAGE).unwrap();
+        let w = pinned.windows()[0];
+        // A store through the mapping fills a hole nobody told the file about.
+        mf.write(w.offset + PAGE + 10, b"m");
+        assert_eq!(f.blocks(), 8);
+        assert_eq!(f.seek_data(0), Some(PAGE));
+        assert_eq!(f.seek_hole(PAGE), Some(2 * PAGE));
+        let all = read_all(&f);
+        assert_eq!(all[PAGE as usize + 10], b'm');
+        assert_eq!(f.blocks(), 8, "reading the holes left them holes");
     }
 
     #[test]

@@ -142,15 +142,25 @@ impl MemoryFile {
     }
 
     /// Backs `[off, off+len)` (page-aligned) with memory now, as mlock's population does; the
-    /// contents do not change. Each page takes a write fault from an atomic OR of zero: pages
-    /// fallocate()d into shmem are not uptodate, so SEEK_DATA (mincore) would not count them.
+    /// contents do not change. The pages must be written into existence: pages fallocate()d
+    /// into shmem are not uptodate, so SEEK_DATA (mincore) would not count them. One
+    /// MADV_POPULATE_WRITE does that (Linux 5.14+), else a write fault per page from a locked
+    /// OR of zero, written in assembly: the compiler turns an atomic fetch_or(0) into a load.
     pub fn populate(&self, off: u64, len: u64) {
         assert!(off.saturating_add(len) <= self.size, "memory file populate out of range");
+        if len == 0 {
+            return;
+        }
+        // SAFETY: advice on a page-aligned range of our own mapping (checked above); populating
+        // for writing faults the pages in and changes no byte.
+        if unsafe { libc::madvise(self.ptr(off).cast(), len as usize, libc::MADV_POPULATE_WRITE) } == 0 {
+            return;
+        }
         let mut at = off;
         while at < off + len {
-            // SAFETY: `at` is inside the mapping (checked above); an atomic read-modify-write
-            // that changes nothing cannot disturb the guest's own accesses to the byte.
-            unsafe { std::sync::atomic::AtomicU8::from_ptr(self.ptr(at)) }.fetch_or(0, std::sync::atomic::Ordering::Relaxed);
+            // SAFETY: `at` is inside the mapping (checked above); a locked OR of zero writes the
+            // byte's own value atomically, so it cannot disturb the guest's accesses to it.
+            unsafe { std::arch::asm!("lock or byte ptr [{0}], 0", in(reg) self.ptr(at), options(nostack)) };
             at += 4096;
         }
     }
@@ -298,27 +308,31 @@ impl MemoryFile {
         Ok(done)
     }
 
-    /// Writes `iov` at file offset `off` with the host's pwritev. Returns the bytes written;
-    /// `off` plus the iovecs' total must lie inside the file.
-    pub fn write_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
-        let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
-        assert!(off.saturating_add(total) <= self.size, "memory file write_iov out of range");
-        let mut done = 0usize;
-        while (done as u64) < total {
-            let rest = skip_iov(iov, done);
-            // SAFETY: each iovec is readable memory (guest memory checked by the memory
-            // manager, or a Sentry buffer) of at least its length; the host only reads it.
-            let n = unsafe { libc::pwritev(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
-            match n {
-                n if n > 0 => done += n as usize,
-                // A write the guest's own memory cannot supply (ENOMEM of the host): stop.
-                0 => break,
-                _ if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
-                _ if done > 0 => break,
-                _ => return Err(Errno::EFAULT),
-            }
+    /// Copies from file offset `off` into the iovecs (as memmove: they may be windows of the
+    /// same pages). `off` plus the iovecs' total must lie inside the file.
+    pub fn copy_to_iov(&self, off: u64, iov: &[libc::iovec]) {
+        let mut at = off;
+        for v in iov {
+            assert!(at.saturating_add(v.iov_len as u64) <= self.size, "memory file copy_to_iov out of range");
+            // SAFETY: the source lies inside the mapping (checked above); each iovec is
+            // writable memory of its length (guest memory checked by the memory manager, or a
+            // Sentry buffer); ptr::copy allows the two to overlap.
+            unsafe { std::ptr::copy(self.ptr(at), v.iov_base.cast::<u8>(), v.iov_len) };
+            at += v.iov_len as u64;
         }
-        Ok(done)
+    }
+
+    /// Copies the iovecs to file offset `off` (as memmove). `off` plus the iovecs' total must
+    /// lie inside the file.
+    pub fn copy_from_iov(&self, off: u64, iov: &[libc::iovec]) {
+        let mut at = off;
+        for v in iov {
+            assert!(at.saturating_add(v.iov_len as u64) <= self.size, "memory file copy_from_iov out of range");
+            // SAFETY: the destination lies inside the mapping (checked above); each iovec is
+            // readable memory of its length; ptr::copy allows the two to overlap.
+            unsafe { std::ptr::copy(v.iov_base.cast::<u8>(), self.ptr(at), v.iov_len) };
+            at += v.iov_len as u64;
+        }
     }
 
     /// Copies `len` bytes from offset `from` to offset `to`, skipping holes (which read as
