@@ -274,6 +274,10 @@ static void checks(void) {
     close(pfd[0]);
     close(pfd[1]);
   }
+  int proc = open("/proc/self/status", O_RDONLY);
+  showp("a /proc file, shared", mmap(NULL, PG, PROT_READ, MAP_SHARED, proc, 0));
+  showp("a /proc file, private", mmap(NULL, PG, PROT_READ, MAP_PRIVATE, proc, 0));
+  close(proc);
   int d = open(dir, O_RDONLY | O_DIRECTORY);
   showp("a directory", mmap(NULL, PG, PROT_READ, MAP_SHARED, d, 0));
   close(d);
