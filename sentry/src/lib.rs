@@ -309,7 +309,8 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
 }
 
 /// The sandbox's mount namespace: the root (the host's files through the Gofer under an
-/// in-memory overlay, or a plain tmpfs without a Gofer), /dev and /proc, and the extra mounts.
+/// in-memory overlay, or a plain tmpfs without a Gofer), /dev with its /dev/shm tmpfs, /proc,
+/// /sys, and the extra mounts.
 fn root_namespace(memory_file: &Arc<MemoryFile>, procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<MountNamespace, SentryError> {
     let tmpfs = || -> Arc<dyn vfs::inode::Inode> { fs::tmpfs::Tmpfs::new_root(memory_file, 0o755, 0, 0) };
     let (root, fs_type, source): (Arc<dyn vfs::inode::Inode>, _, _) = match &files.gofer {
@@ -321,6 +322,8 @@ fn root_namespace(memory_file: &Arc<MemoryFile>, procfs: &Arc<fs::proc::ProcFs>,
     };
     let ns = MountNamespace::new(Dentry::new_root(root), fs_type, source, false);
     mount_at(&ns, b"/dev", fs::dev::DevDir::new(memory_file), "devtmpfs", "devtmpfs", false)?;
+    // POSIX shared memory (shm_open, sem_open) lives here, as the tmpfs Linux mounts there.
+    mount_at(&ns, b"/dev/shm", fs::tmpfs::Tmpfs::new_root(memory_file, 0o1777, 0, 0), "tmpfs", "shm", false)?;
     mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", false)?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     mount_at(&ns, b"/sys", fs::sys::SysNode::new_root(cpus), "sysfs", "sysfs", true)?;

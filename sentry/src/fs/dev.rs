@@ -1,5 +1,6 @@
 //! /dev: the character devices programs expect (null, zero, full, random, urandom, tty), the
-//! fd links, and /dev/shm as a tmpfs. The sandbox's own; no host device is reachable.
+//! fd links, and the directory the sandbox mounts its /dev/shm tmpfs on (POSIX shared memory).
+//! The sandbox's own; no host device is reachable.
 
 use std::sync::Arc;
 
@@ -177,6 +178,7 @@ impl DevDir {
         ] {
             entries.push((name, Arc::new(Link { target, ino: next() })));
         }
+        // The mount point of the sandbox's /dev/shm tmpfs.
         entries.push((b"shm", Tmpfs::new_root(mf, 0o1777, 0, 0)));
         entries.sort_by(|a, b| a.0.cmp(b.0));
         Arc::new(DevDir { entries })
