@@ -129,3 +129,92 @@ fn skip_windows(windows: &[Window], skip: u64) -> Vec<Window> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use platform::{AddressSpace, PlatformError};
+
+    use super::*;
+    use crate::mm::MemoryFile;
+
+    struct FakeAs;
+
+    impl AddressSpace for FakeAs {
+        fn map(&mut self, _: u64, _: u64, _: Prot, _: u64) -> Result<(), PlatformError> {
+            Ok(())
+        }
+        fn unmap(&mut self, _: u64, _: u64) -> Result<(), PlatformError> {
+            Ok(())
+        }
+        fn protect(&mut self, _: u64, _: u64, _: Prot) -> Result<(), PlatformError> {
+            Ok(())
+        }
+    }
+
+    fn read_file(f: &FilePages, off: u64, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        let iov = [libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: n }];
+        let got = f.read(off, &iov).unwrap();
+        buf.truncate(got);
+        buf
+    }
+
+    #[test]
+    fn windows_are_coherent_counted_and_guarded() {
+        let mf = Arc::new(MemoryFile::new(1 << 30).unwrap());
+        let f = FilePages::new(mf.clone());
+        f.truncate(2 * PAGE_SIZE);
+        let mut m = MemoryManager::new(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000);
+        let pinned = f.pin(0, 2 * PAGE_SIZE).unwrap();
+        let region = pinned.windows()[0].region;
+        let ro = VmaKind::SharedFile { may_write: false };
+        let a = m.map_windows(0, 2 * PAGE_SIZE, Prot::RW, false, VmaKind::SharedFile { may_write: true }, pinned.windows()).unwrap();
+        let first = f.pin(0, PAGE_SIZE).unwrap();
+        let b = m.map_windows(0, PAGE_SIZE, Prot::from_bits(1), false, ro, first.windows()).unwrap();
+        drop((pinned, first));
+        assert_eq!(mf.share_count(region), Some(3), "the file and two VMAs");
+        m.copy_out(a + PAGE_SIZE + 1, b"through a").unwrap();
+        assert_eq!(&read_file(&f, PAGE_SIZE + 1, 9), b"through a");
+        assert_eq!(m.protect(b, PAGE_SIZE, Prot::RW), Err(Errno::EACCES), "not VM_MAYWRITE");
+        assert_eq!(m.protect(a, PAGE_SIZE, Prot::from_bits(1)), Ok(()));
+        // A fork shares the windows; an unmap gives a reference back.
+        let img = m.fork_copy().unwrap();
+        let child = MemoryManager::from_fork(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000, img).unwrap();
+        assert_eq!(mf.share_count(region), Some(7), "the file, three VMAs (a split by mprotect) and their three copies");
+        drop(child);
+        m.unmap(b, PAGE_SIZE).unwrap();
+        assert_eq!(mf.share_count(region), Some(3));
+        // The file goes; the mapping keeps the pages.
+        drop(f);
+        let mut buf = [0u8; 9];
+        m.copy_in(a + PAGE_SIZE + 1, &mut buf).unwrap();
+        assert_eq!(&buf, b"through a");
+        drop(m);
+        assert_eq!(mf.share_count(region), None, "the last reference freed the pages");
+    }
+
+    #[test]
+    fn mremap_grows_over_the_files_next_extent() {
+        let mf = Arc::new(MemoryFile::new(1 << 30).unwrap());
+        let f = FilePages::new(mf.clone());
+        let iov_of = |d: &[u8]| [libc::iovec { iov_base: d.as_ptr().cast_mut().cast(), iov_len: d.len() }];
+        f.write(0, &iov_of(b"first")).unwrap();
+        // Something takes the memory-file space after the first extent, so the file's next
+        // page lands in another one.
+        let other = mf.allocate(PAGE_SIZE).unwrap();
+        f.write(PAGE_SIZE, &iov_of(b"second")).unwrap();
+        let mut m = MemoryManager::new(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000);
+        let pinned = f.pin(0, PAGE_SIZE).unwrap();
+        let kind = VmaKind::SharedFile { may_write: true };
+        let a = m.map_windows(0, PAGE_SIZE, Prot::RW, false, kind, pinned.windows()).unwrap();
+        drop(pinned);
+        let to = m.remap_window(a, PAGE_SIZE, 2 * PAGE_SIZE, true).expect("a file window").unwrap();
+        let mut buf = [0u8; 6];
+        m.copy_in(to + PAGE_SIZE, &mut buf).unwrap();
+        assert_eq!(&buf, b"second");
+        assert_eq!(m.vmas().count(), 2, "one VMA per extent");
+        mf.release(other, PAGE_SIZE);
+    }
+}
