@@ -29,8 +29,9 @@ pub const KICK_SIGNAL: i32 = 40;
 /// back to the Sentry soon. Harmless when it is already there: the thread then comes back once
 /// more, at once, after its next switch.
 pub fn kick(host_tid: i32) {
-    // SAFETY: kill(2) with a plain signal number; the stub handles or reports it.
-    unsafe { libc::kill(host_tid, KICK_SIGNAL) };
+    // SAFETY: tkill(2) of one thread with a plain signal number; the stub handles or reports
+    // it. (kill(2) would hand it to any thread of a stub running several.)
+    unsafe { libc::syscall(libc::SYS_tkill, host_tid, KICK_SIGNAL) };
 }
 
 /// Memory protection of a mapping, as PROT_* bits.
@@ -137,13 +138,17 @@ pub trait Platform: Send + Sync {
     /// The guest addresses that can be mapped: from mmap_min_addr to below the stub.
     fn user_range(&self) -> Range<u64>;
 
-    /// Creates an empty address space with one guest thread in it. Both are bound to the
-    /// calling host thread: only it may use them (they are not `Send`).
+    /// Creates an empty address space with one guest thread in it, whose context is bound to
+    /// the calling host thread: only it may switch into it (a context is not `Send`).
     fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError>;
 }
 
 /// The mappings of one guest address space. Every mapping is a window of the memory file.
-pub trait AddressSpace {
+///
+/// Changes are made by a guest thread of the address space that is stopped in the Sentry:
+/// the one whose context the calling host thread drives (each Sentry thread changes mappings
+/// only while it serves one of the address space's threads).
+pub trait AddressSpace: Send {
     /// Maps `[addr, addr+len)` to the memory file at `offset` with `prot`, replacing what was
     /// there. `addr`, `len` and `offset` are page-aligned.
     fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError>;
@@ -161,8 +166,23 @@ pub trait Context {
     fn fpu_state(&mut self) -> Result<FpuState, PlatformError>;
     /// Writes the full FPU/SSE/AVX state.
     fn set_fpu_state(&mut self, state: &FpuState) -> Result<(), PlatformError>;
-    /// The host thread id running the guest thread, for CPU-time clocks.
+    /// The host thread id running the guest thread.
     fn host_tid(&self) -> i32;
+    /// The host process id of the address space, for CPU-time clocks.
+    fn host_pid(&self) -> i32;
+    /// Creates another guest thread in this context's address space, stopped; the host thread
+    /// that will drive it binds it with [`NewThread::start`].
+    fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError>;
+    /// Empties this context's address space (execve, once the context is its only thread):
+    /// every guest mapping goes, and the returned handle maps the new image. Cheaper than a
+    /// new address space, which needs a new stub.
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError>;
+}
+
+/// A guest thread made by [`Context::new_thread`], not yet bound to a host thread.
+pub trait NewThread: Send {
+    /// Binds the thread to the calling host thread and returns its context.
+    fn start(self: Box<Self>) -> Result<Box<dyn Context>, PlatformError>;
 }
 
 /// Options every platform understands.

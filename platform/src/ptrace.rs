@@ -6,37 +6,70 @@
 //! ```text
 //!   stub+0   int3            the stub stops here once set up
 //!   stub+16  syscall; int3   injected system calls (mmap, munmap, mprotect of memory-file
-//!                            windows) run here, and only here: the stub's seccomp filter kills
-//!                            the process for any other instruction pointer or number
+//!                            windows; exit of a thread) run here
+//!   stub+32  syscall; ...    a new thread's clone: the parent traps on an int3, the child
+//!                            parks in a futex wait until its own tracer seizes it
 //! ```
+//!
+//! The stub's seccomp filter kills the process for a system call from any other instruction
+//! pointer or with any other number (and clone only with the thread flags).
 //!
 //! Guest code runs in the stub under PTRACE_SYSEMU: every `syscall` it executes stops at entry
 //! and is never executed by the host, whatever its number; the Sentry serves it and writes the
 //! result into rax. Faults arrive as signal-delivery stops and are suppressed (the Sentry
-//! decides what the guest sees). The calling host thread becomes the stub's tracer, so an
-//! address space and its context are tied to the thread that made them (they are not `Send`).
+//! decides what the guest sees). Each guest thread is a thread of the stub traced by the Sentry
+//! thread that serves it, so a context is tied to the thread that made or started it (it is
+//! not `Send`); address-space changes are injected into the thread the calling Sentry thread
+//! traces.
 
-use std::cell::RefCell;
 use std::io;
 use std::ops::Range;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::stub;
-use crate::{AddressSpace, Context, Event, NewAddressSpace, FaultInfo, FpuState, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
+use crate::stub::{self, Allowed};
+use crate::{AddressSpace, Context, Event, NewAddressSpace, NewThread, FaultInfo, FpuState, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
 
 /// The stub's code page. Offsets below are into it.
 const STUB_SIZE: u64 = PAGE_SIZE;
 const STUB_SYSCALL_OFFSET: u64 = 16;
 /// Where the instruction pointer is when the injected syscall's trailing int3 traps.
 const STUB_AFTER_INJECT: u64 = STUB_SYSCALL_OFFSET + 3;
-/// The code: int3 at 0 (initial stop), `syscall; int3` at 16, int3 padding everywhere else.
-static STUB_CODE: [u8; 20] = [
-    0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
-    0x0f, 0x05, 0xcc, 0xcc,
+const STUB_CLONE_OFFSET: u64 = 32;
+/// Where the parent of a clone traps: after the int3 at 39.
+const STUB_AFTER_CLONE: u64 = 40;
+/// The code: int3 at 0 (initial stop); `syscall; int3` at 16; at 32 a thread's clone:
+/// `syscall; test rax, rax; jz 40; int3` (the parent traps), then the child's parking loop at
+/// 40: `mov eax, 202; lea rdi, [park]; xor esi, esi; xor edx, edx; xor r10, r10; syscall;
+/// jmp 40` (FUTEX_WAIT on `park`, a zero word at 64); int3 everywhere else.
+static STUB_CODE: [u8; 68] = [
+    0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, // 0
+    0x0f, 0x05, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, // 16
+    0x0f, 0x05, // 32: syscall
+    0x48, 0x85, 0xc0, // 34: test rax, rax
+    0x74, 0x01, // 37: jz 40
+    0xcc, // 39: int3
+    0xb8, 0xca, 0x00, 0x00, 0x00, // 40: mov eax, 202 (futex)
+    0x48, 0x8d, 0x3d, 0x0c, 0x00, 0x00, 0x00, // 45: lea rdi, [rip+12] (64)
+    0x31, 0xf6, // 52: xor esi, esi (FUTEX_WAIT)
+    0x31, 0xd2, // 54: xor edx, edx (while the word is 0)
+    0x4d, 0x31, 0xd2, // 56: xor r10, r10 (no timeout)
+    0x0f, 0x05, // 59: syscall
+    0xeb, 0xe9, // 61: jmp 40
+    0xcc, // 63
+    0x00, 0x00, 0x00, 0x00, // 64: park
 ];
-/// The only system calls the stub's filter lets through, and only from its syscall instruction.
-const STUB_ALLOWED_SYSCALLS: [u32; 3] = [libc::SYS_mmap as u32, libc::SYS_munmap as u32, libc::SYS_mprotect as u32];
-
+/// The flags of a stub thread's clone.
+const THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
+/// The only system calls the stub's filter lets through from its code: the injected ones, a
+/// thread's clone and its parking, and a thread's exit.
+const STUB_ALLOWED_SYSCALLS: [Allowed; 6] = [
+    Allowed(libc::SYS_mmap as u32, None),
+    Allowed(libc::SYS_munmap as u32, None),
+    Allowed(libc::SYS_mprotect as u32, None),
+    Allowed(libc::SYS_exit as u32, None),
+    Allowed(libc::SYS_futex as u32, None),
+    Allowed(libc::SYS_clone as u32, Some(THREAD_FLAGS)),
+];
 /// The ptrace platform. Cheap to share: each address space gets its own stub process.
 pub struct PtracePlatform {
     opts: Options,
@@ -48,12 +81,11 @@ impl PtracePlatform {
     /// Reserves the stub's address range in the Sentry (so no Sentry mapping is ever clobbered
     /// there in a stub) and prepares the stub's seccomp filter.
     pub fn new(opts: Options) -> Result<PtracePlatform, PlatformError> {
-        let stub_addr = stub::reserve_region(STUB_SIZE)?;
-        let site = stub_addr + STUB_SYSCALL_OFFSET + 2;
+        let stub_addr = stub::reserve_region(STUB_SIZE, PAGE_SIZE)?;
         // Guest syscalls stop under PTRACE_SYSEMU before seccomp runs; what reaches the filter
         // from outside the stub (the kernel's vsyscall emulation) becomes a SIGSYS the Sentry
         // sees as a fault, rather than killing the stub.
-        let filter = stub::stub_filter(site..site + 1, &STUB_ALLOWED_SYSCALLS);
+        let filter = stub::stub_filter(stub_addr..stub_addr + STUB_SIZE, &STUB_ALLOWED_SYSCALLS);
         Ok(PtracePlatform { opts, stub_addr, filter })
     }
 }
@@ -68,58 +100,118 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError> {
-        let stub = Rc::new(Stub::spawn(self)?);
-        Ok((Box::new(PtraceAddressSpace { stub: stub.clone() }), Box::new(PtraceContext { stub })))
+        let p = Arc::new(StubProcess::spawn(self)?);
+        let tid = p.pid;
+        Ok((Box::new(PtraceAddressSpace { p: p.clone() }), Box::new(PtraceContext { p, tid })))
     }
 }
 
-/// How a traced stub stopped.
+thread_local! {
+    /// The calling Sentry thread's host tid.
+    static SENTRY_TID: i32 = {
+        // SAFETY: gettid has no arguments and cannot fail.
+        unsafe { libc::gettid() }
+    };
+}
+
+/// How a traced stub thread stopped.
 enum Stop {
     Syscall,
     Signal(i32),
+    /// PTRACE_EVENT_EXIT: the thread is about to exit.
+    Exiting,
 }
 
-/// One stub process with one thread, traced by the thread that created it.
-struct Stub {
+/// One stub thread of the process, and the Sentry thread tracing it.
+struct StubThread {
+    tid: i32,
+    tracer: i32,
+    /// Signals that arrived during an injection, reported at the next switch.
+    pending: Vec<i32>,
+}
+
+/// One stub process: a guest address space whose threads are traced by the Sentry threads
+/// serving them.
+struct StubProcess {
     pid: i32,
     stub_addr: u64,
     memory_fd: i32,
     /// Registers of the stub at its first stop: valid segment selectors and flags for injection.
     template: libc::user_regs_struct,
-    /// Signals that arrived during an injection, reported at the next switch.
-    pending: RefCell<Vec<i32>>,
+    threads: Mutex<Vec<StubThread>>,
 }
 
-impl Stub {
-    fn spawn(p: &PtracePlatform) -> Result<Stub, PlatformError> {
+impl StubProcess {
+    fn spawn(p: &PtracePlatform) -> Result<StubProcess, PlatformError> {
         if p.opts.pin_cpu {
             stub::pin_to_current_cpu();
         }
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
         let args = stub::child_args([p.opts.memory_fd, -1], p.stub_addr, &STUB_CODE, &prog);
         let pid = stub::clone_stub(&args, stub_child)?;
-        let mut stub = Stub { pid, stub_addr: p.stub_addr, memory_fd: p.opts.memory_fd, template: Registers::default().0, pending: RefCell::new(Vec::new()) };
-        match stub.wait()? {
+        let tracer = SENTRY_TID.with(|t| *t);
+        let mut sp = StubProcess {
+            pid,
+            stub_addr: p.stub_addr,
+            memory_fd: p.opts.memory_fd,
+            template: Registers::default().0,
+            threads: Mutex::new(vec![StubThread { tid: pid, tracer, pending: Vec::new() }]),
+        };
+        let t = Tracee { p: &sp, tid: pid };
+        match t.wait()? {
             Stop::Signal(libc::SIGTRAP) => {}
             Stop::Signal(s) => return Err(PlatformError::Unexpected { pid, what: format!("signal {s} during setup") }),
-            Stop::Syscall => return Err(PlatformError::Unexpected { pid, what: "syscall stop during setup".into() }),
+            _ => return Err(PlatformError::Unexpected { pid, what: "syscall stop during setup".into() }),
         }
         let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
-        stub.ptrace(libc::PTRACE_SETOPTIONS, 0, opts as u64, "PTRACE_SETOPTIONS")?;
-        stub.template = stub.get_regs()?;
+        t.ptrace(libc::PTRACE_SETOPTIONS, 0, opts as u64, "PTRACE_SETOPTIONS")?;
+        let template = t.get_regs()?;
+        sp.template = template;
+        let t = Tracee { p: &sp, tid: pid };
         // Strip the copy of the Sentry: everything but the stub page goes.
-        stub.inject_checked(libc::SYS_munmap, [0, p.stub_addr, 0, 0, 0, 0], "munmap in the stub")?;
+        t.inject_checked(libc::SYS_munmap, [0, p.stub_addr, 0, 0, 0, 0], "munmap in the stub")?;
         let end = p.stub_addr + STUB_SIZE;
         if end < stub::TASK_SIZE {
-            stub.inject_checked(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
+            t.inject_checked(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
         }
-        Ok(stub)
+        Ok(sp)
     }
 
+    fn threads(&self) -> MutexGuard<'_, Vec<StubThread>> {
+        self.threads.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The thread the calling Sentry thread traces: address-space changes are injected there.
+    fn traced(&self) -> Result<Tracee<'_>, PlatformError> {
+        let me = SENTRY_TID.with(|t| *t);
+        let tid = self.threads().iter().find(|t| t.tracer == me).map(|t| t.tid);
+        tid.map(|tid| Tracee { p: self, tid }).ok_or_else(|| PlatformError::Unexpected { pid: self.pid, what: "an address-space change from a Sentry thread that traces none of its threads".into() })
+    }
+}
+
+impl Drop for StubProcess {
+    fn drop(&mut self) {
+        // SAFETY: killing and reaping our own child (pid > 0: never a process group).
+        unsafe {
+            if self.pid > 0 {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+            }
+        }
+    }
+}
+
+/// One stub thread, as its tracer (the calling Sentry thread) sees it.
+struct Tracee<'a> {
+    p: &'a StubProcess,
+    tid: i32,
+}
+
+impl Tracee<'_> {
     fn ptrace(&self, req: libc::c_uint, addr: u64, data: u64, op: &'static str) -> Result<(), PlatformError> {
         // SAFETY: requests used here either take no pointer or a pointer the caller made valid
-        // for the request's size; the tracee is our stopped child.
-        let r = unsafe { libc::ptrace(req, self.pid, addr as *mut libc::c_void, data as *mut libc::c_void) };
+        // for the request's size; the tracee is a thread of our child.
+        let r = unsafe { libc::ptrace(req, self.tid, addr as *mut libc::c_void, data as *mut libc::c_void) };
         if r < 0 {
             return Err(self.host_error(op));
         }
@@ -147,13 +239,13 @@ impl Stub {
         self.ptrace(libc::PTRACE_SETREGS, 0, r as *const _ as u64, "PTRACE_SETREGS")
     }
 
-    /// Waits for the next stop of the stub.
+    /// Waits for the next stop of the thread.
     fn wait(&self) -> Result<Stop, PlatformError> {
         let mut status = 0;
         loop {
-            // SAFETY: `status` is a valid out-pointer; waiting on our own child.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL) };
-            if r == self.pid {
+            // SAFETY: `status` is a valid out-pointer; waiting on a thread we trace.
+            let r = unsafe { libc::waitpid(self.tid, &mut status, libc::__WALL) };
+            if r == self.tid {
                 break;
             }
             let e = io::Error::last_os_error();
@@ -166,59 +258,74 @@ impl Stub {
             if sig == libc::SIGTRAP | 0x80 {
                 return Ok(Stop::Syscall);
             }
+            if status >> 16 == libc::PTRACE_EVENT_EXIT {
+                return Ok(Stop::Exiting);
+            }
             return Ok(Stop::Signal(sig));
         }
-        Err(stub::describe_death(self.pid, status))
+        Err(stub::describe_death(self.p.pid, status))
     }
 
-    /// Runs one system call in the stub and returns its raw result.
-    fn inject(&self, nr: libc::c_long, args: [u64; 6]) -> Result<i64, PlatformError> {
-        let mut r = self.template;
-        r.rip = self.stub_addr + STUB_SYSCALL_OFFSET;
+    /// Runs one system call in the stub at `site` and returns its raw result, read when the
+    /// thread traps with its instruction pointer at `after`.
+    fn inject_at(&self, site: u64, after: u64, nr: libc::c_long, args: [u64; 6]) -> Result<i64, PlatformError> {
+        let mut r = self.p.template;
+        r.rip = self.p.stub_addr + site;
         r.rax = nr as u64;
         r.orig_rax = u64::MAX;
         [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9] = args;
         self.set_regs(&r)?;
         self.ptrace(libc::PTRACE_CONT, 0, 0, "PTRACE_CONT")?;
+        let pid = self.p.pid;
         loop {
             match self.wait()? {
                 Stop::Signal(libc::SIGTRAP) => {
-                    let after = self.get_regs()?;
-                    if after.rip == self.stub_addr + STUB_AFTER_INJECT {
-                        return Ok(after.rax as i64);
+                    let at = self.get_regs()?;
+                    if at.rip == self.p.stub_addr + after {
+                        return Ok(at.rax as i64);
                     }
-                    return Err(PlatformError::Unexpected { pid: self.pid, what: format!("trap at {:#x} during an injected syscall", after.rip) });
+                    return Err(PlatformError::Unexpected { pid, what: format!("trap at {:#x} during an injected syscall", at.rip) });
                 }
                 Stop::Signal(sig @ (libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)) => {
                     let at = self.get_regs()?.rip;
-                    return Err(PlatformError::Unexpected { pid: self.pid, what: format!("signal {sig} at {at:#x} during an injected syscall") });
+                    return Err(PlatformError::Unexpected { pid, what: format!("signal {sig} at {at:#x} during an injected syscall") });
                 }
                 Stop::Signal(sig) => {
                     // A signal from outside arrived first: keep it for the guest, finish the call.
-                    self.pending.borrow_mut().push(sig);
+                    if let Some(t) = self.p.threads().iter_mut().find(|t| t.tid == self.tid) {
+                        t.pending.push(sig);
+                    }
                     self.ptrace(libc::PTRACE_CONT, 0, 0, "PTRACE_CONT")?;
                 }
-                Stop::Syscall => return Err(PlatformError::Unexpected { pid: self.pid, what: "syscall stop during an injected syscall".into() }),
+                Stop::Syscall | Stop::Exiting => return Err(PlatformError::Unexpected { pid, what: "syscall stop during an injected syscall".into() }),
             }
         }
     }
 
     fn inject_checked(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<i64, PlatformError> {
-        let r = self.inject(nr, args)?;
+        let r = self.inject_at(STUB_SYSCALL_OFFSET, STUB_AFTER_INJECT, nr, args)?;
         if (-4095..0).contains(&r) {
             return Err(PlatformError::Host { op, source: io::Error::from_raw_os_error(-r as i32) });
         }
         Ok(r)
     }
-}
 
-impl Drop for Stub {
-    fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child (pid > 0: never a process group).
-        unsafe {
-            if self.pid > 0 {
-                libc::kill(self.pid, libc::SIGKILL);
-                libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+    /// Ends the thread (the process lives on with its other threads): it exits, and is let go
+    /// at its exit stop so that nobody needs to reap it.
+    fn end(&self) -> Result<(), PlatformError> {
+        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXIT;
+        self.ptrace(libc::PTRACE_SETOPTIONS, 0, opts as u64, "PTRACE_SETOPTIONS")?;
+        let mut r = self.p.template;
+        r.rip = self.p.stub_addr + STUB_SYSCALL_OFFSET;
+        r.rax = libc::SYS_exit as u64;
+        r.orig_rax = u64::MAX;
+        r.rdi = 0;
+        self.set_regs(&r)?;
+        self.ptrace(libc::PTRACE_CONT, 0, 0, "PTRACE_CONT")?;
+        loop {
+            match self.wait()? {
+                Stop::Exiting => return self.ptrace(libc::PTRACE_DETACH, 0, 0, "PTRACE_DETACH"),
+                _ => self.ptrace(libc::PTRACE_CONT, 0, 0, "PTRACE_CONT")?,
             }
         }
     }
@@ -243,39 +350,112 @@ unsafe fn stub_child(a: &stub::ChildArgs) -> ! {
 }
 
 struct PtraceAddressSpace {
-    stub: Rc<Stub>,
+    p: Arc<StubProcess>,
+}
+
+impl PtraceAddressSpace {
+    fn inject(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<(), PlatformError> {
+        self.p.traced()?.inject_checked(nr, args, op).map(|_| ())
+    }
 }
 
 impl AddressSpace for PtraceAddressSpace {
     fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError> {
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
         // The memory file keeps the Sentry's descriptor number in the stub.
-        let fd = self.stub.memory_fd as u64;
-        self.stub.inject_checked(libc::SYS_mmap, [addr, len, prot.bits(), flags, fd, offset], "mmap in the stub")?;
-        Ok(())
+        let fd = self.p.memory_fd as u64;
+        self.inject(libc::SYS_mmap, [addr, len, prot.bits(), flags, fd, offset], "mmap in the stub")
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError> {
-        self.stub.inject_checked(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap in the stub")?;
-        Ok(())
+        self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap in the stub")
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), PlatformError> {
-        self.stub.inject_checked(libc::SYS_mprotect, [addr, len, prot.bits(), 0, 0, 0], "mprotect in the stub")?;
-        Ok(())
+        self.inject(libc::SYS_mprotect, [addr, len, prot.bits(), 0, 0, 0], "mprotect in the stub")
     }
 }
 
+/// One guest thread: a stub thread traced by the Sentry thread that made or started it.
 struct PtraceContext {
-    stub: Rc<Stub>,
+    p: Arc<StubProcess>,
+    tid: i32,
+}
+
+impl PtraceContext {
+    fn tracee(&self) -> Tracee<'_> {
+        Tracee { p: &self.p, tid: self.tid }
+    }
+}
+
+impl Drop for PtraceContext {
+    fn drop(&mut self) {
+        // The last thread goes with the stub process; any other ends alone.
+        let others = {
+            let mut threads = self.p.threads();
+            threads.retain(|t| t.tid != self.tid);
+            !threads.is_empty()
+        };
+        if others {
+            if let Err(e) = self.tracee().end() {
+                tracing::debug!("ending a stub thread: {e}");
+            }
+            return;
+        }
+        // The last thread: the stub process goes, and its tracer reaps this thread (a traced
+        // thread's end is reported to its tracer, and the process cannot be reaped before).
+        // SAFETY: killing our own child (pid > 0: never a process group) and reaping a thread
+        // we trace.
+        unsafe {
+            if self.p.pid > 0 {
+                libc::kill(self.p.pid, libc::SIGKILL);
+            }
+            let mut status = 0;
+            while libc::waitpid(self.tid, &mut status, libc::__WALL) == self.tid && libc::WIFSTOPPED(status) {}
+        }
+    }
+}
+
+/// A stub thread made by a clone in the stub, parked untraced until a Sentry thread seizes it.
+struct PtraceThread {
+    p: Arc<StubProcess>,
+    tid: i32,
+}
+
+impl NewThread for PtraceThread {
+    fn start(self: Box<Self>) -> Result<Box<dyn Context>, PlatformError> {
+        let tracer = SENTRY_TID.with(|t| *t);
+        self.p.threads().push(StubThread { tid: self.tid, tracer, pending: Vec::new() });
+        let ctx = PtraceContext { p: self.p.clone(), tid: self.tid };
+        let t = ctx.tracee();
+        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+        t.ptrace(libc::PTRACE_SEIZE, 0, opts as u64, "PTRACE_SEIZE")?;
+        t.ptrace(libc::PTRACE_INTERRUPT, 0, 0, "PTRACE_INTERRUPT")?;
+        loop {
+            match t.wait()? {
+                // The interrupt's stop (an event stop reported as SIGTRAP).
+                Stop::Signal(libc::SIGTRAP) => break,
+                // A signal from outside came first: keep it, and wait for the interrupt.
+                Stop::Signal(sig) => {
+                    if let Some(th) = self.p.threads().iter_mut().find(|th| th.tid == self.tid) {
+                        th.pending.push(sig);
+                    }
+                    t.ptrace(libc::PTRACE_CONT, 0, 0, "PTRACE_CONT")?;
+                }
+                _ => return Err(PlatformError::Unexpected { pid: self.p.pid, what: "an unexpected stop while a thread started".into() }),
+            }
+        }
+        Ok(Box::new(ctx))
+    }
 }
 
 impl Context for PtraceContext {
     fn switch(&mut self, regs: &mut Registers) -> Result<Event, PlatformError> {
-        if let Some(sig) = self.stub.pending.borrow_mut().pop() {
+        let pending = self.p.threads().iter_mut().find(|t| t.tid == self.tid).and_then(|t| t.pending.pop());
+        if let Some(sig) = pending {
             return Ok(Event::Signal(sig));
         }
-        let s = &self.stub;
+        let s = &self.tracee();
         s.set_regs(&regs.0)?;
         s.ptrace(libc::PTRACE_SYSEMU, 0, 0, "PTRACE_SYSEMU")?;
         let stop = s.wait()?;
@@ -286,6 +466,7 @@ impl Context for PtraceContext {
             // offer). The guest gets SIGSYS, as under systrap.
             Stop::Syscall if regs.0.rcx != regs.0.rip => Ok(Event::Fault(FaultInfo { signo: libc::SIGSYS, code: 1, addr: regs.0.rip })),
             Stop::Syscall => Ok(Event::Syscall),
+            Stop::Exiting => Err(PlatformError::Unexpected { pid: self.p.pid, what: "an exit stop".into() }),
             Stop::Signal(sig) => {
                 // SAFETY: siginfo_t is plain data; PTRACE_GETSIGINFO fills it.
                 let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -319,18 +500,36 @@ impl Context for PtraceContext {
     fn fpu_state(&mut self) -> Result<FpuState, PlatformError> {
         let mut buf = vec![0u8; 4096];
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-        self.stub.ptrace(libc::PTRACE_GETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_GETREGSET")?;
+        self.tracee().ptrace(libc::PTRACE_GETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_GETREGSET")?;
         buf.truncate(iov.iov_len);
         Ok(FpuState(buf))
     }
 
     fn set_fpu_state(&mut self, state: &FpuState) -> Result<(), PlatformError> {
         let mut iov = libc::iovec { iov_base: state.0.as_ptr().cast_mut().cast(), iov_len: state.0.len() };
-        self.stub.ptrace(libc::PTRACE_SETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_SETREGSET")
+        self.tracee().ptrace(libc::PTRACE_SETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_SETREGSET")
     }
 
     fn host_tid(&self) -> i32 {
-        self.stub.pid
+        self.tid
+    }
+
+    fn host_pid(&self) -> i32 {
+        self.p.pid
+    }
+
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        let end = self.p.stub_addr;
+        self.tracee().inject_checked(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, end - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
+        Ok(Box::new(PtraceAddressSpace { p: self.p.clone() }))
+    }
+
+    fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError> {
+        let r = self.tracee().inject_at(STUB_CLONE_OFFSET, STUB_AFTER_CLONE, libc::SYS_clone, [THREAD_FLAGS, 0, 0, 0, 0, 0])?;
+        if r < 0 {
+            return Err(PlatformError::Host { op: "clone of a stub thread", source: io::Error::from_raw_os_error(-r as i32) });
+        }
+        Ok(Box::new(PtraceThread { p: self.p.clone(), tid: r as i32 }))
     }
 }
 

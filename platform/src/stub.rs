@@ -15,10 +15,12 @@ pub const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE;
 /// The lowest address a guest may map (the host's default vm.mmap_min_addr).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
 
-/// Finds the highest free range of `size` bytes below TASK_SIZE in the Sentry and reserves it
-/// (PROT_NONE), so that no Sentry mapping is ever there to be clobbered in a stub.
-pub fn reserve_region(size: u64) -> Result<u64, PlatformError> {
-    let mut addr = TASK_SIZE - size;
+/// Finds the highest free range of `size` bytes below TASK_SIZE in the Sentry, starting at a
+/// multiple of `align` (a power of two, at most 1 MiB), and reserves it (PROT_NONE), so that
+/// no Sentry mapping is ever there to be clobbered in a stub.
+pub fn reserve_region(size: u64, align: u64) -> Result<u64, PlatformError> {
+    debug_assert!(align.is_power_of_two() && align <= 1 << 20);
+    let mut addr = (TASK_SIZE - size) & !(align - 1);
     for _ in 0..4096 {
         // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping; a PROT_NONE anonymous
         // reservation touches no existing memory.
@@ -45,11 +47,16 @@ pub fn reserve_region(size: u64) -> Result<u64, PlatformError> {
     Err(PlatformError::Host { op: "reserving the stub's address range", source: io::Error::from_raw_os_error(libc::ENOMEM) })
 }
 
+/// A system call the stub's own code may make: its number, and the exact value its first
+/// argument must have (None: any).
+#[derive(Clone, Copy)]
+pub struct Allowed(pub u32, pub Option<u64>);
+
 /// The stub's seccomp program: calls in `allowed` from instruction pointers in `code` are
 /// let through; other calls from `code` kill the stub; everything else raises SIGSYS (under
 /// systrap, that is how guest syscalls reach the Sentry; under ptrace, only the kernel's
 /// vsyscall emulation gets there, since PTRACE_SYSEMU stops guest syscalls first).
-pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[u32]) -> Vec<libc::sock_filter> {
+pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[Allowed]) -> Vec<libc::sock_filter> {
     const LD_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
     const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
     const JGE: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
@@ -58,10 +65,11 @@ pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[u32]) -> Vec<libc::soc
     assert!(code.start >> 32 == (code.end - 1) >> 32 && code.end as u32 != 0, "stub code straddles a 4 GiB boundary");
     let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
     let n = allowed.len();
-    // Layout: checks at 0..=7, compares at 8..8+n, then kill (reached by falling through),
-    // allow, outside.
+    // Layout: checks at 0..=7, one compare per allowed call at 8..8+n, then kill (reached by
+    // falling through), allow, outside, and a block of six checking the first argument for
+    // each call that has one.
     let (allow, out) = (9 + n, 10 + n);
-    let to = |target: usize, at: usize| (target - at - 1) as u8;
+    let to = |target: usize, at: usize| u8::try_from(target - at - 1).expect("stub filter jump too long");
     let mut f = vec![
         ins(LD_ABS, 0, 0, 4), // seccomp_data.arch
         ins(JEQ, 0, to(out, 1), AUDIT_ARCH_X86_64),
@@ -72,13 +80,30 @@ pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[u32]) -> Vec<libc::soc
         ins(JGE, to(out, 6), 0, code.end as u32),
         ins(LD_ABS, 0, 0, 0), // nr
     ];
-    for (i, &nr) in allowed.iter().enumerate() {
-        f.push(ins(JEQ, to(allow, 8 + i), 0, nr));
+    let mut blocks = Vec::new();
+    for (i, a) in allowed.iter().enumerate() {
+        let target = match a.1 {
+            None => allow,
+            Some(v) => {
+                let at = out + 1 + 6 * blocks.len();
+                blocks.push(v);
+                at
+            }
+        };
+        f.push(ins(JEQ, to(target, 8 + i), 0, a.0));
     }
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_TRAP));
-    debug_assert_eq!(f.len(), out + 1);
+    for v in blocks {
+        // BPF jumps only forward, so each block ends in its own returns: allow, then kill.
+        f.push(ins(LD_ABS, 0, 0, 16)); // args[0], low half
+        f.push(ins(JEQ, 0, 3, v as u32));
+        f.push(ins(LD_ABS, 0, 0, 20)); // args[0], high half
+        f.push(ins(JEQ, 0, 1, (v >> 32) as u32));
+        f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
+        f.push(ins(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
+    }
     f
 }
 

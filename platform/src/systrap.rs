@@ -15,22 +15,33 @@
 //! nothing. Address-space operations are commands the Sentry writes into the context page and
 //! the stub executes from its code page, the only place its filter lets system calls through.
 //!
-//! The context page is writable by guest code (it is in the guest's address space), so the
+//! Guest threads are threads of the stub process. Each has a slot of the context file: its
+//! context page, then its signal stack. Slots are aligned to their size, so the handler finds
+//! its own slot from its stack pointer. A new thread is cloned by an existing one on the
+//! Sentry's request (a CLONE command) and starts by setting up its signal stack and mask from
+//! its slot, then traps once to say it is ready.
+//!
+//! The context file is writable by guest code (it is in the guest's address space), so the
 //! Sentry treats everything in it as untrusted: pointers are bounds-checked before use.
 
 use std::io;
 use std::ops::Range;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::stub::{self, ChildArgs};
-use crate::{AddressSpace, Context, Event, FaultInfo, FpuState, NewAddressSpace, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
+use crate::stub::{self, Allowed, ChildArgs};
+use crate::{AddressSpace, Context, Event, FaultInfo, FpuState, NewAddressSpace, NewThread, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
 
-/// Layout of the stub region: code page, then the context file (context page + signal stack).
-const CONTEXT_SIZE: u64 = 16 * PAGE_SIZE;
-const REGION_SIZE: u64 = PAGE_SIZE + CONTEXT_SIZE;
+/// One thread's slot of the context file: its context page, then its signal stack. A power of
+/// two (the handler masks its stack pointer with it), 64 KiB as in the assembly below.
+const SLOT_SIZE: u64 = 16 * PAGE_SIZE;
+/// Guest threads per address space at most.
+const MAX_THREADS: usize = 256;
+const CONTEXT_SIZE: u64 = SLOT_SIZE * MAX_THREADS as u64;
+/// Layout of the stub region: the code page (padded to a slot), then the context file.
+const REGION_SIZE: u64 = SLOT_SIZE + CONTEXT_SIZE;
 
 /// Offsets in the context page (shared with the assembly below).
 const OFF_STATE: usize = 0;
@@ -43,6 +54,13 @@ const OFF_UCONTEXT: usize = 32;
 const OFF_CMD_NR: usize = 40;
 const OFF_CMD_ARGS: usize = 48;
 const OFF_CMD_RESULT: usize = 96;
+/// A new thread's stack_t (for sigaltstack) and signal mask, written before the clone.
+const OFF_ALTSTACK: usize = 128;
+const OFF_MASK: usize = 160;
+/// The thread's host tid while it lives: the kernel clears it (and wakes it) at its exit.
+const OFF_TID: usize = 168;
+/// Where a new thread's stack pointer starts (it pushes nothing before its signal stack is set).
+const CHILD_SP: u64 = 2048;
 
 /// The context page's state word: who owns the page and what happened. 0 is RUNNING: the
 /// guest runs, or the stub handles a command.
@@ -50,15 +68,32 @@ const STATE_EVENT: u32 = 1;
 const STATE_RESUME: u32 = 2;
 const STATE_COMMAND: u32 = 3;
 const STATE_DONE: u32 = 4;
+const STATE_CLONE: u32 = 5;
 
-/// System calls the stub's code may make: its hand-off, rt_sigreturn, and the commands.
-const STUB_ALLOWED_SYSCALLS: [u32; 6] = [
-    libc::SYS_futex as u32,
-    libc::SYS_rt_sigreturn as u32,
-    libc::SYS_mmap as u32,
-    libc::SYS_munmap as u32,
-    libc::SYS_mprotect as u32,
-    libc::SYS_arch_prctl as u32,
+/// The flags of a stub thread's clone: a thread of the stub sharing everything, whose tid the
+/// kernel writes into its slot at start and clears at exit.
+const THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM
+    | libc::CLONE_CHILD_SETTID
+    | libc::CLONE_CHILD_CLEARTID) as u64;
+
+/// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, and a new
+/// thread's start (clone, only with THREAD_FLAGS) and end.
+const STUB_ALLOWED_SYSCALLS: [Allowed; 10] = [
+    Allowed(libc::SYS_futex as u32, None),
+    Allowed(libc::SYS_rt_sigreturn as u32, None),
+    Allowed(libc::SYS_mmap as u32, None),
+    Allowed(libc::SYS_munmap as u32, None),
+    Allowed(libc::SYS_mprotect as u32, None),
+    Allowed(libc::SYS_arch_prctl as u32, None),
+    Allowed(libc::SYS_sigaltstack as u32, None),
+    Allowed(libc::SYS_rt_sigprocmask as u32, None),
+    Allowed(libc::SYS_exit as u32, None),
+    Allowed(libc::SYS_clone as u32, Some(THREAD_FLAGS)),
 ];
 
 /// The signals the stub's handler takes: traps, faults, and the Sentry's kick.
@@ -74,10 +109,11 @@ const STUB_SPIN: u32 = 2000;
 /// How often a sleeping Sentry thread checks that the stub is still alive.
 const LIVENESS_PERIOD: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
 
-// The stub code. It must be position independent and fit in one page; the context page is the
-// page right after it. Entry points: offset 0 (`ud2`: the first trip into the handler), the
-// handler at `systrap_handler`, and the restorer (never used: the handler returns by itself,
-// but x86-64 signal delivery requires one).
+// The stub code. It must be position independent and fit in one page. Each thread's context
+// page starts its slot, which the handler finds by masking its stack pointer (the handler runs
+// on the thread's signal stack, inside the slot). Entry points: offset 0 (`ud2`: the first trip
+// into the handler), the handler at `systrap_handler`, and the restorer (never used: the
+// handler returns by itself, but x86-64 signal delivery requires one).
 std::arch::global_asm!(
     ".pushsection .text.systrap_stub,\"ax\",@progbits",
     ".p2align 12",
@@ -86,9 +122,9 @@ std::arch::global_asm!(
     "    ud2",
     ".p2align 4",
     "systrap_handler:",
-    // r12 = the context page.
-    "    lea systrap_stub_start(%rip), %r12",
-    "    add $4096, %r12",
+    // r12 = this thread's context page.
+    "    mov %rsp, %r12",
+    "    and $-65536, %r12",
     "    mov %rdi, 16(%r12)",
     "    mov %rsi, 24(%r12)",
     "    mov %rdx, 32(%r12)",
@@ -111,16 +147,19 @@ std::arch::global_asm!(
     "    je 6f",
     "    cmp $3, %eax",
     "    je 7f",
+    "    cmp $5, %eax",
+    "    je 8f",
     "    pause",
     "    dec %ecx",
     "    jnz 4b",
     "    mov $1, %edx",
     "    xchg %edx, 8(%r12)",          // stub_sleeping = 1, full barrier
     "    mov 0(%r12), %edx",           // sleep only while the Sentry still owns the page
-    "    cmp $2, %edx",
-    "    je 5f",
-    "    cmp $3, %edx",
-    "    je 5f",
+    "    cmp $1, %edx",
+    "    je 9f",
+    "    cmp $4, %edx",
+    "    jne 5f",
+    "9:",
     "    mov $202, %eax",
     "    mov %r12, %rdi",
     "    xor %esi, %esi",              // FUTEX_WAIT on the value just read
@@ -144,10 +183,34 @@ std::arch::global_asm!(
     "    mov 80(%r12), %r8",
     "    mov 88(%r12), %r9",
     "    syscall",
+    "10:",
     "    mov %rax, 96(%r12)",
     "    mov $4, %eax",
     "    xchg %eax, 0(%r12)",          // state = DONE
     "    jmp 2b",
+    "8:",                             // CLONE: make a thread whose slot holds its stack
+    "    mov 40(%r12), %rax",
+    "    mov 48(%r12), %rdi",
+    "    mov 56(%r12), %rsi",
+    "    mov 64(%r12), %rdx",
+    "    mov 72(%r12), %r10",
+    "    mov 80(%r12), %r8",
+    "    syscall",
+    "    test %rax, %rax",
+    "    jnz 10b",                     // the parent (or a failure): report it
+    "    mov %rsp, %r12",              // the child: its own slot
+    "    and $-65536, %r12",
+    "    lea 128(%r12), %rdi",         // sigaltstack(&slot.altstack, NULL)
+    "    xor %esi, %esi",
+    "    mov $131, %eax",
+    "    syscall",
+    "    mov $2, %edi",                // rt_sigprocmask(SIG_SETMASK, &slot.mask, NULL, 8)
+    "    lea 160(%r12), %rsi",
+    "    xor %edx, %edx",
+    "    mov $8, %r10d",
+    "    mov $14, %eax",
+    "    syscall",
+    "    ud2",                         // ready: the first event
     ".p2align 4",
     "systrap_restorer:",
     "    mov $15, %eax",
@@ -195,7 +258,7 @@ impl SystrapPlatform {
     /// Reserves the stub region and prepares the filter. Fails where seccomp traps are not
     /// available; `--platform auto` then falls back to ptrace.
     pub fn new(opts: Options) -> Result<SystrapPlatform, PlatformError> {
-        let region = stub::reserve_region(REGION_SIZE)?;
+        let region = stub::reserve_region(REGION_SIZE, SLOT_SIZE)?;
         let filter = stub::stub_filter(region..region + PAGE_SIZE, &STUB_ALLOWED_SYSCALLS);
         Ok(SystrapPlatform { opts, region, filter })
     }
@@ -211,24 +274,53 @@ impl Platform for SystrapPlatform {
     }
 
     fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError> {
-        let stub = Rc::new(Stub::spawn(self)?);
-        Ok((Box::new(SystrapAddressSpace { stub: stub.clone() }), Box::new(SystrapContext { stub, fs_base: u64::MAX, gs_base: u64::MAX })))
+        let p = Arc::new(StubProcess::spawn(self)?);
+        Ok((Box::new(SystrapAddressSpace { p: p.clone() }), Box::new(SystrapContext::new(p, 0))))
     }
 }
 
-/// One stub process with one thread, and the Sentry's mapping of its context file.
-struct Stub {
+thread_local! {
+    /// The calling Sentry thread's host tid.
+    static SENTRY_TID: i32 = {
+        // SAFETY: gettid has no arguments and cannot fail.
+        unsafe { libc::gettid() }
+    };
+}
+
+/// Who uses a slot of the context file.
+#[derive(Clone, Copy, Default)]
+struct SlotUse {
+    /// A stub thread lives in it.
+    used: bool,
+    /// That thread's host tid.
+    tid: i32,
+    /// The Sentry thread that drives it (0: none yet).
+    driver: i32,
+}
+
+/// One stub process (a guest address space), its threads' slots, and the Sentry's mapping of
+/// its context file.
+struct StubProcess {
     pid: i32,
     region: u64,
     memory_fd: i32,
     /// The Sentry's mapping of the context file.
     ctx: *mut u8,
-    /// How long the Sentry spins before sleeping (zero when both share a CPU).
+    /// How long the Sentry spins before sleeping on the first thread (zero when both share a
+    /// CPU). Other threads never spin: many of them on few CPUs would only burn time.
     spin: Duration,
+    slots: Mutex<Vec<SlotUse>>,
 }
 
-impl Stub {
-    fn spawn(p: &SystrapPlatform) -> Result<Stub, PlatformError> {
+// SAFETY: `ctx` is a shared mapping owned by the StubProcess for its whole life. Each slot of
+// it is used by one Sentry thread at a time (the one driving the slot's stub thread, or the one
+// creating the thread while its parent waits), and the words shared with the stub are atomics.
+unsafe impl Send for StubProcess {}
+// SAFETY: as above.
+unsafe impl Sync for StubProcess {}
+
+impl StubProcess {
+    fn spawn(p: &SystrapPlatform) -> Result<StubProcess, PlatformError> {
         // SAFETY: a static name; the result is a new descriptor or -1.
         let raw = unsafe { libc::memfd_create(c"sandbox-systrap-context".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {
@@ -262,120 +354,48 @@ impl Stub {
         unsafe { ctx.cast::<u8>().add(OFF_STUB_SPIN).cast::<u32>().write(stub_spin) };
         let pid = stub::clone_stub(&args, stub_child)?;
         drop(ctx_fd);
-        let stub = Stub { pid, region: p.region, memory_fd: p.opts.memory_fd, ctx: ctx.cast(), spin };
+        let mut slots = vec![SlotUse::default(); MAX_THREADS];
+        slots[0] = SlotUse { used: true, tid: pid, driver: SENTRY_TID.with(|t| *t) };
+        let p = StubProcess { pid, region: p.region, memory_fd: p.opts.memory_fd, ctx: ctx.cast(), spin, slots: Mutex::new(slots) };
+        let first = p.slot(0);
+        first.atomic32(OFF_TID).store(pid as u32, Ordering::SeqCst);
         // The first event is the `ud2` at the start of the code: the handler is in place.
-        stub.wait_for(STATE_EVENT)?;
-        let signo = stub.word(OFF_SIGNO);
+        first.wait_for(STATE_EVENT)?;
+        let signo = first.word(OFF_SIGNO);
         if signo != libc::SIGILL as u64 {
             return Err(PlatformError::Unexpected { pid, what: format!("signal {signo} during setup") });
         }
         // Strip the copy of the Sentry: everything but the stub region goes.
-        stub.command(libc::SYS_munmap, [0, p.region, 0, 0, 0, 0], "munmap in the stub")?;
+        first.command(libc::SYS_munmap, [0, p.region, 0, 0, 0, 0], "munmap in the stub")?;
         let end = p.region + REGION_SIZE;
         if end < stub::TASK_SIZE {
-            stub.command(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
+            first.command(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
         }
-        Ok(stub)
+        Ok(p)
     }
 
-    fn atomic32(&self, off: usize) -> &AtomicU32 {
-        // SAFETY: `off` is one of the aligned word offsets in the context page, which is mapped
-        // for the Stub's lifetime; the stub accesses the same words atomically (xchg, aligned
-        // loads and stores).
-        unsafe { &*self.ctx.add(off).cast::<AtomicU32>() }
+    fn slots(&self) -> MutexGuard<'_, Vec<SlotUse>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn atomic64(&self, off: usize) -> &AtomicU64 {
-        // SAFETY: as for `atomic32`.
-        unsafe { &*self.ctx.add(off).cast::<AtomicU64>() }
+    /// Slot `i` (< MAX_THREADS).
+    fn slot(&self, i: usize) -> Slot<'_> {
+        debug_assert!(i < MAX_THREADS);
+        let off = i as u64 * SLOT_SIZE;
+        // SAFETY: slot i lies inside the context mapping (i < MAX_THREADS).
+        let base = unsafe { self.ctx.add(off as usize) };
+        Slot { p: self, base, addr: self.region + SLOT_SIZE + off, index: i }
     }
 
-    fn word(&self, off: usize) -> u64 {
-        self.atomic64(off).load(Ordering::Acquire)
-    }
-
-    /// Hands the context page to the stub with `state`.
-    fn hand_over(&self, state: u32) -> Result<(), PlatformError> {
-        self.atomic32(OFF_STATE).swap(state, Ordering::SeqCst);
-        if self.atomic32(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
-            self.futex(libc::FUTEX_WAKE, 1, None);
-        }
-        Ok(())
-    }
-
-    fn futex(&self, op: i32, val: u32, timeout: Option<&libc::timespec>) -> i64 {
-        let t = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
-        // SAFETY: the futex word is in our shared mapping; the timeout, if any, is a valid
-        // timespec. Not FUTEX_PRIVATE: the stub maps the same page from another process.
-        unsafe { libc::syscall(libc::SYS_futex, self.ctx.add(OFF_STATE), op as libc::c_long, libc::c_long::from(val), t, 0usize, 0usize) }
-    }
-
-    /// Waits until the stub sets the state word to `want`: spinning first, then sleeping on the
-    /// futex, checking now and then that the stub is still alive.
-    fn wait_for(&self, want: u32) -> Result<(), PlatformError> {
-        let state = self.atomic32(OFF_STATE);
-        let start = Instant::now();
-        let mut spins = 0u32;
-        loop {
-            let v = state.load(Ordering::Acquire);
-            if v == want {
-                return Ok(());
-            }
-            spins += 1;
-            if !spins.is_multiple_of(64) || start.elapsed() < self.spin {
-                std::hint::spin_loop();
-                continue;
-            }
-            self.atomic32(OFF_SENTRY_SLEEPING).swap(1, Ordering::SeqCst);
-            let v = state.load(Ordering::SeqCst);
-            if v != want {
-                let r = self.futex(libc::FUTEX_WAIT, v, Some(&LIVENESS_PERIOD));
-                if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT) {
-                    self.check_alive()?;
-                }
-            }
-            self.atomic32(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
-        }
-    }
-
-    fn check_alive(&self) -> Result<(), PlatformError> {
-        let mut status = 0;
-        // SAFETY: waiting, without blocking, on our own child.
-        let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG | libc::__WALL) };
-        if r == self.pid {
-            return Err(stub::describe_death(self.pid, status));
-        }
-        Ok(())
-    }
-
-    /// Has the stub run one system call from its code page; returns the raw result.
-    fn command(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<i64, PlatformError> {
-        self.atomic64(OFF_CMD_NR).store(nr as u64, Ordering::Relaxed);
-        for (i, a) in args.iter().enumerate() {
-            self.atomic64(OFF_CMD_ARGS + 8 * i).store(*a, Ordering::Relaxed);
-        }
-        self.hand_over(STATE_COMMAND)?;
-        self.wait_for(STATE_DONE)?;
-        let r = self.word(OFF_CMD_RESULT) as i64;
-        if (-4095..0).contains(&r) {
-            return Err(PlatformError::Host { op, source: io::Error::from_raw_os_error(-r as i32) });
-        }
-        Ok(r)
-    }
-
-    /// The Sentry's pointer for a stub address inside the context file, if `len` bytes there
-    /// are inside it. The stub's pointers come from memory the guest can write: check them.
-    fn ctx_ptr(&self, stub_addr: u64, len: u64) -> Option<*mut u8> {
-        let base = self.region + PAGE_SIZE;
-        let off = stub_addr.checked_sub(base)?;
-        (off.checked_add(len)? <= CONTEXT_SIZE).then(|| {
-            // SAFETY: off + len is within the context mapping (checked above).
-            unsafe { self.ctx.add(off as usize) }
-        })
+    /// The slot of the thread the calling Sentry thread drives: address-space changes run there.
+    fn driven_slot(&self) -> Result<Slot<'_>, PlatformError> {
+        let me = SENTRY_TID.with(|t| *t);
+        let i = self.slots().iter().position(|s| s.used && s.driver == me);
+        i.map(|i| self.slot(i)).ok_or_else(|| PlatformError::Unexpected { pid: self.pid, what: "an address-space change from a Sentry thread that drives none of its threads".into() })
     }
 }
 
-impl Drop for Stub {
+impl Drop for StubProcess {
     fn drop(&mut self) {
         // SAFETY: killing and reaping our own child (pid > 0: never a process group), then
         // unmapping our context mapping.
@@ -389,13 +409,159 @@ impl Drop for Stub {
     }
 }
 
+/// One thread's slot: the Sentry's pointer to it and the stub's address of it.
+struct Slot<'a> {
+    p: &'a StubProcess,
+    base: *mut u8,
+    addr: u64,
+    index: usize,
+}
+
+impl Slot<'_> {
+    fn atomic32(&self, off: usize) -> &AtomicU32 {
+        // SAFETY: `off` is one of the aligned word offsets in the context page, which is mapped
+        // for the StubProcess's lifetime; the stub accesses the same words atomically (xchg,
+        // aligned loads and stores).
+        unsafe { &*self.base.add(off).cast::<AtomicU32>() }
+    }
+
+    fn atomic64(&self, off: usize) -> &AtomicU64 {
+        // SAFETY: as for `atomic32`.
+        unsafe { &*self.base.add(off).cast::<AtomicU64>() }
+    }
+
+    fn word(&self, off: usize) -> u64 {
+        self.atomic64(off).load(Ordering::Acquire)
+    }
+
+    fn spin(&self) -> Duration {
+        if self.index == 0 { self.p.spin } else { Duration::ZERO }
+    }
+
+    /// Hands the context page to the stub with `state`.
+    fn hand_over(&self, state: u32) {
+        self.atomic32(OFF_STATE).swap(state, Ordering::SeqCst);
+        if self.atomic32(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
+            self.futex(OFF_STATE, libc::FUTEX_WAKE, 1, None);
+        }
+    }
+
+    fn futex(&self, off: usize, op: i32, val: u32, timeout: Option<&libc::timespec>) -> i64 {
+        let t = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: the futex word is in our shared mapping; the timeout, if any, is a valid
+        // timespec. Not FUTEX_PRIVATE: the stub maps the same page from another process.
+        unsafe { libc::syscall(libc::SYS_futex, self.base.add(off), op as libc::c_long, libc::c_long::from(val), t, 0usize, 0usize) }
+    }
+
+    /// Waits until the stub sets the state word to `want`: spinning first, then sleeping on the
+    /// futex, checking now and then that the stub is still alive.
+    fn wait_for(&self, want: u32) -> Result<(), PlatformError> {
+        let state = self.atomic32(OFF_STATE);
+        let start = Instant::now();
+        let spin = self.spin();
+        let mut spins = 0u32;
+        loop {
+            let v = state.load(Ordering::Acquire);
+            if v == want {
+                return Ok(());
+            }
+            spins += 1;
+            if !spins.is_multiple_of(64) || start.elapsed() < spin {
+                std::hint::spin_loop();
+                continue;
+            }
+            self.atomic32(OFF_SENTRY_SLEEPING).swap(1, Ordering::SeqCst);
+            let v = state.load(Ordering::SeqCst);
+            if v != want {
+                let r = self.futex(OFF_STATE, libc::FUTEX_WAIT, v, Some(&LIVENESS_PERIOD));
+                if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT) {
+                    self.check_alive()?;
+                }
+            }
+            self.atomic32(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+        }
+    }
+
+    /// Fails when the stub process, or this slot's thread in it, is gone.
+    fn check_alive(&self) -> Result<(), PlatformError> {
+        let pid = self.p.pid;
+        let mut status = 0;
+        // SAFETY: waiting, without blocking, on our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG | libc::__WALL) };
+        if r == pid {
+            return Err(stub::describe_death(pid, status));
+        }
+        if r < 0 {
+            // Another Sentry thread of the address space reaped it.
+            return Err(PlatformError::StubDied { pid, how: "gone".into() });
+        }
+        let tid = self.p.slots()[self.index].tid;
+        // SAFETY: signal 0 only checks that the thread exists.
+        if unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, 0) } != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+            return Err(PlatformError::StubDied { pid, how: format!("its thread {tid} exited") });
+        }
+        Ok(())
+    }
+
+    /// Has the stub thread run one system call from its code page; returns the raw result.
+    fn command(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<i64, PlatformError> {
+        self.run(STATE_COMMAND, nr, args, op)
+    }
+
+    fn run(&self, state: u32, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<i64, PlatformError> {
+        self.atomic64(OFF_CMD_NR).store(nr as u64, Ordering::Relaxed);
+        for (i, a) in args.iter().enumerate() {
+            self.atomic64(OFF_CMD_ARGS + 8 * i).store(*a, Ordering::Relaxed);
+        }
+        self.hand_over(state);
+        self.wait_for(STATE_DONE)?;
+        let r = self.word(OFF_CMD_RESULT) as i64;
+        if (-4095..0).contains(&r) {
+            return Err(PlatformError::Host { op, source: io::Error::from_raw_os_error(-r as i32) });
+        }
+        Ok(r)
+    }
+
+    /// Ends the slot's thread and waits until the kernel says it is gone (it clears the tid
+    /// word at the thread's exit).
+    fn end_thread(&self) -> Result<(), PlatformError> {
+        self.atomic64(OFF_CMD_NR).store(libc::SYS_exit as u64, Ordering::Relaxed);
+        self.atomic64(OFF_CMD_ARGS).store(0, Ordering::Relaxed);
+        self.hand_over(STATE_COMMAND);
+        loop {
+            let tid = self.atomic32(OFF_TID).load(Ordering::SeqCst);
+            if tid == 0 {
+                return Ok(());
+            }
+            let r = self.futex(OFF_TID, libc::FUTEX_WAIT, tid, Some(&LIVENESS_PERIOD));
+            if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT) {
+                self.check_alive()?;
+            }
+        }
+    }
+
+    /// The Sentry's pointer for a stub address inside this slot, if `len` bytes there are
+    /// inside it. The stub's pointers come from memory the guest can write: check them.
+    fn ctx_ptr(&self, stub_addr: u64, len: u64) -> Option<*mut u8> {
+        let off = stub_addr.checked_sub(self.addr)?;
+        (off.checked_add(len)? <= SLOT_SIZE).then(|| {
+            // SAFETY: off + len is within the slot (checked above), inside the mapping.
+            unsafe { self.base.add(off as usize) }
+        })
+    }
+
+    fn unexpected(&self, what: String) -> PlatformError {
+        PlatformError::Unexpected { pid: self.p.pid, what }
+    }
+}
+
 /// The systrap stub's life between clone and its first event.
 ///
 /// # Safety
 /// Only in a child just cloned by `stub::clone_stub`.
 unsafe fn stub_child(a: &ChildArgs) -> ! {
     let [ctx_fd, handler, restorer, cpu] = a.extra;
-    let ctx_addr = a.code_addr + PAGE_SIZE;
+    let ctx_addr = a.code_addr + SLOT_SIZE;
     // SAFETY: we are the stub child; raw system calls on copied data.
     unsafe {
         stub::child_common(a);
@@ -405,12 +571,14 @@ unsafe fn stub_child(a: &ChildArgs) -> ! {
             stub::child_fail(9);
         }
         stub::sys(libc::SYS_close, [ctx_fd, 0, 0, 0, 0, 0]);
-        // The signal stack is the context file after its first page: frames land in memory
+        // The signal stack is the first slot after its context page: frames land in memory
         // the Sentry can read and edit.
-        let ss = libc::stack_t { ss_sp: (ctx_addr + PAGE_SIZE) as *mut libc::c_void, ss_flags: 0, ss_size: (CONTEXT_SIZE - PAGE_SIZE) as usize };
+        let ss = libc::stack_t { ss_sp: (ctx_addr + PAGE_SIZE) as *mut libc::c_void, ss_flags: 0, ss_size: (SLOT_SIZE - PAGE_SIZE) as usize };
         if stub::sys(libc::SYS_sigaltstack, [&ss as *const libc::stack_t as u64, 0, 0, 0, 0, 0]) != 0 {
             stub::child_fail(10);
         }
+        // The kernel clears the slot's tid word when this thread exits, as for later threads.
+        stub::sys(libc::SYS_set_tid_address, [ctx_addr + OFF_TID as u64, 0, 0, 0, 0, 0]);
         // Kernel sigaction: handler, flags, restorer, mask (every signal blocked in the handler).
         let flags = (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER;
         let act: [u64; 4] = [handler, flags, restorer, u64::MAX];
@@ -419,12 +587,7 @@ unsafe fn stub_child(a: &ChildArgs) -> ! {
                 stub::child_fail(11);
             }
         }
-        // Only those get through to the guest's thread; anything else sent from outside stays
-        // pending (the Sentry's own process receives terminal signals).
-        let mut mask = u64::MAX;
-        for sig in HANDLED_SIGNALS {
-            mask &= !(1u64 << (sig - 1));
-        }
+        let mask = stub_mask();
         if stub::sys(libc::SYS_rt_sigprocmask, [libc::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8, 0, 0]) != 0 {
             stub::child_fail(12);
         }
@@ -435,6 +598,19 @@ unsafe fn stub_child(a: &ChildArgs) -> ! {
         }
         stub::child_enter(a, a.code_addr)
     }
+}
+
+/// A stub thread's signal mask: only the handled signals get through to the guest's thread;
+/// anything else sent from outside stays pending (the Sentry's own process receives terminal
+/// signals).
+const fn stub_mask() -> u64 {
+    let mut mask = u64::MAX;
+    let mut i = 0;
+    while i < HANDLED_SIGNALS.len() {
+        mask &= !(1u64 << (HANDLED_SIGNALS[i] - 1));
+        i += 1;
+    }
+    mask
 }
 
 /// How many CPUs this thread may run on.
@@ -469,22 +645,28 @@ fn place_threads() -> Option<u32> {
 }
 
 struct SystrapAddressSpace {
-    stub: Rc<Stub>,
+    p: Arc<StubProcess>,
+}
+
+impl SystrapAddressSpace {
+    fn command(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<(), PlatformError> {
+        self.p.driven_slot()?.command(nr, args, op).map(|_| ())
+    }
 }
 
 impl AddressSpace for SystrapAddressSpace {
     fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError> {
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        let fd = self.stub.memory_fd as u64;
-        self.stub.command(libc::SYS_mmap, [addr, len, prot.bits(), flags, fd, offset], "mmap in the stub").map(|_| ())
+        let fd = self.p.memory_fd as u64;
+        self.command(libc::SYS_mmap, [addr, len, prot.bits(), flags, fd, offset], "mmap in the stub")
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError> {
-        self.stub.command(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap in the stub").map(|_| ())
+        self.command(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap in the stub")
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), PlatformError> {
-        self.stub.command(libc::SYS_mprotect, [addr, len, prot.bits(), 0, 0, 0], "mprotect in the stub").map(|_| ())
+        self.command(libc::SYS_mprotect, [addr, len, prot.bits(), 0, 0, 0], "mprotect in the stub")
     }
 }
 
@@ -502,27 +684,38 @@ const SI_ARCH: usize = 28;
 const SYS_SECCOMP: i32 = 1;
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
+/// One guest thread: a stub thread and its slot.
 struct SystrapContext {
-    stub: Rc<Stub>,
-    /// The FS and GS bases the stub thread has (u64::MAX: the Sentry's, not yet set).
+    p: Arc<StubProcess>,
+    slot: usize,
+    /// The FS and GS bases the stub thread has (u64::MAX: unknown, not yet set).
     fs_base: u64,
     gs_base: u64,
 }
 
 impl SystrapContext {
+    fn new(p: Arc<StubProcess>, slot: usize) -> SystrapContext {
+        SystrapContext { p, slot, fs_base: u64::MAX, gs_base: u64::MAX }
+    }
+
+    fn stub(&self) -> Slot<'_> {
+        self.p.slot(self.slot)
+    }
+
     /// The Sentry's pointer to the current signal frame's ucontext.
     fn ucontext(&self) -> Result<*mut u64, PlatformError> {
-        let uc = self.stub.word(OFF_UCONTEXT);
-        self.stub
-            .ctx_ptr(uc, UC_SIZE)
+        let stub = self.stub();
+        let uc = stub.word(OFF_UCONTEXT);
+        stub.ctx_ptr(uc, UC_SIZE)
             .filter(|p| (*p as usize).is_multiple_of(8))
             .map(|p| p.cast::<u64>())
-            .ok_or_else(|| PlatformError::Unexpected { pid: self.stub.pid, what: format!("signal frame at {uc:#x} outside the context") })
+            .ok_or_else(|| stub.unexpected(format!("signal frame at {uc:#x} outside the context")))
     }
 
     fn siginfo(&self) -> Result<[u8; 128], PlatformError> {
-        let si = self.stub.word(OFF_SIGINFO);
-        let p = self.stub.ctx_ptr(si, 128).ok_or_else(|| PlatformError::Unexpected { pid: self.stub.pid, what: format!("siginfo at {si:#x} outside the context") })?;
+        let stub = self.stub();
+        let si = stub.word(OFF_SIGINFO);
+        let p = stub.ctx_ptr(si, 128).ok_or_else(|| stub.unexpected(format!("siginfo at {si:#x} outside the context")))?;
         let mut b = [0u8; 128];
         // SAFETY: 128 bytes at p are inside the context mapping (checked by ctx_ptr).
         unsafe { std::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), 128) };
@@ -535,18 +728,19 @@ impl SystrapContext {
         // SAFETY: uc points at a full ucontext inside the context mapping.
         let fp = unsafe { uc.add((UC_MCONTEXT as usize + MC_FPSTATE) / 8).read_volatile() };
         // The XSAVE header's software area (at 464 of the legacy region) holds the size.
-        let p = self.stub.ctx_ptr(fp, 512).ok_or_else(|| PlatformError::Unexpected { pid: self.stub.pid, what: "FPU state outside the context".into() })?;
+        let stub = self.stub();
+        let p = stub.ctx_ptr(fp, 512).ok_or_else(|| stub.unexpected("FPU state outside the context".into()))?;
         let mut size = [0u8; 4];
         // SAFETY: 512 bytes at p are in the mapping; bytes 468..472 are within them.
         unsafe { std::ptr::copy_nonoverlapping(p.add(468), size.as_mut_ptr(), 4) };
-        let size = (u32::from_le_bytes(size) as u64).clamp(512, CONTEXT_SIZE);
-        let size = if self.stub.ctx_ptr(fp, size).is_some() { size } else { 512 };
+        let size = (u32::from_le_bytes(size) as u64).clamp(512, SLOT_SIZE);
+        let size = if stub.ctx_ptr(fp, size).is_some() { size } else { 512 };
         Ok((p, size as usize))
     }
 
     fn set_base(&mut self, code: u64, want: u64, which: fn(&mut Self) -> &mut u64) -> Result<(), PlatformError> {
         if *which(self) != want {
-            self.stub.command(libc::SYS_arch_prctl, [code, want, 0, 0, 0, 0], "arch_prctl in the stub")?;
+            self.stub().command(libc::SYS_arch_prctl, [code, want, 0, 0, 0, 0], "arch_prctl in the stub")?;
             *which(self) = want;
         }
         Ok(())
@@ -573,8 +767,8 @@ impl Context for SystrapContext {
             // SAFETY: uc points at a full ucontext in the context mapping; i < 18 stays in it.
             unsafe { uc.add(mc + i).write_volatile(*v) };
         }
-        self.stub.hand_over(STATE_RESUME)?;
-        self.stub.wait_for(STATE_EVENT)?;
+        self.stub().hand_over(STATE_RESUME);
+        self.stub().wait_for(STATE_EVENT)?;
 
         let uc = self.ucontext()?;
         for (i, v) in gregs(&mut regs.0).into_iter().enumerate() {
@@ -620,6 +814,102 @@ impl Context for SystrapContext {
     }
 
     fn host_tid(&self) -> i32 {
-        self.stub.pid
+        self.p.slots()[self.slot].tid
+    }
+
+    fn host_pid(&self) -> i32 {
+        self.p.pid
+    }
+
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        self.fresh()
+    }
+
+    fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError> {
+        let n = {
+            let mut slots = self.p.slots();
+            let n = slots.iter().position(|s| !s.used).ok_or(PlatformError::Host { op: "a new stub thread", source: io::Error::from_raw_os_error(libc::EAGAIN) })?;
+            slots[n] = SlotUse { used: true, tid: 0, driver: 0 };
+            n
+        };
+        let mut seed = SystrapThread { p: Some(self.p.clone()), slot: n };
+        let child = self.p.slot(n);
+        for off in [OFF_STATE, OFF_SENTRY_SLEEPING, OFF_STUB_SLEEPING, OFF_STUB_SPIN] {
+            child.atomic32(off).store(0, Ordering::Relaxed);
+        }
+        // The child's sigaltstack (stack_t: sp, flags and padding, size) and signal mask.
+        child.atomic64(OFF_ALTSTACK).store(child.addr + PAGE_SIZE, Ordering::Relaxed);
+        child.atomic64(OFF_ALTSTACK + 8).store(0, Ordering::Relaxed);
+        child.atomic64(OFF_ALTSTACK + 16).store(SLOT_SIZE - PAGE_SIZE, Ordering::Relaxed);
+        child.atomic64(OFF_MASK).store(stub_mask(), Ordering::Relaxed);
+        child.atomic32(OFF_TID).store(u32::MAX, Ordering::SeqCst);
+        let args = [THREAD_FLAGS, child.addr + CHILD_SP, 0, child.addr + OFF_TID as u64, 0, 0];
+        match self.stub().run(STATE_CLONE, libc::SYS_clone, args, "clone of a stub thread") {
+            Ok(tid) => {
+                self.p.slots()[n].tid = tid as i32;
+                Ok(Box::new(seed))
+            }
+            Err(e) => {
+                // No thread was made: the slot is free again.
+                self.p.slots()[n] = SlotUse::default();
+                seed.p = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl SystrapContext {
+    fn fresh(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        let guest_end = self.p.region;
+        self.stub().command(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, guest_end - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
+        Ok(Box::new(SystrapAddressSpace { p: self.p.clone() }))
+    }
+}
+
+impl Drop for SystrapContext {
+    fn drop(&mut self) {
+        // The last thread goes with the stub process; any other ends alone and frees its slot.
+        let others = self.p.slots().iter().enumerate().any(|(i, s)| s.used && i != self.slot);
+        if others {
+            if let Err(e) = self.stub().end_thread() {
+                tracing::debug!("ending a stub thread: {e}");
+                return;
+            }
+        }
+        self.p.slots()[self.slot] = SlotUse::default();
+    }
+}
+
+/// A stub thread made by a CLONE command, until a Sentry thread binds it.
+struct SystrapThread {
+    /// None once started (or never made).
+    p: Option<Arc<StubProcess>>,
+    slot: usize,
+}
+
+impl NewThread for SystrapThread {
+    fn start(mut self: Box<Self>) -> Result<Box<dyn Context>, PlatformError> {
+        let p = self.p.take().ok_or(PlatformError::Unexpected { pid: 0, what: "a stub thread started twice".into() })?;
+        p.slots()[self.slot].driver = SENTRY_TID.with(|t| *t);
+        let ctx = SystrapContext::new(p, self.slot);
+        // Its first event is the `ud2` after its setup: it is ready.
+        let stub = ctx.stub();
+        stub.wait_for(STATE_EVENT)?;
+        let signo = stub.word(OFF_SIGNO);
+        if signo != libc::SIGILL as u64 {
+            return Err(stub.unexpected(format!("signal {signo} while a thread started")));
+        }
+        Ok(Box::new(ctx))
+    }
+}
+
+impl Drop for SystrapThread {
+    fn drop(&mut self) {
+        // Never started: bind it here, and let the context's drop end it.
+        if let Some(p) = self.p.take() {
+            let seed = Box::new(SystrapThread { p: Some(p), slot: self.slot });
+            drop(seed.start());
+        }
     }
 }

@@ -53,6 +53,7 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_wait4, "reaping stubs; ptrace stops"),
     (libc::SYS_kill, "killing a stub at the end"),
     (libc::SYS_tgkill, "std's thread signals"),
+    (libc::SYS_tkill, "kicking one stub thread back to the Sentry"),
     (libc::SYS_ptrace, "the ptrace platform; PTRACE_TRACEME in its stubs"),
     (libc::SYS_prctl, "PR_SET_PDEATHSIG and PR_SET_NO_NEW_PRIVS in stubs; thread names"),
     (libc::SYS_seccomp, "a stub installs its own filter"),

@@ -289,23 +289,33 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         ppid: 0,
         regs: Registers::new_user(loaded.entry, loaded.sp),
         ctx,
-        mm,
+        mm: Arc::new(mm),
         fds,
         fs,
-        signals: SignalState { actions: [Sigaction::default(); 64], mask: 0 },
+        signals: SignalState { actions: Arc::new(std::sync::Mutex::new([Sigaction::default(); 64])), mask: 0 },
         clear_child_tid: 0,
         robust_list: (0, 0),
         exe: cfg.exe,
         rlimits: host_rlimits(),
         exit: None,
-        sigq: kernel.procs.queue(1).unwrap_or_default(),
+        sigq: kernel.procs.queue(1).unwrap_or_default().add_thread(1, 0),
         altstack: None,
         saved_mask: None,
         no_new_privs: false,
         creds: kernel.creds.clone(),
         dumpable: true,
     };
-    Ok(task.run()?)
+    let status = task.run()?;
+    // The first thread may end before the others (pthread_exit in main): the sandbox ends with
+    // the last.
+    let process = task.sigq.process.clone();
+    match task.leave(status) {
+        Some(s) => Ok(s),
+        None => {
+            drop(task);
+            Ok(process.wait_finished())
+        }
+    }
 }
 
 /// The sandbox's mount namespace: the root (the host's files through the Gofer under an

@@ -182,8 +182,15 @@ int main(void) {
   waitpid(c, NULL, 0);
 
   handle_info(SIGCHLD, chld, SA_RESTART);
+  /* SIGCHLD stays blocked until the child's pid is stored: a child that exits at once could
+     otherwise signal before fork's return value is in expect_pid. */
+  sigset_t chld_set;
+  sigemptyset(&chld_set);
+  sigaddset(&chld_set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld_set, NULL);
   expect_pid = fork();
   if (expect_pid == 0) _exit(5);
+  sigprocmask(SIG_UNBLOCK, &chld_set, NULL);
   waitpid(expect_pid, NULL, 0);
   printf("SIGCHLD exit: code=%s status=%d pid ok=%d\n", chld_code == CLD_EXITED ? "CLD_EXITED" : "?", chld_status, chld_pid_ok);
   expect_pid = fork();

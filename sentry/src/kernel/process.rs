@@ -1,15 +1,16 @@
 //! The sandbox's processes: pids, parents, process groups and sessions, exit statuses waiting
 //! to be reaped, and the wait queue behind wait4.
 //!
-//! Each process (one task for now) runs on its own host thread; the table is the meeting point
-//! of a parent's wait4 and a child's exit. Orphans are reparented to the sandbox's init (pid 1).
+//! Each task (thread) runs on its own host thread; the table is the meeting point of a parent's
+//! wait4 and a child's exit, and it hands out thread ids from the same space as process ids.
+//! Orphans are reparented to the sandbox's init (pid 1).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use syscalls::Errno;
 
-use super::signal::{SigInfo, SignalQueue, Wake};
+use super::signal::{SigInfo, SignalQueue, ThreadQueue, Wake};
 use super::ExitStatus;
 
 /// What the table knows of a process.
@@ -88,6 +89,31 @@ pub struct ProcessTable {
 struct Inner {
     next_pid: i32,
     procs: BTreeMap<i32, Entry>,
+    /// Threads other than their process's first: tid -> tgid.
+    threads: BTreeMap<i32, i32>,
+}
+
+impl Inner {
+    /// A free id for a process or thread; EAGAIN past the --pids limit (threads count, as in
+    /// Linux's pids controller) or when ids run out.
+    fn alloc(&mut self, limit: usize) -> Result<i32, Errno> {
+        if self.procs.len() + self.threads.len() >= limit {
+            return Err(Errno::EAGAIN);
+        }
+        for _ in 0..PID_MAX {
+            let pid = self.next_pid;
+            self.next_pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
+            if !self.procs.contains_key(&pid) && !self.threads.contains_key(&pid) {
+                return Ok(pid);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// The process a task id belongs to.
+    fn tgid_of(&self, tid: i32) -> Option<i32> {
+        if self.procs.contains_key(&tid) { Some(tid) } else { self.threads.get(&tid).copied() }
+    }
 }
 
 /// Which children a wait4 accepts.
@@ -115,7 +141,7 @@ impl Default for ProcessTable {
     fn default() -> Self {
         let mut procs = BTreeMap::new();
         procs.insert(1, Entry::new(Arc::default(), 0, 1, 1, false));
-        ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs }), changed: Condvar::new(), limit: usize::MAX.into() }
+        ProcessTable { inner: Mutex::new(Inner { next_pid: 2, procs, threads: BTreeMap::new() }), changed: Condvar::new(), limit: usize::MAX.into() }
     }
 }
 
@@ -133,19 +159,33 @@ impl ProcessTable {
     /// pids run out.
     pub fn fork(&self, parent: i32, vfork: bool) -> Result<i32, Errno> {
         let mut g = self.lock();
-        if g.procs.len() >= self.limit.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Errno::EAGAIN);
-        }
         let p = g.procs.get(&parent).cloned().ok_or(Errno::ESRCH)?;
-        for _ in 0..PID_MAX {
-            let pid = g.next_pid;
-            g.next_pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
-            if let std::collections::btree_map::Entry::Vacant(slot) = g.procs.entry(pid) {
-                slot.insert(Entry::new(Arc::default(), parent, p.pgid, p.sid, vfork));
-                return Ok(pid);
-            }
-        }
-        Err(Errno::EAGAIN)
+        let pid = g.alloc(self.limit.load(std::sync::atomic::Ordering::Relaxed))?;
+        g.procs.insert(pid, Entry::new(Arc::default(), parent, p.pgid, p.sid, vfork));
+        Ok(pid)
+    }
+
+    /// A thread id for a new thread of `tgid`; EAGAIN as for fork.
+    pub fn new_thread(&self, tgid: i32) -> Result<i32, Errno> {
+        let mut g = self.lock();
+        let tid = g.alloc(self.limit.load(std::sync::atomic::Ordering::Relaxed))?;
+        g.threads.insert(tid, tgid);
+        Ok(tid)
+    }
+
+    /// Thread `tid` ended (a process's first thread keeps its id with the process).
+    pub fn thread_exited(&self, tid: i32) {
+        self.lock().threads.remove(&tid);
+    }
+
+    /// The live thread `tid` of any process.
+    pub fn thread(&self, tid: i32) -> Option<Arc<ThreadQueue>> {
+        let q = {
+            let g = self.lock();
+            let tgid = g.tgid_of(tid)?;
+            g.procs.get(&tgid).filter(|e| e.zombie.is_none())?.queue.clone()
+        };
+        q.thread(tid)
     }
 
     /// A process that could not start after all (its thread failed): forgotten.
@@ -183,9 +223,10 @@ impl ProcessTable {
         self.lock().procs.get(&pid).map_or((0, 0), |e| e.children_usage)
     }
 
-    /// Processes in the table (zombies included).
+    /// Processes and threads in the table (zombies included).
     pub fn count(&self) -> usize {
-        self.lock().procs.len()
+        let g = self.lock();
+        g.procs.len() + g.threads.len()
     }
 
     /// Whether `pid` is in the table (alive or a zombie).
@@ -214,9 +255,10 @@ impl ProcessTable {
             .collect()
     }
 
-    /// A process's signal queue.
+    /// A process's signal queue; the id of any of its threads names it too, as for kill(2).
     pub fn queue(&self, pid: i32) -> Option<Arc<SignalQueue>> {
-        self.lock().procs.get(&pid).filter(|e| e.zombie.is_none()).map(|e| e.queue.clone())
+        let g = self.lock();
+        g.procs.get(&g.tgid_of(pid)?).filter(|e| e.zombie.is_none()).map(|e| e.queue.clone())
     }
 
     /// `pid` exited: it waits for its parent to reap it (who gets SIGCHLD); its children go

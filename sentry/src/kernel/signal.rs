@@ -1,9 +1,10 @@
-//! Signal delivery: a per-process queue of pending signals with their siginfo, interruptible
-//! sleeps, and the x86-64 signal frame the Sentry builds on the guest's stack to run a handler
-//! (and takes apart in rt_sigreturn).
+//! Signal delivery: pending signals with their siginfo, per process (kill, SIGCHLD, alarms:
+//! any thread that does not block them may take them) and per thread (tgkill, faults, SIGPIPE),
+//! interruptible sleeps, and the x86-64 signal frame the Sentry builds on the guest's stack to
+//! run a handler (and takes apart in rt_sigreturn).
 //!
 //! Signals become pending from kill/tgkill/rt_sigqueueinfo, a child's exit (SIGCHLD), EPIPE
-//! (SIGPIPE) and faults; they are delivered when the task is about to return to guest code. A
+//! (SIGPIPE) and faults; they are delivered when a task is about to return to guest code. A
 //! task asleep inside the Sentry (a pipe read, wait4, a futex, poll, nanosleep...) sleeps through
 //! [`sleep`], which a signal the task does not block cuts short: the call then ends with one of
 //! the kernel's restart codes and delivery turns it into EINTR or a restart, as Linux does.
@@ -15,6 +16,8 @@ use std::time::Instant;
 
 use syscalls::structs::Sigaction;
 use syscalls::Errno;
+
+use super::ExitStatus;
 
 /// si_code values.
 pub const SI_USER: i32 = 0;
@@ -90,6 +93,8 @@ struct Pending {
     queued: Vec<SigInfo>,
     /// Counts SIGCONTs: a stopped task waits for it to move.
     continues: u64,
+    /// The process is stopped until `continues` moves past this (process queues only).
+    stop_at: Option<u64>,
 }
 
 impl Pending {
@@ -106,24 +111,38 @@ pub trait Wake: Send + Sync {
     fn wake(&self);
 }
 
-/// A process's pending signals.
+/// A process's signals: those sent to the process as a whole, what its threads ignore, and
+/// its threads' own queues.
 #[derive(Default)]
 pub struct SignalQueue {
     pending: Mutex<Pending>,
     /// A copy of the pending set, read without the lock on the syscall return path.
     pending_hint: AtomicU64,
+    /// Stopped threads wait here for SIGCONT.
     cv: Condvar,
-    /// The owning task's blocked mask, mirrored here for sleeps deep inside file code.
-    blocked: AtomicU64,
     /// Signals whose disposition is to ignore them: discarded when sent, unless blocked.
     ignored: AtomicU64,
     /// SIGCHLD's SA_NOCLDSTOP: no SIGCHLD when a child stops or continues.
     no_child_stop: std::sync::atomic::AtomicBool,
-    /// What the owning task sleeps on now.
-    waker: Mutex<Option<Arc<dyn Wake>>>,
-    /// The host thread running the owner's guest code while it is in the guest, else 0: a
-    /// signal for it kicks that thread back to the Sentry.
-    in_guest: std::sync::atomic::AtomicI32,
+    /// A hint that the process is stopped, read on every thread's way back to the guest.
+    stopping: std::sync::atomic::AtomicBool,
+    /// The process's live threads.
+    threads: Mutex<Vec<Arc<ThreadQueue>>>,
+    /// How the process ends.
+    exit: Mutex<GroupExit>,
+    /// Signalled when a thread leaves and when the process ends.
+    exit_cv: Condvar,
+}
+
+/// The end of a process, as its threads learn of it.
+#[derive(Default)]
+struct GroupExit {
+    /// Set by the first exit_group or fatal signal: every thread ends, the process with this.
+    status: Option<ExitStatus>,
+    /// A thread execs: the others end without deciding the process's status.
+    exec: Option<i32>,
+    /// Set by the last thread out.
+    finished: Option<ExitStatus>,
 }
 
 impl SignalQueue {
@@ -131,95 +150,192 @@ impl SignalQueue {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Makes a signal pending and wakes the task if it sleeps. A standard signal already
-    /// pending is dropped (false), as is a real-time one past the queue limit.
+    fn threads(&self) -> Vec<Arc<ThreadQueue>> {
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A new thread of the process, with `tid` and blocking `blocked`.
+    pub fn add_thread(self: &Arc<Self>, tid: i32, blocked: u64) -> Arc<ThreadQueue> {
+        let t = Arc::new(ThreadQueue { tid: tid.into(), blocked: AtomicU64::new(blocked), ..ThreadQueue::default_for(self) });
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).push(t.clone());
+        t
+    }
+
+    /// The thread `tid` has ended. The last one out finishes the process with `status`
+    /// unless an exit_group or fatal signal decided another: the process's status comes back.
+    pub fn remove_thread(&self, tid: i32, status: ExitStatus) -> Option<ExitStatus> {
+        let left = {
+            let mut g = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+            g.retain(|t| t.tid() != tid);
+            g.len()
+        };
+        let mut e = self.exit_state();
+        let end = (left == 0).then(|| e.status.unwrap_or(status));
+        if end.is_some() {
+            e.finished = end;
+        }
+        drop(e);
+        self.exit_cv.notify_all();
+        end
+    }
+
+    fn exit_state(&self) -> MutexGuard<'_, GroupExit> {
+        self.exit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// exit_group or a fatal signal: every thread is to end, and the process with `status`
+    /// (or with the status a thread decided first). Returns the status the caller ends with.
+    /// While a thread execs, the others just end.
+    pub fn begin_exit(&self, status: ExitStatus) -> ExitStatus {
+        let mut e = self.exit_state();
+        if let Some(s) = e.status {
+            return s;
+        }
+        if e.exec.is_some() {
+            return status;
+        }
+        e.status = Some(status);
+        drop(e);
+        self.kill_all();
+        status
+    }
+
+    /// The status the process is ending with, once a thread decided it.
+    pub fn exiting(&self) -> Option<ExitStatus> {
+        self.exit_state().status
+    }
+
+    /// execve's de_thread: ends every thread but `tid` and waits until they are gone. False
+    /// when the process is exiting anyway (or `tid` is killed meanwhile).
+    pub fn exec_alone(&self, tid: i32) -> bool {
+        {
+            let mut e = self.exit_state();
+            if e.status.is_some() {
+                return false;
+            }
+            e.exec = Some(tid);
+        }
+        for t in self.threads() {
+            if t.tid() != tid {
+                t.post(SigInfo::new(libc::SIGKILL, SI_KERNEL));
+            }
+        }
+        let me = self.thread(tid);
+        let mut e = self.exit_state();
+        loop {
+            if self.thread_count() <= 1 {
+                e.exec = None;
+                return true;
+            }
+            if me.as_ref().is_some_and(|m| m.pending_hint.load(Ordering::SeqCst) & bit(libc::SIGKILL) != 0) {
+                e.exec = None;
+                return false;
+            }
+            e = self.exit_cv.wait_timeout(e, std::time::Duration::from_millis(100)).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// Waits until the last thread has left; the process's status.
+    pub fn wait_finished(&self) -> ExitStatus {
+        let mut e = self.exit_state();
+        loop {
+            if let Some(s) = e.finished {
+                return s;
+            }
+            e = self.exit_cv.wait(e).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The live thread `tid`.
+    pub fn thread(&self, tid: i32) -> Option<Arc<ThreadQueue>> {
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|t| t.tid() == tid).cloned()
+    }
+
+    /// How many threads live.
+    pub fn thread_count(&self) -> usize {
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Makes a signal pending for the whole process and wakes a thread that can take it. A
+    /// standard signal already pending is dropped (false), as is a real-time one past the
+    /// queue limit.
     pub fn post(&self, info: SigInfo) -> bool {
         let sig = info.signo();
         if !(1..=64).contains(&sig) {
             return false;
         }
         let b = bit(sig);
+        let threads = self.threads();
         let queued = {
             let mut p = self.lock();
-            // SIGCONT resumes a stopped process even when blocked or ignored, and cancels
-            // pending stops; a stop cancels a pending SIGCONT.
             if sig == libc::SIGCONT {
-                p.discard(STOP_SIGNALS);
                 p.continues += 1;
-                self.cv.notify_all();
+                p.stop_at = None;
+                self.stopping.store(false, Ordering::SeqCst);
+                for t in &threads {
+                    t.lock().discard(STOP_SIGNALS);
+                }
             } else if b & STOP_SIGNALS != 0 {
-                p.discard(bit(libc::SIGCONT));
+                for t in &threads {
+                    t.lock().discard(bit(libc::SIGCONT));
+                }
             }
-            let ignored = b & self.ignored.load(Ordering::Relaxed) & !self.blocked.load(Ordering::Relaxed) != 0;
-            let full = (sig < libc::SIGRTMIN() && p.set & b != 0) || p.queued.len() >= MAX_QUEUED;
-            if !ignored && !full {
-                p.set |= b;
-                p.queued.push(info);
-            }
+            // A signal every thread blocks stays pending (and is not ignored) until one takes it.
+            let all_block = !threads.is_empty() && threads.iter().all(|t| t.blocked() & b != 0);
+            let ignored = b & self.ignored.load(Ordering::Relaxed) != 0 && !all_block;
+            let queued = p.add(info, ignored);
             self.pending_hint.store(p.set, Ordering::SeqCst);
-            !ignored && !full
+            queued
         };
+        // Stopped threads wait for SIGCONT or SIGKILL.
+        if sig == libc::SIGCONT || sig == libc::SIGKILL {
+            self.cv.notify_all();
+        }
         if !queued {
             return false;
         }
-        // A guest computing without system calls is made to come back and take it.
-        let running = self.in_guest.load(Ordering::SeqCst);
-        if running > 0 && b & !self.blocked.load(Ordering::Relaxed) != 0 {
-            platform::kick(running);
-        }
-        self.cv.notify_all();
-        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(w) = waker {
-            w.wake();
+        // One thread that does not block it is made to take it (all of them for SIGKILL); every
+        // thread rechecks, for those waiting in sigtimedwait with it blocked.
+        let mut chosen = false;
+        for t in &threads {
+            if t.blocked() & b == 0 && (!chosen || sig == libc::SIGKILL) {
+                chosen = true;
+                t.alert(true);
+            } else {
+                t.alert(false);
+            }
         }
         crate::kernel::events::events().notify();
         true
     }
 
-    /// Takes the lowest pending signal not in `blocked`, with its siginfo.
-    pub fn take(&self, blocked: u64) -> Option<SigInfo> {
+    /// Ends every thread: SIGKILL for each, which nothing blocks or catches.
+    pub fn kill_all(&self) {
+        for t in self.threads() {
+            t.post(SigInfo::new(libc::SIGKILL, SI_KERNEL));
+        }
+        self.cv.notify_all();
+    }
+
+    fn take(&self, blocked: u64) -> Option<SigInfo> {
         let mut p = self.lock();
-        let ready = p.set & !blocked;
-        if ready == 0 {
-            return None;
-        }
-        let sig = ready.trailing_zeros() as i32 + 1;
-        let i = p.queued.iter().position(|s| s.signo() == sig)?;
-        let info = p.queued.remove(i);
-        if !p.queued.iter().any(|s| s.signo() == sig) {
-            p.set &= !bit(sig);
-            self.pending_hint.store(p.set, Ordering::Release);
-        }
+        let info = p.take(blocked)?;
+        self.pending_hint.store(p.set, Ordering::Release);
         Some(info)
     }
 
-    /// The owner enters its guest code on host thread `host_tid` (0: it left it). Set before
-    /// the last check for pending signals, so a signal posted meanwhile is either seen by that
-    /// check or kicks the thread.
-    pub fn set_in_guest(&self, host_tid: i32) {
-        self.in_guest.store(host_tid, Ordering::SeqCst);
-    }
-
-    /// Whether a signal outside `blocked` may be pending, without taking the lock (a post
-    /// racing with this check is seen at the task's next return to the guest, or wakes it).
-    pub fn may_deliver(&self, blocked: u64) -> bool {
-        self.pending_hint.load(Ordering::SeqCst) & !blocked != 0
-    }
-
-    /// The pending set (rt_sigpending).
+    /// The signals pending for the whole process.
     pub fn pending(&self) -> u64 {
         self.lock().set
     }
 
-    /// Records the owning task's blocked mask, the signals it ignores, and SIGCHLD's
-    /// SA_NOCLDSTOP.
-    pub fn set_state(&self, blocked: u64, ignored: u64, no_child_stop: bool) {
-        self.blocked.store(blocked, Ordering::Relaxed);
+    /// Records the signals the process ignores, and SIGCHLD's SA_NOCLDSTOP.
+    pub fn set_dispositions(&self, ignored: u64, no_child_stop: bool) {
         self.ignored.store(ignored, Ordering::Relaxed);
         self.no_child_stop.store(no_child_stop, Ordering::Relaxed);
     }
 
-    /// Whether the owner wants no SIGCHLD for its children's stops and continues.
+    /// Whether the process wants no SIGCHLD for its children's stops and continues.
     pub fn no_child_stop(&self) -> bool {
         self.no_child_stop.load(Ordering::Relaxed)
     }
@@ -229,12 +345,221 @@ impl SignalQueue {
         self.lock().continues
     }
 
-    /// Sleeps, stopped, until a SIGCONT after `continues` or a pending SIGKILL.
-    pub fn wait_stopped(&self, continues: u64) {
+    /// A thread took a stop signal when `continues` SIGCONTs had come: the whole process stops
+    /// (its other threads are told, and stop on their way back to the guest). False when a
+    /// SIGCONT came in between.
+    pub fn begin_stop(&self, continues: u64) -> bool {
+        {
+            let mut p = self.lock();
+            if p.continues != continues {
+                return false;
+            }
+            p.stop_at = Some(continues);
+            self.stopping.store(true, Ordering::SeqCst);
+        }
+        for t in self.threads() {
+            t.alert(true);
+        }
+        true
+    }
+
+    /// While the process is stopped: the SIGCONT count its threads wait to move.
+    pub fn group_stopped(&self) -> Option<u64> {
+        if !self.stopping.load(Ordering::SeqCst) {
+            return None;
+        }
+        let p = self.lock();
+        p.stop_at.filter(|&c| c == p.continues)
+    }
+
+    /// Sleeps, stopped, until a SIGCONT after `continues` or a SIGKILL for `thread`.
+    pub fn wait_stopped(&self, continues: u64, thread: &ThreadQueue) {
         let mut p = self.lock();
-        while p.continues == continues && p.set & bit(libc::SIGKILL) == 0 {
+        while p.continues == continues && p.set & bit(libc::SIGKILL) == 0 && thread.pending_hint.load(Ordering::SeqCst) & bit(libc::SIGKILL) == 0 {
             p = self.cv.wait(p).unwrap_or_else(|e| e.into_inner());
         }
+    }
+}
+
+impl Pending {
+    /// Adds a signal unless `ignored`, a standard one already pending, or the queue full.
+    fn add(&mut self, info: SigInfo, ignored: bool) -> bool {
+        let sig = info.signo();
+        let b = bit(sig);
+        let full = (sig < libc::SIGRTMIN() && self.set & b != 0) || self.queued.len() >= MAX_QUEUED;
+        if ignored || full {
+            return false;
+        }
+        self.set |= b;
+        self.queued.push(info);
+        true
+    }
+
+    /// Takes the lowest pending signal not in `blocked`.
+    fn take(&mut self, blocked: u64) -> Option<SigInfo> {
+        let ready = self.set & !blocked;
+        if ready == 0 {
+            return None;
+        }
+        let sig = ready.trailing_zeros() as i32 + 1;
+        let i = self.queued.iter().position(|s| s.signo() == sig)?;
+        let info = self.queued.remove(i);
+        if !self.queued.iter().any(|s| s.signo() == sig) {
+            self.set &= !bit(sig);
+        }
+        Some(info)
+    }
+}
+
+/// Where a signal goes: a whole process or one of its threads.
+#[derive(Clone)]
+pub enum Target {
+    /// Any thread of the process that does not block it takes it.
+    Process(Arc<SignalQueue>),
+    /// This thread.
+    Thread(Arc<ThreadQueue>),
+}
+
+impl Target {
+    /// Makes `info` pending there.
+    pub fn post(&self, info: SigInfo) -> bool {
+        match self {
+            Target::Process(q) => q.post(info),
+            Target::Thread(q) => q.post(info),
+        }
+    }
+}
+
+/// One thread's signals: those sent to it alone, its blocked mask, and how to wake it.
+pub struct ThreadQueue {
+    /// Its process.
+    pub process: Arc<SignalQueue>,
+    /// Its thread id (which execve can change).
+    tid: std::sync::atomic::AtomicI32,
+    pending: Mutex<Pending>,
+    /// A copy of the pending set, read without the lock on the syscall return path.
+    pending_hint: AtomicU64,
+    cv: Condvar,
+    /// The owning task's blocked mask, mirrored here for senders and for sleeps deep inside
+    /// file code.
+    blocked: AtomicU64,
+    /// What the owning task sleeps on now.
+    waker: Mutex<Option<Arc<dyn Wake>>>,
+    /// The host thread running the owner's guest code while it is in the guest, else 0: a
+    /// signal for it kicks that thread back to the Sentry.
+    in_guest: std::sync::atomic::AtomicI32,
+}
+
+impl ThreadQueue {
+    fn default_for(process: &Arc<SignalQueue>) -> ThreadQueue {
+        ThreadQueue {
+            process: process.clone(),
+            tid: 0.into(),
+            pending: Mutex::default(),
+            pending_hint: AtomicU64::new(0),
+            cv: Condvar::new(),
+            blocked: AtomicU64::new(0),
+            waker: Mutex::new(None),
+            in_guest: 0.into(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The thread's id.
+    pub fn tid(&self) -> i32 {
+        self.tid.load(Ordering::Relaxed)
+    }
+
+    /// The thread takes another id (an exec by a thread other than the first).
+    pub fn set_tid(&self, tid: i32) {
+        self.tid.store(tid, Ordering::Relaxed);
+    }
+
+    /// Makes a signal pending for this thread alone and wakes it.
+    pub fn post(&self, info: SigInfo) -> bool {
+        let sig = info.signo();
+        if !(1..=64).contains(&sig) {
+            return false;
+        }
+        let b = bit(sig);
+        let queued = {
+            let mut p = self.lock();
+            if b & STOP_SIGNALS != 0 {
+                p.discard(bit(libc::SIGCONT));
+            }
+            let ignored = b & self.process.ignored.load(Ordering::Relaxed) & !self.blocked() != 0;
+            let queued = p.add(info, ignored);
+            self.pending_hint.store(p.set, Ordering::SeqCst);
+            queued
+        };
+        if queued {
+            self.alert(b & !self.blocked() != 0);
+            if sig == libc::SIGKILL {
+                self.process.cv.notify_all();
+            }
+            crate::kernel::events::events().notify();
+        }
+        queued
+    }
+
+    /// Makes the thread look at its signals: its sleeps recheck, and with `interrupt` a guest
+    /// computing without system calls is made to come back and a sleep in file code ends.
+    fn alert(&self, interrupt: bool) {
+        if interrupt {
+            let running = self.in_guest.load(Ordering::SeqCst);
+            if running > 0 {
+                platform::kick(running);
+            }
+            let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+        drop(self.lock());
+        self.cv.notify_all();
+    }
+
+    /// Takes the lowest pending signal not in `blocked`, the thread's own first, with its
+    /// siginfo.
+    pub fn take(&self, blocked: u64) -> Option<SigInfo> {
+        {
+            let mut p = self.lock();
+            if let Some(info) = p.take(blocked) {
+                self.pending_hint.store(p.set, Ordering::Release);
+                return Some(info);
+            }
+        }
+        self.process.take(blocked)
+    }
+
+    /// The owner enters its guest code on host thread `host_tid` (0: it left it). Set before
+    /// the last check for pending signals, so a signal posted meanwhile is either seen by that
+    /// check or kicks the thread.
+    pub fn set_in_guest(&self, host_tid: i32) {
+        self.in_guest.store(host_tid, Ordering::SeqCst);
+    }
+
+    fn pending_fast(&self) -> u64 {
+        self.pending_hint.load(Ordering::SeqCst) | self.process.pending_hint.load(Ordering::SeqCst)
+    }
+
+    /// Whether a signal outside `blocked` may be pending, without taking a lock (a post
+    /// racing with this check is seen at the task's next return to the guest, or wakes it).
+    pub fn may_deliver(&self, blocked: u64) -> bool {
+        self.pending_fast() & !blocked != 0 || self.process.stopping.load(Ordering::Relaxed)
+    }
+
+    /// The pending set, the thread's and the process's (rt_sigpending).
+    pub fn pending(&self) -> u64 {
+        self.lock().set | self.process.pending()
+    }
+
+    /// Records the owning task's blocked mask.
+    pub fn set_blocked(&self, blocked: u64) {
+        self.blocked.store(blocked, Ordering::Relaxed);
     }
 
     /// The owning task's blocked mask.
@@ -244,14 +569,14 @@ impl SignalQueue {
 
     /// Whether a signal the owner does not block is pending.
     pub fn interrupting(&self) -> bool {
-        self.lock().set & !self.blocked.load(Ordering::Relaxed) != 0
+        self.pending() & !self.blocked() != 0
     }
 
     /// Sleeps until a signal outside `blocked` is pending or `deadline` passes; true when a
     /// signal came.
     pub fn wait(&self, blocked: u64, deadline: Option<Instant>) -> bool {
         let mut p = self.lock();
-        while p.set & !blocked == 0 {
+        while (p.set | self.process.pending_hint.load(Ordering::SeqCst)) & !blocked == 0 {
             match deadline {
                 None => p = self.cv.wait(p).unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
@@ -269,16 +594,16 @@ impl SignalQueue {
 
 thread_local! {
     /// The signal queue of the task this Sentry thread runs.
-    static CURRENT: RefCell<Option<Arc<SignalQueue>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Arc<ThreadQueue>>> = const { RefCell::new(None) };
 }
 
 /// Binds the calling Sentry thread to a task's signal queue.
-pub fn set_current(q: Arc<SignalQueue>) {
+pub fn set_current(q: Arc<ThreadQueue>) {
     CURRENT.with(|c| *c.borrow_mut() = Some(q));
 }
 
 /// The signal queue of the task this thread runs.
-pub fn current() -> Option<Arc<SignalQueue>> {
+pub fn current() -> Option<Arc<ThreadQueue>> {
     CURRENT.with(|c| c.borrow().clone())
 }
 

@@ -30,12 +30,32 @@ impl ExitStatus {
     }
 }
 
-/// Signal state: dispositions and the blocked mask. Delivery comes with processes.
+/// Signal dispositions, index signo-1: shared by the threads of a process (CLONE_SIGHAND).
+pub type Actions = Arc<std::sync::Mutex<[Sigaction; 64]>>;
+
+/// Signal state: the process's dispositions and the thread's blocked mask.
 pub struct SignalState {
-    /// Dispositions, index signo-1.
-    pub actions: [Sigaction; 64],
+    /// Dispositions.
+    pub actions: Actions,
     /// Blocked signals.
     pub mask: u64,
+}
+
+impl SignalState {
+    /// The disposition of `sig` (1..=64).
+    pub fn action(&self, sig: i32) -> Sigaction {
+        self.lock()[sig as usize - 1]
+    }
+
+    /// Sets the disposition of `sig` (1..=64).
+    pub fn set_action(&self, sig: i32, act: Sigaction) {
+        self.lock()[sig as usize - 1] = act;
+    }
+
+    /// All dispositions, locked.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, [Sigaction; 64]> {
+        self.actions.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// SIGKILL and SIGSTOP can be neither caught nor blocked.
@@ -68,8 +88,8 @@ pub struct Task {
     pub regs: Registers,
     /// The platform context that runs this thread.
     pub ctx: Box<dyn Context>,
-    /// The address space.
-    pub mm: MemoryManager,
+    /// The address space (shared by the process's threads).
+    pub mm: Arc<MemoryManager>,
     /// Descriptors.
     pub fds: FdTable,
     /// Root, cwd, umask.
@@ -84,10 +104,10 @@ pub struct Task {
     pub exe: Vec<u8>,
     /// Resource limits.
     pub rlimits: [Rlimit; RLIM_NLIMITS],
-    /// Set when the thread group is done.
+    /// Set when the task is done: it leaves its run loop with this status.
     pub exit: Option<ExitStatus>,
-    /// Pending signals (shared with senders).
-    pub sigq: std::sync::Arc<super::signal::SignalQueue>,
+    /// Pending signals (shared with senders); `sigq.process` holds the process's.
+    pub sigq: Arc<super::signal::ThreadQueue>,
     /// sigaltstack: (ss_sp, ss_size), or None when disabled.
     pub altstack: Option<(u64, u64)>,
     /// The mask to restore after a handler run from rt_sigsuspend.
@@ -138,24 +158,24 @@ impl Task {
                     // A fault with a handler (and not blocked) runs it; otherwise it ends the
                     // process, as the kernel forces a blocked synchronous signal.
                     let idx = f.signo as usize - 1;
-                    let act = self.signals.actions[idx];
+                    let act = self.signals.action(f.signo);
                     let blocked = self.signals.mask & (1 << idx) != 0;
                     match super::signal::action(f.signo, &act) {
                         super::signal::Action::Handler(a) if !blocked => {
                             let info = super::signal::SigInfo::fault(f.signo, f.code, f.addr);
                             if self.setup_frame(&a, &info, f.addr).is_err() {
-                                return Ok(ExitStatus::Signaled(libc::SIGSEGV));
+                                return Ok(self.exit_group(ExitStatus::Signaled(libc::SIGSEGV)));
                             }
                             continue;
                         }
-                        _ => return Ok(ExitStatus::Signaled(f.signo)),
+                        _ => return Ok(self.exit_group(ExitStatus::Signaled(f.signo))),
                     }
                 }
                 // Sent by the Sentry to bring the guest back for a signal: delivered below.
                 Event::Signal(platform::KICK_SIGNAL) => {}
                 Event::Signal(sig) => {
                     tracing::info!(sig, "signal from outside");
-                    self.sigq.post(super::signal::SigInfo::new(sig, super::signal::SI_KERNEL));
+                    self.sigq.process.post(super::signal::SigInfo::new(sig, super::signal::SI_KERNEL));
                 }
             }
             if self.exit.is_none() {
@@ -167,19 +187,36 @@ impl Task {
         }
     }
 
-    /// Ends the thread group (exit_group).
-    pub fn exit_group(&mut self, status: ExitStatus) {
-        self.exit = Some(status);
+    /// Ends the thread group (exit_group, a fatal signal): every thread ends, and the process
+    /// with `status` unless another thread decided first. Returns the task's status.
+    pub fn exit_group(&mut self, status: ExitStatus) -> ExitStatus {
+        let s = self.sigq.process.begin_exit(status);
+        self.exit = Some(s);
+        s
     }
 
     /// A signal the kernel raises for the task itself (SIGPIPE, SIGXFSZ...) or the task sends
     /// itself: delivered before the task returns to guest code.
     pub fn force_signal(&mut self, sig: i32, code: i32) {
         if sig == libc::SIGKILL {
-            self.exit = Some(ExitStatus::Signaled(sig));
+            self.exit_group(ExitStatus::Signaled(sig));
             return;
         }
         self.sigq.post(super::signal::SigInfo::from_process(sig, code, self.tgid, self.creds.uid));
+    }
+
+    /// After the run loop: the thread leaves its process (its clear_child_tid word is zeroed
+    /// and woken, its robust futexes released). The last thread out gets the process's status,
+    /// the others None.
+    pub fn leave(&mut self, status: ExitStatus) -> Option<ExitStatus> {
+        crate::syscalls::futex::exit_robust_list(self);
+        if self.clear_child_tid != 0 && self.mm.copy_out(self.clear_child_tid, &0u32.to_le_bytes()).is_ok() {
+            crate::syscalls::futex::wake(self, self.clear_child_tid, 1);
+        }
+        if self.tid != self.tgid {
+            self.kernel.procs.thread_exited(self.tid);
+        }
+        self.sigq.process.remove_thread(self.tid, status)
     }
 
     /// Sets the blocked mask (SIGKILL and SIGSTOP stay unblocked).
@@ -191,9 +228,11 @@ impl Task {
     /// Tells senders what the task blocks and ignores (after a mask or disposition change).
     pub fn publish_signal_state(&self) {
         use super::signal::{action, bit, Action, SA_NOCLDSTOP};
-        let ignored = (1..=64).filter(|&s| matches!(action(s, &self.signals.actions[s as usize - 1]), Action::Ignore)).fold(0, |m, s| m | bit(s));
-        let no_child_stop = self.signals.actions[libc::SIGCHLD as usize - 1].sa_flags & SA_NOCLDSTOP != 0;
-        self.sigq.set_state(self.signals.mask, ignored, no_child_stop);
+        let actions = *self.signals.lock();
+        let ignored = (1..=64).filter(|&s| matches!(action(s, &actions[s as usize - 1]), Action::Ignore)).fold(0, |m, s| m | bit(s));
+        let no_child_stop = actions[libc::SIGCHLD as usize - 1].sa_flags & SA_NOCLDSTOP != 0;
+        self.sigq.set_blocked(self.signals.mask);
+        self.sigq.process.set_dispositions(ignored, no_child_stop);
     }
 
     /// Delivers the first pending, unblocked signal: its default action, or a handler frame.
@@ -208,27 +247,38 @@ impl Task {
             return;
         }
         loop {
-            let continues = self.sigq.continues();
-            let Some(info) = self.sigq.take(self.signals.mask) else { break };
+            let continues = self.sigq.process.continues();
+            let Some(info) = self.sigq.take(self.signals.mask) else {
+                // Another thread stopped the process: this one stops too, until SIGCONT (or a
+                // SIGKILL, taken on the next round).
+                if let Some(c) = self.sigq.process.group_stopped() {
+                    self.sigq.process.wait_stopped(c, &self.sigq);
+                    continue;
+                }
+                break;
+            };
             let sig = info.signo();
-            match action(sig, &self.signals.actions[sig as usize - 1]) {
+            match action(sig, &self.signals.action(sig)) {
                 Action::Ignore => continue,
                 // A terminal's stop signals are discarded in an orphaned process group: no
                 // job-control shell is there to continue it.
                 Action::Stop if sig != libc::SIGSTOP && self.kernel.procs.pgrp_orphaned(self.tgid) => continue,
                 Action::Stop => {
-                    // The whole process stops (one thread per process so far) until SIGCONT;
-                    // its parent learns of the stop and of the continue.
+                    // The process stops until SIGCONT, every thread of it; its parent learns
+                    // of the stop and of the continue.
+                    if !self.sigq.process.begin_stop(continues) {
+                        continue;
+                    }
                     let uid = self.creds.uid;
                     self.kernel.procs.stopped_or_continued(self.tgid, Some(sig), uid);
-                    self.sigq.wait_stopped(continues);
+                    self.sigq.process.wait_stopped(continues, &self.sigq);
                     if self.sigq.pending() & super::signal::bit(libc::SIGKILL) == 0 {
                         self.kernel.procs.stopped_or_continued(self.tgid, None, uid);
                     }
                     continue;
                 }
                 Action::Terminate => {
-                    self.exit = Some(ExitStatus::Signaled(sig));
+                    self.exit_group(ExitStatus::Signaled(sig));
                     return;
                 }
                 Action::Handler(a) => {
@@ -241,7 +291,7 @@ impl Task {
                         }
                     }
                     if self.setup_frame(&a, &info, 0).is_err() {
-                        self.exit = Some(ExitStatus::Signaled(libc::SIGSEGV));
+                        self.exit_group(ExitStatus::Signaled(libc::SIGSEGV));
                     }
                     return;
                 }
@@ -319,7 +369,7 @@ impl Task {
         }
         self.set_mask(mask);
         if act.sa_flags & SA_RESETHAND != 0 {
-            self.signals.actions[sig as usize - 1] = Sigaction::default();
+            self.signals.set_action(sig, Sigaction::default());
             self.publish_signal_state();
         }
         Ok(())

@@ -6,10 +6,10 @@
 //! sleeps without a deadline, so idle sandboxes pay nothing.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, LazyLock, Mutex};
+use std::sync::{Condvar, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use super::signal::{SigInfo, SignalQueue};
+use super::signal::{SigInfo, Target};
 
 /// The shortest period a timer fires at.
 const MIN_PERIOD: Duration = Duration::from_micros(50);
@@ -24,7 +24,7 @@ struct Timer {
     deadline: Option<Instant>,
     interval: Duration,
     /// Where the signal goes and what it says (None: SIGEV_NONE).
-    target: Option<(Arc<SignalQueue>, SigInfo)>,
+    target: Option<(Target, SigInfo)>,
     /// Expirations the signal could not carry since it was last delivered (timer_getoverrun).
     overrun: i32,
 }
@@ -48,7 +48,7 @@ fn lock() -> std::sync::MutexGuard<'static, State> {
 
 /// Creates a disarmed POSIX timer of `pid` on `clock` that will post `target` (None:
 /// SIGEV_NONE); `make_info` gets the new timer's id. Returns the id.
-pub fn create(pid: i32, clock: i32, target: Option<Arc<SignalQueue>>, make_info: impl FnOnce(i32) -> SigInfo) -> i32 {
+pub fn create(pid: i32, clock: i32, target: Option<Target>, make_info: impl FnOnce(i32) -> SigInfo) -> i32 {
     let mut s = lock();
     let id = (0..).find(|id| !s.timers.contains_key(&(pid, id + 1))).unwrap_or(0);
     let target = target.map(|q| (q, make_info(id)));
@@ -63,7 +63,7 @@ pub fn clock(key: TimerKey) -> Option<i32> {
 
 /// Arms (`value` Some and non-zero) or disarms the timer; returns the old (time left,
 /// interval). A timer that does not exist yet is created first with `target`.
-pub fn set(key: TimerKey, value: Duration, interval: Duration, target: impl FnOnce() -> Option<(Arc<SignalQueue>, SigInfo)>) -> (Duration, Duration) {
+pub fn set(key: TimerKey, value: Duration, interval: Duration, target: impl FnOnce() -> Option<(Target, SigInfo)>) -> (Duration, Duration) {
     let mut s = lock();
     let now = Instant::now();
     let t = s.timers.entry(key).or_insert_with(|| Timer { clock: libc::CLOCK_REALTIME, deadline: None, interval: Duration::ZERO, target: target(), overrun: 0 });

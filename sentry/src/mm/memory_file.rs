@@ -142,27 +142,15 @@ impl MemoryFile {
     }
 
     /// Backs `[off, off+len)` (page-aligned) with memory now, as mlock's population does; the
-    /// contents do not change. The pages must be written into existence: pages fallocate()d
-    /// into shmem are not uptodate, so SEEK_DATA (mincore) would not count them. One
-    /// MADV_POPULATE_WRITE does that (Linux 5.14+), else a write fault per page from a locked
-    /// OR of zero, written in assembly: the compiler turns an atomic fetch_or(0) into a load.
+    /// contents do not change. MADV_POPULATE_WRITE takes a write fault on each page of the
+    /// Sentry's mapping (pages fallocate()d into shmem are not uptodate, so SEEK_DATA, which
+    /// mincore relies on, would not count them; and an atomic OR of zero compiles to a plain
+    /// load, whose read fault of a hole allocates nothing).
     pub fn populate(&self, off: u64, len: u64) {
+        const MADV_POPULATE_WRITE: i32 = 23;
         assert!(off.saturating_add(len) <= self.size, "memory file populate out of range");
-        if len == 0 {
-            return;
-        }
-        // SAFETY: advice on a page-aligned range of our own mapping (checked above); populating
-        // for writing faults the pages in and changes no byte.
-        if unsafe { libc::madvise(self.ptr(off).cast(), len as usize, libc::MADV_POPULATE_WRITE) } == 0 {
-            return;
-        }
-        let mut at = off;
-        while at < off + len {
-            // SAFETY: `at` is inside the mapping (checked above); a locked OR of zero writes the
-            // byte's own value atomically, so it cannot disturb the guest's accesses to it.
-            unsafe { std::arch::asm!("lock or byte ptr [{0}], 0", in(reg) self.ptr(at), options(nostack)) };
-            at += 4096;
-        }
+        // SAFETY: the range is inside our mapping (checked above); populating changes no byte.
+        unsafe { libc::madvise(self.ptr(off).cast(), len as usize, MADV_POPULATE_WRITE) };
     }
 
     /// Gives `[off, off+len)` back: its pages are freed and read as zeros when reused.
@@ -203,6 +191,25 @@ impl MemoryFile {
             return false;
         }
         *len += extra;
+        true
+    }
+
+    /// Makes the allocated range `[start, start+len)` a region with one reference (a VMA that
+    /// is about to be shared by a fork).
+    pub fn adopt_region(&self, start: u64, len: u64) {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner()).insert(start, (len, 1));
+    }
+
+    /// If the caller holds the only reference to the region at `start`, ends the region and
+    /// gives the caller `[off, off+len)` of it as its own private range (the rest of the region
+    /// is freed): true. Otherwise nothing changes: false.
+    pub fn take_region(&self, start: u64, off: u64, len: u64) -> bool {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(&(region_len, 1)) = shared.get(&start) else { return false };
+        shared.remove(&start);
+        drop(shared);
+        self.release(start, off - start);
+        self.release(off + len, start + region_len - (off + len));
         true
     }
 

@@ -12,8 +12,10 @@
 //! In-memory files keep their data in the memory file as well ([`file_pages`]), so a
 //! MAP_SHARED mapping of one is a window of the file's own pages ([`shared_file`]).
 
+mod cow;
 pub mod file_pages;
 pub mod memory_file;
+mod shared;
 pub mod shared_file;
 
 use std::collections::BTreeMap;
@@ -24,6 +26,7 @@ use platform::{AddressSpace, Prot, PAGE_SIZE};
 use syscalls::Errno;
 
 pub use memory_file::MemoryFile;
+pub use shared::MemoryManager;
 
 /// One past the highest user address of x86-64 with 4-level paging.
 pub const TASK_SIZE: u64 = (1 << 47) - PAGE_SIZE;
@@ -93,6 +96,9 @@ pub struct Vma {
     pub dont_fork: bool,
     /// MADV_WIPEONFORK: a forked child gets zeros here.
     pub wipe_on_fork: bool,
+    /// Private read-only memory shared with other address spaces since a fork, until one of
+    /// them is to write it: the start of the memory-file region the sharers refer to.
+    pub cow: Option<u64>,
 }
 
 /// Whether a VMA is mlocked. Locked memory is backed when locked (unless on fault); the guest
@@ -185,8 +191,9 @@ impl Vma {
     }
 }
 
-/// The address space of one guest process.
-pub struct MemoryManager {
+/// The mappings of one guest address space: its VMAs and the platform's view of them. The
+/// threads of a process share it through a [`MemoryManager`].
+pub struct Mappings {
     mf: Arc<MemoryFile>,
     asp: Box<dyn AddressSpace>,
     vmas: BTreeMap<u64, Vma>,
@@ -202,10 +209,10 @@ pub struct MemoryManager {
     published: Arc<std::sync::Mutex<Vec<Vma>>>,
 }
 
-impl MemoryManager {
+impl Mappings {
     /// An empty address space over `asp`, with guest addresses in `user`.
-    pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> MemoryManager {
-        MemoryManager {
+    pub fn new(mf: Arc<MemoryFile>, asp: Box<dyn AddressSpace>, user: Range<u64>) -> Mappings {
+        Mappings {
             mf,
             asp,
             vmas: BTreeMap::new(),
@@ -219,18 +226,20 @@ impl MemoryManager {
         }
     }
 
-    /// Copies every private VMA's memory into fresh memory-file ranges for a forked child
-    /// (only the pages that hold data: holes stay holes); shared VMAs stay shared. Returns the
+    /// Copies every private writable VMA's memory into fresh memory-file ranges for a forked
+    /// child (only the pages that hold data: holes stay holes); shared VMAs stay shared, and
+    /// read-only private ones are shared until written (copy-on-write by VMA). Returns the
     /// child's VMAs and break. As in Linux, mlocks are not inherited, MADV_DONTFORK VMAs are
     /// left out and MADV_WIPEONFORK ones are fresh zeros.
-    pub fn fork_copy(&self) -> Result<ForkImage, Errno> {
+    pub fn fork_copy(&mut self) -> Result<ForkImage, Errno> {
+        self.share_read_only();
         let mut vmas = Vec::with_capacity(self.vmas.len());
         for v in self.vmas.values() {
             if v.dont_fork {
                 continue;
             }
             let v = &Vma { lock: VmaLock::Unlocked, ..*v };
-            if let Some(region) = v.shared {
+            if let Some(region) = v.shared.or(v.cow) {
                 self.mf.share(region);
                 vmas.push(*v);
                 continue;
@@ -254,7 +263,7 @@ impl MemoryManager {
     }
 
     /// The address space of a forked child over `asp`: maps every copied VMA.
-    pub fn from_fork(mf: Arc<MemoryFile>, mut asp: Box<dyn AddressSpace>, user: Range<u64>, img: ForkImage) -> Result<MemoryManager, Errno> {
+    pub fn from_fork(mf: Arc<MemoryFile>, mut asp: Box<dyn AddressSpace>, user: Range<u64>, img: ForkImage) -> Result<Mappings, Errno> {
         for v in &img.vmas {
             if let Err(e) = asp.map(v.start, v.end - v.start, v.prot, v.offset) {
                 tracing::error!("mapping a forked VMA: {e}");
@@ -262,7 +271,7 @@ impl MemoryManager {
             }
         }
         let vmas = img.vmas.iter().map(|v| (v.start, *v)).collect();
-        let mm = MemoryManager {
+        let mm = Mappings {
             mf,
             asp,
             vmas,
@@ -362,7 +371,7 @@ impl MemoryManager {
         lo.end = addr;
         hi.start = addr;
         hi.offset = v.offset + (addr - s);
-        if let Some(region) = v.shared {
+        if let Some(region) = v.shared.or(v.cow) {
             self.mf.share(region);
         }
         self.vmas.insert(s, lo);
@@ -417,6 +426,7 @@ impl MemoryManager {
             lock: self.lock_future,
             dont_fork: false,
             wipe_on_fork: false,
+            cow: None,
         };
         if let Err(e) = self.asp.map(start, len, prot, offset) {
             tracing::error!("mapping {start:#x}+{len:#x} in the stub: {e}");
@@ -478,6 +488,10 @@ impl MemoryManager {
         }
         self.split_at(addr);
         self.split_at(end);
+        // Memory shared since a fork becomes this address space's own before it is writable.
+        if prot.write {
+            self.unshare_cow(addr, end)?;
+        }
         for (_, v) in self.vmas.range_mut(addr..end) {
             v.prot = prot;
         }
@@ -547,7 +561,8 @@ impl MemoryManager {
     }
 
     /// Writes `src` to the guest ignoring protection: the loader fills read-only segments.
-    pub fn copy_out_force(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+    pub fn copy_out_force(&mut self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        self.unshare_cow(addr, addr.checked_add(src.len() as u64).ok_or(Errno::EFAULT)?)?;
         let mut pos = 0usize;
         while pos < src.len() {
             let at = addr + pos as u64;
@@ -631,6 +646,8 @@ fn mergeable(a: &Vma, b: &Vma) -> bool {
         && a.dont_fork == b.dont_fork
         && a.wipe_on_fork == b.wipe_on_fork
         && (anon(a.kind) && anon(b.kind) || a.kind == b.kind && matches!(a.kind, VmaKind::SharedFile { .. }))
+        && a.cow.is_none()
+        && b.cow.is_none()
         && match (a.shared, b.shared) {
             (None, None) => true,
             (Some(x), Some(y)) => x == y && b.offset == a.offset + (a.end - a.start),
@@ -638,7 +655,7 @@ fn mergeable(a: &Vma, b: &Vma) -> bool {
         }
 }
 
-impl MemoryManager {
+impl Mappings {
     /// Backs a locked VMA's memory now, as mlock and mmap of locked memory populate in Linux
     /// (PROT_NONE and lock-on-fault memory is left alone there too).
     fn populate_locked(&self, v: &Vma) {
@@ -739,6 +756,7 @@ impl MemoryManager {
         if self.find(addr).is_none() {
             return Err(Errno::EFAULT);
         }
+        self.unshare_cow(addr, addr.saturating_add(old_len.max(PAGE_SIZE)))?;
         if flags.fixed || flags.dont_unmap {
             return self.remap_to(addr, old_len, new_len, flags, new_addr);
         }
@@ -928,6 +946,7 @@ impl MemoryManager {
         if end == addr {
             return Ok(());
         }
+        self.unshare_cow(addr, end)?;
         let mut at = addr;
         let mut hole = false;
         for v in self.overlapping(addr, end) {
@@ -1129,7 +1148,7 @@ impl MemoryManager {
     }
 }
 
-impl Drop for MemoryManager {
+impl Drop for Mappings {
     fn drop(&mut self) {
         // The memory goes back to the memory file (the stub goes with the address space).
         for v in self.vmas.values() {
@@ -1141,16 +1160,10 @@ impl Drop for MemoryManager {
 impl MemoryFile {
     /// Gives back what a VMA held: its private range, or its reference to a shared region.
     fn drop_vma(&self, v: &Vma) {
-        match v.shared {
+        match v.shared.or(v.cow) {
             Some(region) => self.unshare(region),
             None => self.release(v.offset, v.end - v.start),
         }
-    }
-}
-
-impl syscalls::strace::GuestReader for MemoryManager {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        self.copy_in(addr, buf)
     }
 }
 

@@ -10,14 +10,14 @@
 //! mremap growing such a mapping past the end of its extent maps the file's next pages, which
 //! may lie in another extent: the region's owner in the memory file names the file.
 //!
-//! This module owns only the mapping step; the file layout is `file_pages`'s, the VMA tree
-//! the memory manager's.
+//! This module owns only the mapping step; the file layout is `file_pages`'s and the VMA tree
+//! is [`Mappings`]'s.
 
 use platform::{Prot, PAGE_SIZE};
 use syscalls::Errno;
 
 use super::file_pages::{FilePages, PinnedWindows, Window};
-use super::{page_align_wrapping, page_down, Backing, MemoryManager, Vma, VmaKind};
+use super::{page_align_wrapping, page_down, Backing, Mappings, MemoryManager, Vma, VmaKind};
 
 impl Vma {
     /// Whether the VMA may be made writable (VM_MAYWRITE): all memory but a shared file
@@ -27,7 +27,7 @@ impl Vma {
     }
 }
 
-impl MemoryManager {
+impl Mappings {
     /// Maps `windows` (contiguous in the file, `len` bytes in all) as consecutive VMAs of
     /// `kind`: at `addr` if `fixed` (replacing what is there), else at the hint `addr` if it is
     /// free, else where mmap puts things. Each VMA takes its own reference to its window's
@@ -62,7 +62,7 @@ impl MemoryManager {
     }
 }
 
-impl MemoryManager {
+impl Mappings {
     /// mremap(2) growing a shared file mapping past the end of the extent its VMA is a window
     /// of (without MREMAP_FIXED or MREMAP_DONTUNMAP): the grown part is the file's next pages,
     /// wherever they live, so it is mapped afresh from the file, in place when the addresses
@@ -112,6 +112,19 @@ impl MemoryManager {
             self.populate_locked(&x);
         }
         Ok(to)
+    }
+}
+
+/// The calls above on the address space a process's threads share, each under its lock.
+impl MemoryManager {
+    /// See [`Mappings::map_windows`].
+    pub fn map_windows(&self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind, windows: &[Window]) -> Result<u64, Errno> {
+        self.with(|m| m.map_windows(addr, len, prot, fixed, kind, windows))
+    }
+
+    /// See [`Mappings::remap_window`].
+    pub fn remap_window(&self, addr: u64, old_len: u64, new_len: u64, may_move: bool) -> Option<Result<u64, Errno>> {
+        self.with(|m| m.remap_window(addr, old_len, new_len, may_move))
     }
 }
 
@@ -166,7 +179,7 @@ mod tests {
         let mf = Arc::new(MemoryFile::new(1 << 30).unwrap());
         let f = FilePages::new(mf.clone());
         f.truncate(2 * PAGE_SIZE);
-        let mut m = MemoryManager::new(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000);
+        let mut m = Mappings::new(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000);
         let pinned = f.pin(0, 2 * PAGE_SIZE).unwrap();
         let region = pinned.windows()[0].region;
         let ro = VmaKind::SharedFile { may_write: false };
@@ -181,7 +194,7 @@ mod tests {
         assert_eq!(m.protect(a, PAGE_SIZE, Prot::from_bits(1)), Ok(()));
         // A fork shares the windows; an unmap gives a reference back.
         let img = m.fork_copy().unwrap();
-        let child = MemoryManager::from_fork(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000, img).unwrap();
+        let child = Mappings::from_fork(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000, img).unwrap();
         assert_eq!(mf.share_count(region), Some(7), "the file, three VMAs (a split by mprotect) and their three copies");
         drop(child);
         m.unmap(b, PAGE_SIZE).unwrap();
@@ -205,7 +218,7 @@ mod tests {
         // page lands in another one.
         let other = mf.allocate(PAGE_SIZE).unwrap();
         f.write(PAGE_SIZE, &iov_of(b"second")).unwrap();
-        let mut m = MemoryManager::new(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000);
+        let mut m = Mappings::new(mf.clone(), Box::new(FakeAs), 0x10000..0x1000_0000);
         let pinned = f.pin(0, PAGE_SIZE).unwrap();
         let kind = VmaKind::SharedFile { may_write: true };
         let a = m.map_windows(0, PAGE_SIZE, Prot::RW, false, kind, pinned.windows()).unwrap();

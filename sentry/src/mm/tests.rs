@@ -33,7 +33,7 @@ fn mm() -> MemoryManager {
 
 #[test]
 fn copy_round_trip_across_vmas_and_permissions() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0x100000, 0x2000, Prot::RW, true, VmaKind::Anon).unwrap();
     m.map_anon(0x102000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
     let data: Vec<u8> = (0..0x2800u32).map(|i| i as u8).collect();
@@ -49,7 +49,7 @@ fn copy_round_trip_across_vmas_and_permissions() {
 
 #[test]
 fn cstr_reads_stop_at_nul_and_limits() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0, 0x1000, Prot::RW, false, VmaKind::Anon).unwrap();
     m.copy_out(a + 0xffa, b"hello\0").unwrap();
     assert_eq!(m.copy_in_cstr(a + 0xffa, 100).unwrap(), b"hello");
@@ -60,20 +60,20 @@ fn cstr_reads_stop_at_nul_and_limits() {
 
 #[test]
 fn munmap_and_mprotect_follow_linux() {
-    let mut m = mm();
+    let m = mm();
     assert_eq!(m.unmap(0x100001, 0x1000), Err(Errno::EINVAL));
     assert_eq!(m.unmap(0x100000, 0), Err(Errno::EINVAL));
     assert_eq!(m.unmap(0x100000, 0x1000), Ok(()), "unmapping a hole is fine");
     assert_eq!(m.protect(0x100000, 0x1000, Prot::RW), Err(Errno::ENOMEM), "mprotect of a hole");
     let a = m.map_anon(0x200000, 0x3000, Prot::RW, true, VmaKind::Anon).unwrap();
     m.unmap(a + 0x1000, 0x1000).unwrap();
-    assert_eq!(m.vmas().count(), 2);
+    assert_eq!(m.vmas().len(), 2);
     assert!(m.find(a + 0x1000).is_none());
 }
 
 #[test]
 fn brk_grows_and_shrinks() {
-    let mut m = mm();
+    let m = mm();
     m.set_brk_start(0x300000);
     assert_eq!(m.brk(0), 0x300000);
     assert_eq!(m.brk(0x305123), 0x305123);
@@ -93,7 +93,7 @@ fn byte(m: &MemoryManager, addr: u64) -> u8 {
 
 #[test]
 fn mremap_grows_in_place_moves_and_keeps_data() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0x200000, 0x2000, Prot::RW, true, VmaKind::Anon).unwrap();
     m.copy_out(a, b"A").unwrap();
     m.copy_out(a + 0x1000, b"B").unwrap();
@@ -113,7 +113,7 @@ fn mremap_grows_in_place_moves_and_keeps_data() {
 
 #[test]
 fn mremap_errors_follow_linux() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0x200000, 0x4000, Prot::RW, true, VmaKind::Anon).unwrap();
     assert_eq!(m.remap(a + 1, 0x1000, 0x1000, MOVE, 0), Err(Errno::EINVAL));
     assert_eq!(m.remap(a, 0x1000, 0, MOVE, 0), Err(Errno::EINVAL));
@@ -128,7 +128,7 @@ fn mremap_errors_follow_linux() {
 
 #[test]
 fn mremap_joins_neighbours_linux_would_have_merged() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0x200000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
     let _spacer = m.map_anon(0x300000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
     m.map_anon(a + 0x1000, 0x1000, Prot::RW, true, VmaKind::Anon).unwrap();
@@ -136,12 +136,12 @@ fn mremap_joins_neighbours_linux_would_have_merged() {
     m.copy_out(a + 0x1000, b"2").unwrap();
     let to = m.remap(a, 0x2000, 0x2000, RemapFlags { may_move: true, fixed: true, dont_unmap: false }, 0x500000).unwrap();
     assert_eq!((byte(&m, to), byte(&m, to + 0x1000)), (b'1', b'2'));
-    assert_eq!(m.vmas().filter(|v| v.start >= 0x500000).count(), 1);
+    assert_eq!(m.vmas().into_iter().filter(|v| v.start >= 0x500000).count(), 1);
 }
 
 #[test]
 fn mremap_of_shared_memory_keeps_the_region_counted() {
-    let mut m = mm();
+    let m = mm();
     let mf = m.memory_file().clone();
     let a = m.map_memory(0x200000, 0x4000, Prot::RW, true, VmaKind::Anon, Backing::NewShared).unwrap();
     let region = m.find(a).unwrap().shared.unwrap();
@@ -161,7 +161,7 @@ fn mremap_of_shared_memory_keeps_the_region_counted() {
 
 #[test]
 fn mremap_dontunmap_leaves_zeros_behind() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0x200000, 0x2000, Prot::RW, true, VmaKind::Anon).unwrap();
     m.copy_out(a, b"d").unwrap();
     let b = m.remap(a, 0x2000, 0x2000, RemapFlags { may_move: true, fixed: false, dont_unmap: true }, 0).unwrap();
@@ -170,7 +170,7 @@ fn mremap_dontunmap_leaves_zeros_behind() {
 
 #[test]
 fn madvise_and_mlock_follow_linux() {
-    let mut m = mm();
+    let m = mm();
     let a = m.map_anon(0x200000, 0x3000, Prot::RW, true, VmaKind::Anon).unwrap();
     m.copy_out(a, &[1; 0x3000]).unwrap();
     assert_eq!(m.advise(a, 0x1000, Advice::DontNeed), Ok(()));
@@ -211,7 +211,7 @@ proptest! {
     /// each maps memory-file space no other VMA maps.
     #[test]
     fn vmas_stay_disjoint(ops in proptest::collection::vec(op(), 1..40)) {
-        let mut m = mm();
+        let m = mm();
         m.set_mmap_top(LO + 128 * 0x1000);
         let base = LO;
         for o in ops {
@@ -222,7 +222,7 @@ proptest! {
                 Op::Unmap { page, pages } => { let _ = m.unmap(base + page * 0x1000, pages * 0x1000); }
                 Op::Protect { page, pages, prot } => { let _ = m.protect(base + page * 0x1000, pages * 0x1000, Prot::from_bits(u64::from(prot))); }
             }
-            let v: Vec<Vma> = m.vmas().copied().collect();
+            let v: Vec<Vma> = m.vmas().into_iter().collect();
             for w in v.windows(2) {
                 prop_assert!(w[0].end <= w[1].start);
             }
@@ -236,4 +236,37 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn fork_shares_read_only_memory_until_written() {
+    let parent = mm();
+    let ro = Prot { read: true, write: false, exec: true };
+    let a = parent.map_anon(0x200000, 0x3000, Prot::RW, true, VmaKind::Image).unwrap();
+    parent.copy_out(a, b"text").unwrap();
+    parent.protect(a, 0x3000, ro).unwrap();
+    let mf = parent.memory_file().clone();
+    let child = MemoryManager::from_fork(mf.clone(), Box::new(FakeAs), LO..HI, parent.fork_copy().unwrap()).unwrap();
+    let (pv, cv) = (parent.find(a).unwrap(), child.find(a).unwrap());
+    assert_eq!(pv.offset, cv.offset, "read-only memory is shared, not copied");
+    assert!(pv.cow.is_some() && cv.cow.is_some());
+    // The child makes part of it writable: that part becomes its own copy; the rest stays shared.
+    child.protect(a + 0x1000, 0x1000, Prot::RW).unwrap();
+    child.copy_out(a + 0x1000, b"C").unwrap();
+    assert_eq!(byte(&parent, a + 0x1000), 0, "the parent does not see the child's write");
+    assert_eq!(child.find(a).unwrap().offset, pv.offset);
+    // The Sentry writing past protections (the loader, patching) copies too.
+    parent.copy_out_force(a, b"P").unwrap();
+    assert_eq!(byte(&child, a), b't');
+    assert_eq!(byte(&parent, a), b'P');
+    // The child's first and last pages still refer to the region; once the first is its own
+    // copy, the last is the region's only holder and takes its memory without copying.
+    child.protect(a, 0x1000, Prot::RW).unwrap();
+    assert_ne!(child.find(a).unwrap().offset, pv.offset);
+    child.protect(a + 0x2000, 0x1000, Prot::RW).unwrap();
+    assert_eq!(child.find(a + 0x2000).unwrap().offset, pv.offset + 0x2000);
+    assert!(child.vmas().iter().all(|v| v.cow.is_none()));
+    assert_eq!(byte(&child, a + 0x2000), 0);
+    drop(child);
+    drop(parent);
 }

@@ -227,9 +227,17 @@ fn wake_key(table: &mut Table, k: Key, nr: i32, bits: u32) -> Result<u64, Errno>
     result.map(|()| n as u64)
 }
 
-/// Whether a task with this TID lives (one thread per process: TIDs are PIDs).
+/// Whether a task with this TID lives.
 fn task_alive(t: &Task, tid: u32) -> bool {
-    i32::try_from(tid).is_ok_and(|tid| t.kernel.procs.queue(tid).is_some())
+    i32::try_from(tid).is_ok_and(|tid| t.kernel.procs.thread(tid).is_some())
+}
+
+/// Wakes up to `n` waiters of the futex word at `addr`, as a thread's exit does for its
+/// clear_child_tid word (a shared futex, as Linux's mm_release wakes it).
+pub fn wake(t: &Task, addr: u64, n: i32) {
+    if let Ok(k) = key(t, addr, false) {
+        let _ = wake_key(&mut table(), k, n, u32::MAX);
+    }
 }
 
 /// Time `d` on `clock` as an Instant: the deadline of an absolute timeout (None: never).
@@ -572,7 +580,7 @@ fn sys_get_robust_list(t: &mut Task, a: [u64; 6]) -> SysResult {
     let [pid, head_ptr, len_ptr, ..] = a;
     let pid = pid as i32;
     if pid != 0 && pid != t.tid {
-        if pid < 0 || t.kernel.procs.queue(pid).is_none() {
+        if pid < 0 || t.kernel.procs.thread(pid).is_none() {
             return Err(Errno::ESRCH);
         }
         // Another process's list lives in its own Task, out of reach from here.

@@ -189,7 +189,7 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         if addr < user.start || end > user.end {
             return Err(Errno::ENOMEM);
         }
-        if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 && t.mm.vmas().any(|v| v.start < end && addr < v.end) {
+        if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 && t.mm.vmas().iter().any(|v| v.start < end && addr < v.end) {
             return Err(Errno::EEXIST);
         }
     }
@@ -474,35 +474,38 @@ fn sys_membarrier(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !flags_ok {
         return Err(Errno::EINVAL);
     }
-    // Each guest process runs one thread, and the Sentry serving this call is a full barrier
-    // for it: once registration is checked there is nobody else to interrupt.
-    let m = t.mm.membarrier();
-    let ready = |bit: u32| if m.ready & bit != 0 { Ok(0) } else { Err(Errno::EPERM) };
-    match cmd {
-        MEMBARRIER_CMD_QUERY => Ok(u64::from(MEMBARRIER_SUPPORTED)),
-        MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED => Ok(0),
-        MEMBARRIER_CMD_PRIVATE_EXPEDITED => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
-        MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE),
-        MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED => {
-            m.registered |= MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
-            Ok(0)
+    // The Sentry serving this call is a full barrier for the calling thread. Other threads of
+    // the process running guest code on other CPUs are not interrupted (Linux IPIs them):
+    // the expedited commands order only what passes through the Sentry.
+    let kernel = t.kernel.clone();
+    t.mm.membarrier(|m| {
+        let ready = |bit: u32| if m.ready & bit != 0 { Ok(0) } else { Err(Errno::EPERM) };
+        match cmd {
+            MEMBARRIER_CMD_QUERY => Ok(u64::from(MEMBARRIER_SUPPORTED)),
+            MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED => Ok(0),
+            MEMBARRIER_CMD_PRIVATE_EXPEDITED => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
+            MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE),
+            MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED => {
+                m.registered |= MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+                Ok(0)
+            }
+            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED => {
+                m.registered |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+                m.ready |= MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+                Ok(0)
+            }
+            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE => {
+                // As Linux: this also registers (without readying) plain PRIVATE_EXPEDITED.
+                m.registered |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+                m.ready |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE;
+                Ok(0)
+            }
+            MEMBARRIER_CMD_GET_REGISTRATIONS => Ok(u64::from(m.registered)),
+            MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ => {
+                kernel.audit.unsupported_command("membarrier", u64::from(cmd));
+                Err(Errno::EINVAL)
+            }
+            _ => Err(Errno::EINVAL),
         }
-        MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED => {
-            m.registered |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
-            m.ready |= MEMBARRIER_CMD_PRIVATE_EXPEDITED;
-            Ok(0)
-        }
-        MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE => {
-            // As Linux: this also registers (without readying) plain PRIVATE_EXPEDITED.
-            m.registered |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
-            m.ready |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE;
-            Ok(0)
-        }
-        MEMBARRIER_CMD_GET_REGISTRATIONS => Ok(u64::from(m.registered)),
-        MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ => {
-            t.kernel.audit.unsupported_command("membarrier", u64::from(cmd));
-            Err(Errno::EINVAL)
-        }
-        _ => Err(Errno::EINVAL),
-    }
+    })
 }

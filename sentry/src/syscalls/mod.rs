@@ -12,7 +12,7 @@ mod anon;
 mod creds;
 mod epoll;
 mod file;
-mod futex;
+pub(crate) mod futex;
 mod inotify;
 mod mm;
 mod mount;
@@ -194,7 +194,7 @@ fn strace_line(t: &Task, e: Option<&Entry>, args: &[u64; 6], ret: i64) {
     match e {
         Some(e) => {
             let done = t.exit.is_none() || e.info.ret != syscalls::Ret::NoReturn;
-            syscalls::strace::format_call(e.info, args, done.then_some(ret), &t.mm, &mut line);
+            syscalls::strace::format_call(e.info, args, done.then_some(ret), &*t.mm, &mut line);
         }
         None => syscalls::strace::format_unknown(t.regs.syscall_nr(), args, ret, &mut line),
     }

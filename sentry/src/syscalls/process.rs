@@ -1,9 +1,12 @@
-//! Processes: fork, vfork, clone (new processes; threads come later), execve, execveat, wait4,
-//! getppid, and process groups and sessions.
+//! Processes and threads: fork, vfork, clone, clone3, execve, execveat, wait4, waitid, and
+//! process groups and sessions.
 //!
-//! A new process gets its own host thread, its own stub (address space) and a copy of its
-//! parent's memory (the pages that hold data), descriptors (shared descriptions), working
-//! directory and signal dispositions. execve replaces the address space with a fresh stub.
+//! Every task (thread) runs on its own host thread. A new process gets its own stub (address
+//! space) and a copy of its parent's memory (the pages that hold data), descriptors (shared
+//! descriptions), working directory and signal dispositions. A new thread gets a stub thread in
+//! its process's address space and shares the memory manager, dispositions and, as its clone
+//! flags say, the descriptor table and filesystem context. execve ends the other threads and
+//! replaces the address space with a fresh stub.
 
 use std::sync::Arc;
 
@@ -22,7 +25,7 @@ use crate::vfs::inode::FileType;
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::FORK, handler: sys_fork, support: Support::Full, note: "" },
     Registration { nr: nr::VFORK, handler: sys_vfork, support: Support::Partial, note: "the child gets a copy of the parent's memory; the parent waits until it execs or exits" },
-    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "new processes (fork-like, CLONE_VFORK, CLONE_PIDFD); threads (CLONE_VM without CLONE_VFORK) are not supported yet (ENOSYS)" },
+    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "processes (fork-like, CLONE_VFORK, CLONE_PIDFD) and threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD with the usual flags); a process sharing memory without CLONE_VFORK or CLONE_THREAD is ENOSYS" },
     Registration { nr: nr::CLONE3, handler: sys_clone3, support: Support::Partial, note: "as clone; no set_tid, no CLONE_INTO_CGROUP" },
     Registration { nr: nr::PIDFD_OPEN, handler: sys_pidfd_open, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
@@ -37,6 +40,9 @@ pub const HANDLERS: &[Registration] = &[
 ];
 
 const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
 const CLONE_VFORK: u64 = 0x4000;
 const CLONE_THREAD: u64 = 0x10000;
 const CLONE_SETTLS: u64 = 0x80000;
@@ -70,7 +76,17 @@ struct ChildStart {
 /// Creates a new process from the calling task. With CLONE_PIDFD, a pidfd for the child is
 /// stored at `pidfd_out`.
 fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64, pidfd_out: u64) -> SysResult {
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+    // Linux's checks: threads share dispositions, which need a shared address space.
+    if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0) || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 {
+        if flags & CLONE_PIDFD != 0 {
+            return Err(Errno::EINVAL);
+        }
+        return new_thread(t, flags, stack, parent_tid, child_tid, tls);
+    }
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         t.kernel.audit.unsupported_command("clone flags", flags);
         return Err(Errno::ENOSYS);
     }
@@ -113,7 +129,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         mem,
         fds: t.fds.fork(),
         fs: t.fs.fork(),
-        actions: t.signals.actions,
+        actions: *t.signals.lock(),
         mask: t.signals.mask,
         exe: t.exe.clone(),
         rlimits: t.rlimits,
@@ -143,25 +159,43 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
 fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
     let pid = s.pid;
     crate::fs::proc::set_current(pid);
-    let uid = s.creds.uid;
-    let (status, uid, usage) = match start_child(&kernel, s, settid) {
-        Ok(mut task) => {
-            let status = task.run().unwrap_or_else(|e| {
-                tracing::error!(pid, "task failed: {e}");
-                ExitStatus::Signaled(libc::SIGKILL)
-            });
-            // Locks the process held are marked dead before its parent hears of the exit.
-            super::futex::exit_robust_list(&task);
-            (status, task.creds.uid, super::sched::cpu_times(&task))
-        }
+    match start_child(&kernel, s, settid) {
+        Ok(task) => run_task(task),
         Err(e) => {
             tracing::error!(pid, "could not start a forked process: {e}");
-            (ExitStatus::Signaled(libc::SIGKILL), uid, (0, 0))
+            kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+            kernel.procs.exited(pid, ExitStatus::Signaled(libc::SIGKILL), 0, (0, 0));
         }
-    };
-    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-    crate::kernel::timers::delete_process(pid, false);
-    kernel.procs.exited(pid, status, uid, usage);
+    }
+}
+
+/// Runs a task to its end. The last thread of a process to leave ends the process: its parent
+/// hears of it.
+fn run_task(mut task: Task) {
+    let status = task.run().unwrap_or_else(|e| {
+        tracing::error!(tid = task.tid, "task failed: {e}");
+        task.exit_group(ExitStatus::Signaled(libc::SIGKILL))
+    });
+    // CPU time is read while the stub still runs.
+    let usage = super::sched::cpu_times(&task);
+    match task.leave(status) {
+        Some(status) => {
+            let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
+            kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+            crate::kernel::timers::delete_process(pid, false);
+            // The parent hears of the end at once; the stub is killed and reaped after.
+            kernel.procs.exited(pid, status, uid, usage);
+            drop(task);
+        }
+        None if task.tid == task.tgid => {
+            // The first thread made the stub, which dies with the host thread that made it
+            // (PR_SET_PDEATHSIG): that thread stays until the process's last thread is gone.
+            let process = task.sigq.process.clone();
+            drop(task);
+            process.wait_finished();
+        }
+        None => {}
+    }
 }
 
 fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Result<Task, String> {
@@ -169,7 +203,7 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
     if let Some(f) = &s.fpu {
         ctx.set_fpu_state(f).map_err(|e| e.to_string())?;
     }
-    let mm = MemoryManager::from_fork(kernel.memory_file.clone(), asp, kernel.platform.user_range(), s.mem).map_err(|e| e.to_string())?;
+    let mm = Arc::new(MemoryManager::from_fork(kernel.memory_file.clone(), asp, kernel.platform.user_range(), s.mem).map_err(|e| e.to_string())?);
     if let Some(addr) = settid {
         let _ = mm.copy_out(addr, &s.pid.to_le_bytes());
     }
@@ -195,19 +229,147 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         mm,
         fds: s.fds,
         fs: s.fs,
-        signals: SignalState { actions: s.actions, mask: s.mask },
+        signals: SignalState { actions: Arc::new(std::sync::Mutex::new(s.actions)), mask: s.mask },
         clear_child_tid: s.clear_child_tid,
         robust_list: (0, 0),
         exe: s.exe,
         rlimits: s.rlimits,
         exit: None,
-        sigq: kernel.procs.queue(s.pid).unwrap_or_default(),
+        sigq: kernel.procs.queue(s.pid).unwrap_or_default().add_thread(s.pid, s.mask),
         altstack: s.altstack,
         saved_mask: None,
         no_new_privs: s.no_new_privs,
         creds: s.creds,
         dumpable: s.dumpable,
     })
+}
+
+/// Creates a thread of the calling task's process (clone with CLONE_THREAD).
+fn new_thread(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> SysResult {
+    let nproc = t.rlimits[crate::kernel::task::RLIMIT_NPROC].rlim_cur;
+    if !(t.creds.capable(cap::SYS_RESOURCE) || t.creds.capable(cap::SYS_ADMIN)) && t.kernel.procs.count() as u64 >= nproc {
+        return Err(Errno::EAGAIN);
+    }
+    // A process that is ending or execing makes no threads.
+    if t.sigq.process.exiting().is_some() {
+        return Err(Errno::EAGAIN);
+    }
+    let tid = t.kernel.procs.new_thread(t.tgid)?;
+    let seed = match t.ctx.new_thread() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("clone of a thread: {e}");
+            t.kernel.procs.thread_exited(tid);
+            return Err(Errno::EAGAIN);
+        }
+    };
+    let mut regs = t.regs;
+    regs.set_return(0);
+    // The child starts after the syscall, never in a restart of it.
+    regs.0.orig_rax = u64::MAX;
+    if stack != 0 {
+        regs.0.rsp = stack;
+    }
+    if flags & CLONE_SETTLS != 0 {
+        regs.0.fs_base = tls;
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        let _ = t.mm.copy_out(parent_tid, &tid.to_le_bytes());
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        let _ = t.mm.copy_out(child_tid, &tid.to_le_bytes());
+    }
+    let child = Task {
+        kernel: t.kernel.clone(),
+        tid,
+        tgid: t.tgid,
+        ppid: t.ppid,
+        regs,
+        // Replaced by the context the new host thread binds.
+        ctx: Box::new(Unstarted),
+        mm: t.mm.clone(),
+        fds: if flags & CLONE_FILES != 0 { t.fds.clone() } else { t.fds.fork() },
+        fs: if flags & CLONE_FS != 0 { t.fs.clone() } else { t.fs.fork() },
+        signals: SignalState { actions: t.signals.actions.clone(), mask: t.signals.mask },
+        clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 },
+        robust_list: (0, 0),
+        exe: t.exe.clone(),
+        rlimits: t.rlimits,
+        exit: None,
+        sigq: t.sigq.process.add_thread(tid, t.signals.mask),
+        // A thread sharing memory starts without the parent's signal stack, as in Linux.
+        altstack: None,
+        saved_mask: None,
+        creds: t.creds.clone(),
+        no_new_privs: t.no_new_privs,
+        dumpable: t.dumpable,
+    };
+    let fpu = t.ctx.fpu_state().ok();
+    let child = Unbound(child);
+    let spawned = std::thread::Builder::new().name(format!("task-{tid}")).spawn(move || thread_main(child, seed, fpu));
+    if spawned.is_err() {
+        // The closure (and with it the task and the stub thread) is gone.
+        t.sigq.process.remove_thread(tid, ExitStatus::Exited(0));
+        t.kernel.procs.thread_exited(tid);
+        return Err(Errno::EAGAIN);
+    }
+    Ok(tid as u64)
+}
+
+/// A new thread's task on its way to its host thread.
+struct Unbound(Task);
+
+// SAFETY: what keeps a Task on its host thread is its platform context, and an unbound task's
+// context is `Unstarted`, which holds nothing (the real one is made on the new host thread).
+// Every other part of a Task may move between threads.
+unsafe impl Send for Unbound {}
+
+/// The body of a new thread's host thread: it binds the stub thread, then runs the task.
+fn thread_main(task: Unbound, seed: Box<dyn platform::NewThread>, fpu: Option<platform::FpuState>) {
+    let mut task = task.0;
+    crate::fs::proc::set_current(task.tgid);
+    match seed.start() {
+        Ok(ctx) => task.ctx = ctx,
+        Err(e) => {
+            tracing::error!(tid = task.tid, "could not start a thread: {e}");
+            task.exit_group(ExitStatus::Signaled(libc::SIGKILL));
+            if let Some(status) = task.leave(ExitStatus::Signaled(libc::SIGKILL)) {
+                task.kernel.procs.exited(task.tgid, status, task.creds.uid, (0, 0));
+            }
+            return;
+        }
+    }
+    if let Some(f) = &fpu {
+        let _ = task.ctx.set_fpu_state(f);
+    }
+    run_task(task);
+}
+
+/// The context of a thread whose host thread has not bound its stub thread yet. Never run.
+struct Unstarted;
+
+impl platform::Context for Unstarted {
+    fn switch(&mut self, _: &mut Registers) -> Result<platform::Event, platform::PlatformError> {
+        Err(platform::PlatformError::Unexpected { pid: 0, what: "a thread ran before its start".into() })
+    }
+    fn fpu_state(&mut self) -> Result<platform::FpuState, platform::PlatformError> {
+        self.switch(&mut Registers::default()).map(|_| platform::FpuState(Vec::new()))
+    }
+    fn set_fpu_state(&mut self, _: &platform::FpuState) -> Result<(), platform::PlatformError> {
+        Ok(())
+    }
+    fn host_tid(&self) -> i32 {
+        0
+    }
+    fn host_pid(&self) -> i32 {
+        0
+    }
+    fn new_thread(&mut self) -> Result<Box<dyn platform::NewThread>, platform::PlatformError> {
+        self.switch(&mut Registers::default()).map(|_| unreachable!())
+    }
+    fn fresh_address_space(&mut self) -> Result<Box<dyn platform::AddressSpace>, platform::PlatformError> {
+        self.switch(&mut Registers::default()).map(|_| unreachable!())
+    }
 }
 
 fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
@@ -391,9 +553,19 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     }
     let img = loader::parse(&file).map_err(|_| Errno::ENOEXEC)?;
     let interp = load_interp(&t.kernel, &t.fs.root(), &img)?;
-    // The point of no return: a fresh address space replaces the old one.
-    let (asp, ctx) = t.kernel.platform.new_address_space().map_err(|e| {
-        tracing::error!("execve: new address space: {e}");
+    // Linux's de_thread: the other threads end, and the caller takes the process's first
+    // thread id.
+    if t.sigq.process.thread_count() > 1 && !t.sigq.process.exec_alone(t.tid) {
+        return Err(Errno::EINTR);
+    }
+    if t.tid != t.tgid {
+        t.kernel.procs.thread_exited(t.tid);
+        t.sigq.set_tid(t.tgid);
+        t.tid = t.tgid;
+    }
+    // The point of no return: a fresh address space replaces the old one, in the same stub.
+    let asp = t.ctx.fresh_address_space().map_err(|e| {
+        tracing::error!("execve: emptying the address space: {e}");
         Errno::ENOMEM
     })?;
     let mut mm = MemoryManager::new(t.kernel.memory_file.clone(), asp, t.kernel.platform.user_range());
@@ -406,8 +578,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;
     super::futex::exit_robust_list(t);
     t.robust_list = (0, 0);
-    t.mm = mm;
-    t.ctx = ctx;
+    t.mm = Arc::new(mm);
     t.regs = Registers::new_user(loaded.entry, loaded.sp);
     t.exe = exe.clone();
     // Close-on-exec descriptors go; caught signals return to their default action.
@@ -416,7 +587,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
             let _ = t.fds.remove(fd);
         }
     }
-    for a in t.signals.actions.iter_mut() {
+    for a in t.signals.lock().iter_mut() {
         if a.sa_handler > 1 {
             *a = syscalls::structs::Sigaction::default();
         }

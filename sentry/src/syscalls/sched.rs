@@ -139,7 +139,7 @@ fn table() -> MutexGuard<'static, HashMap<i32, Entry>> {
 /// The process `pid` names (0: the caller) and its identity, or ESRCH.
 fn target(t: &Task, pid: i32) -> Result<(i32, Arc<SignalQueue>), Errno> {
     if pid == 0 || pid == t.tgid {
-        return Ok((t.tgid, t.sigq.clone()));
+        return Ok((t.tgid, t.sigq.process.clone()));
     }
     t.kernel.procs.queue(pid).map(|q| (pid, q)).ok_or(Errno::ESRCH)
 }
@@ -257,7 +257,7 @@ fn sys_sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
 fn sys_getcpu(t: &mut Task, a: [u64; 6]) -> SysResult {
     // SAFETY: sched_getcpu takes nothing.
     let here = unsafe { libc::sched_getcpu() };
-    let (tgid, q) = (t.tgid, t.sigq.clone());
+    let (tgid, q) = (t.tgid, t.sigq.process.clone());
     // The guest's mask is not applied on the host: report a CPU it allows, the one the Sentry
     // runs on when it can.
     let cpu = with_attr(t, tgid, &q, |s| if here >= 0 && cpu_allowed(&s.affinity, here as usize) { here as usize } else { first_cpu(&s.affinity) });
@@ -474,14 +474,14 @@ pub(crate) fn cpu_times(t: &Task) -> (u64, u64) {
     const PROF: i32 = 0;
     const VIRT: i32 = 1;
     const SCHED: i32 = 2;
-    let stub = t.ctx.host_tid();
+    let stub = t.ctx.host_pid();
     // Read SCHED last: the precise total then covers at least what the samples counted.
     let sample = (|| Ok::<_, Errno>((process_cpu_clock(stub, PROF)?, process_cpu_clock(stub, VIRT)?, process_cpu_clock(stub, SCHED)?)))();
     let Ok((prof, virt, rtime)) = sample else {
         // The stub is gone (the process is being killed): nothing newer to report.
-        return with_entry(t, t.tgid, &t.sigq, |e| (e.cpu.utime, e.cpu.stime));
+        return with_entry(t, t.tgid, &t.sigq.process, |e| (e.cpu.utime, e.cpu.stime));
     };
-    with_entry(t, t.tgid, &t.sigq, |e| {
+    with_entry(t, t.tgid, &t.sigq.process, |e| {
         if e.cpu.stub != stub {
             e.cpu = PrevCputime { stub, ..Default::default() };
         }

@@ -115,10 +115,16 @@ fn sys_rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
     } else {
         None
     };
-    let slot = &mut t.signals.actions[sig as usize - 1];
-    let old = *slot;
-    if let Some(n) = new {
-        *slot = n;
+    let old = {
+        let mut actions = t.signals.lock();
+        let slot = &mut actions[sig as usize - 1];
+        let old = *slot;
+        if let Some(n) = new {
+            *slot = n;
+        }
+        old
+    };
+    if new.is_some() {
         t.publish_signal_state();
     }
     if oact != 0 {

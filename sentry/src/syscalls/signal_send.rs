@@ -3,6 +3,8 @@
 //! and uid, si_code), wakes the target if it sleeps in the Sentry, and is delivered when the
 //! target next returns to guest code.
 
+use std::sync::Arc;
+
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
@@ -26,9 +28,25 @@ fn signo(sig: u64) -> Result<i32, Errno> {
     Ok(sig as i32)
 }
 
-/// Posts `info` to process `pid` (signal 0: only checks that it exists).
+/// Posts `info` to process `pid`, or the process of thread `pid` (signal 0: only checks that
+/// it exists).
 fn send(t: &Task, pid: i32, info: SigInfo) -> SysResult {
-    let q = if pid == t.tgid { t.sigq.clone() } else { t.kernel.procs.queue(pid).ok_or(Errno::ESRCH)? };
+    let q = if pid == t.tgid { t.sigq.process.clone() } else { t.kernel.procs.queue(pid).ok_or(Errno::ESRCH)? };
+    if info.signo() != 0 {
+        q.post(info);
+    }
+    Ok(0)
+}
+
+/// Posts `info` to thread `tid`, which must belong to process `tgid` when one is named.
+fn send_thread(t: &Task, tgid: Option<i32>, tid: i32, info: SigInfo) -> SysResult {
+    let q = if tid == t.tid { t.sigq.clone() } else { t.kernel.procs.thread(tid).ok_or(Errno::ESRCH)? };
+    if let Some(tgid) = tgid {
+        let process = if tgid == t.tgid { Some(t.sigq.process.clone()) } else { t.kernel.procs.queue(tgid) };
+        if !process.is_some_and(|p| Arc::ptr_eq(&p, &q.process)) {
+            return Err(Errno::ESRCH);
+        }
+    }
     if info.signo() != 0 {
         q.post(info);
     }
@@ -67,26 +85,22 @@ fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
+    send_thread(t, None, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
 }
 
-/// The thread (tgid, tid) names: EINVAL for non-positive ids; one thread per process so far,
-/// so a thread id is its process's id.
-fn thread_target(tgid: u64, tid: u64) -> Result<i32, Errno> {
+/// The thread (tgid, tid) names: EINVAL for non-positive ids.
+fn thread_target(tgid: u64, tid: u64) -> Result<(i32, i32), Errno> {
     let (tgid, tid) = (tgid as i32, tid as i32);
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid != tid {
-        return Err(Errno::ESRCH);
-    }
-    Ok(tid)
+    Ok((tgid, tid))
 }
 
 fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     let sig = signo(a[2])?;
-    let tid = thread_target(a[0], a[1])?;
-    send(t, tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
+    let (tgid, tid) = thread_target(a[0], a[1])?;
+    send_thread(t, Some(tgid), tid, SigInfo::from_process(sig, SI_TKILL, t.tgid, t.creds.uid))
 }
 
 /// Reads a caller-made siginfo: only the sender itself may claim a kernel-made si_code (>= 0)
@@ -114,9 +128,9 @@ fn sys_rt_sigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
     let sig = signo(a[2])?;
-    let tid = thread_target(a[0], a[1])?;
-    let info = user_info(t, tid, sig, a[3])?;
-    send(t, tid, info)
+    let (tgid, tid) = thread_target(a[0], a[1])?;
+    let info = user_info(t, tgid, sig, a[3])?;
+    send_thread(t, Some(tgid), tid, info)
 }
 
 /// pidfd_send_signal(pidfd, sig, info, flags).

@@ -1,4 +1,4 @@
-//! Thread and process identity and lifetime: exit, exit_group, getpid, gettid, getppid,
+//! Thread and process identity and lifetime: exit (the thread), exit_group (the process), getpid, gettid, getppid,
 //! set_tid_address, set_robust_list, arch_prctl, sched_yield.
 
 use syscalls::{nr, Errno};
@@ -8,7 +8,7 @@ use crate::kernel::{ExitStatus, Task};
 use crate::mm::TASK_SIZE;
 
 pub const HANDLERS: &[Registration] = &[
-    Registration { nr: nr::EXIT, handler: sys_exit, support: Support::Partial, note: "ends the process: there is one thread until clone arrives" },
+    Registration { nr: nr::EXIT, handler: sys_exit, support: Support::Full, note: "" },
     Registration { nr: nr::EXIT_GROUP, handler: sys_exit_group, support: Support::Full, note: "" },
     Registration { nr: nr::GETPID, handler: sys_getpid, support: Support::Full, note: "" },
     Registration { nr: nr::GETTID, handler: sys_gettid, support: Support::Full, note: "" },
@@ -19,8 +19,9 @@ pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::SCHED_YIELD, handler: sys_sched_yield, support: Support::Full, note: "" },
 ];
 
+/// Ends the calling thread; the last thread of a process ends the process with its status.
 fn sys_exit(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.exit_group(ExitStatus::Exited(a[0] as u8));
+    t.exit = Some(ExitStatus::Exited(a[0] as u8));
     Ok(0)
 }
 

@@ -32,9 +32,9 @@ const TIMER_ABSTIME: u64 = 1;
 fn host_clock(t: &Task, id: i32) -> Result<libc::clockid_t, Errno> {
     // CPU-time clocks encode a pid: ~pid << 3 | type (| 4 for one thread). The guest may name
     // only itself (pid 0 or its own id). The host clock is the process clock of the guest's
-    // stub: a host process of its own (Linux lets a thread's clock be read only from within
-    // its process), running one guest thread, so its process and thread clocks agree.
-    let stub = t.ctx.host_tid();
+    // stub, a host process of its own: Linux lets a thread's clock be read only from within
+    // its process, so a thread's clock is its process's (exact while it runs one thread).
+    let stub = t.ctx.host_pid();
     match id {
         0 | 1 | 4..=9 | 11 => Ok(id),
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok((!stub << 3) | 2),

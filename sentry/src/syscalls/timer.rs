@@ -8,7 +8,7 @@ use syscalls::structs::{Timespec, Timeval};
 use syscalls::{nr, Errno};
 
 use super::{Registration, SysResult, Support};
-use crate::kernel::signal::{SigInfo, SI_KERNEL};
+use crate::kernel::signal::{SigInfo, Target, SI_KERNEL};
 use crate::kernel::{timers, Task};
 
 pub const HANDLERS: &[Registration] = &[
@@ -26,8 +26,8 @@ const ITIMER_REAL: u64 = 0;
 const SI_TIMER: i32 = -2;
 
 /// SIGALRM from the kernel, for alarm and ITIMER_REAL.
-fn alarm_target(t: &Task) -> impl FnOnce() -> Option<(std::sync::Arc<crate::kernel::signal::SignalQueue>, SigInfo)> {
-    let q = t.sigq.clone();
+fn alarm_target(t: &Task) -> impl FnOnce() -> Option<(Target, SigInfo)> {
+    let q = Target::Process(t.sigq.process.clone());
     move || Some((q, SigInfo::new(libc::SIGALRM, SI_KERNEL)))
 }
 
@@ -101,26 +101,25 @@ fn sys_timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     // sigevent: sigev_value @0, sigev_signo @8, sigev_notify @12, sigev_notify_thread_id @16.
-    let (value, signo, notify) = if a[1] == 0 {
-        (None, libc::SIGALRM, SIGEV_SIGNAL)
+    let (value, signo, target) = if a[1] == 0 {
+        (None, libc::SIGALRM, Some(Target::Process(t.sigq.process.clone())))
     } else {
         let mut ev = [0u8; 20];
         t.mm.copy_in(a[1], &mut ev)?;
         let int = |o: usize| i32::from_le_bytes([ev[o], ev[o + 1], ev[o + 2], ev[o + 3]]);
         let notify = int(12);
-        match notify {
-            SIGEV_NONE => {}
-            SIGEV_SIGNAL => {}
-            // One thread per process so far: the thread must be the caller's process.
-            SIGEV_THREAD_ID if int(16) == t.tid => {}
+        let target = match notify {
+            SIGEV_NONE => None,
+            SIGEV_SIGNAL => Some(Target::Process(t.sigq.process.clone())),
+            // The thread must be in the caller's process.
+            SIGEV_THREAD_ID => Some(Target::Thread(t.sigq.process.thread(int(16)).ok_or(Errno::EINVAL)?)),
             _ => return Err(Errno::EINVAL),
-        }
+        };
         if notify != SIGEV_NONE && !(1..=64).contains(&int(8)) {
             return Err(Errno::EINVAL);
         }
-        (Some(u64::from_le_bytes(ev[..8].try_into().unwrap_or_default())), int(8), notify)
+        (Some(u64::from_le_bytes(ev[..8].try_into().unwrap_or_default())), int(8), target)
     };
-    let target = (notify != SIGEV_NONE).then(|| t.sigq.clone());
     let id = timers::create(t.tgid, clock, target, |id| {
         let mut info = SigInfo::new(signo, SI_TIMER);
         info.0[16..20].copy_from_slice(&id.to_le_bytes());
