@@ -131,6 +131,7 @@ impl Sandbox {
     /// Creates the memory file, the platform and the file tree.
     pub fn new(strace: bool, files: Files, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
         let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
+        loader::vdso::attach(&memory_file).map_err(|e| SentryError::MemoryFile(std::io::Error::from_raw_os_error(e.raw())))?;
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid and getgid take no arguments and cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -150,6 +151,7 @@ impl Sandbox {
         let limits = cfg.limits;
         // Before any thread starts, so that all of them inherit the mask.
         let forwarded = block_forwarded_signals();
+        loader::vdso::start_timekeeper().map_err(|e| SentryError::Thread(e.to_string()))?;
         self.kernel.procs.set_limit(limits.pids);
         confine::confine()?;
         let kernel = self.kernel.clone();
@@ -276,7 +278,9 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         let name = String::from_utf8_lossy(image.interp.as_deref().unwrap_or_default()).into_owned();
         SentryError::Interp(name, e)
     })?;
-    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
+    let rlimits = host_rlimits();
+    let stack_limit = rlimits[kernel::task::RLIMIT_STACK].rlim_cur;
+    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds, stack_limit).map_err(SentryError::Load)?;
     let fs = FsContext::new(kernel_root, cwd, 0o022);
     let maps = mm.published();
     let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, comm: fs::proc::comm_of(&cfg.exe), exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
@@ -296,7 +300,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         clear_child_tid: 0,
         robust_list: (0, 0),
         exe: cfg.exe,
-        rlimits: host_rlimits(),
+        rlimits,
         exit: None,
         sigq: kernel.procs.queue(1).unwrap_or_default().add_thread(1, 0),
         altstack: None,

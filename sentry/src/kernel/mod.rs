@@ -11,6 +11,7 @@ pub mod process;
 pub mod shm;
 pub mod signal;
 pub mod task;
+pub mod timekeeper;
 pub mod timers;
 
 use std::sync::Arc;

@@ -249,6 +249,7 @@ fn sys_mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
     if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 || prot & (PROT_GROWSDOWN | PROT_GROWSUP) == PROT_GROWSDOWN | PROT_GROWSUP {
         return Err(Errno::EINVAL);
     }
+    crate::loader::vdso::before_protect(&t.mm, a[0], a[1], Prot::from_bits(prot))?;
     t.mm.protect(a[0], a[1], Prot::from_bits(prot)).map(|()| 0)
 }
 
@@ -334,6 +335,9 @@ fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         _ => return Err(Errno::EINVAL),
     };
+    if advice == Advice::Remove {
+        crate::loader::vdso::check_remove(&t.mm, addr, len)?;
+    }
     t.mm.advise(addr, len, advice).map(|()| 0)
 }
 

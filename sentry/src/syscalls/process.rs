@@ -575,7 +575,8 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     c.caps_after_exec();
     let creds = AuxCreds { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid };
     let exe = t.resolver().path_of(&target);
-    let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;
+    let stack_limit = t.rlimits[crate::kernel::task::RLIMIT_STACK].rlim_cur;
+    let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds, stack_limit)?;
     super::futex::exit_robust_list(t);
     t.robust_list = (0, 0);
     t.mm = Arc::new(mm);
