@@ -137,7 +137,7 @@ impl Sandbox {
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
         let creds = Credentials::new(uid, gid, host_groups());
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
-        let mounts = root_namespace(&procfs, &files)?;
+        let mounts = root_namespace(&memory_file, &procfs, &files)?;
         let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default(), shm: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
@@ -323,9 +323,10 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
 }
 
 /// The sandbox's mount namespace: the root (the host's files through the Gofer under an
-/// in-memory overlay, or a plain tmpfs without a Gofer), /dev and /proc, and the extra mounts.
-fn root_namespace(procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<MountNamespace, SentryError> {
-    let tmpfs = || -> Arc<dyn vfs::inode::Inode> { fs::tmpfs::Tmpfs::new_root(0o755, 0, 0) };
+/// in-memory overlay, or a plain tmpfs without a Gofer), /dev with its /dev/shm tmpfs, /proc,
+/// /sys, and the extra mounts.
+fn root_namespace(memory_file: &Arc<MemoryFile>, procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<MountNamespace, SentryError> {
+    let tmpfs = || -> Arc<dyn vfs::inode::Inode> { fs::tmpfs::Tmpfs::new_root(memory_file, 0o755, 0, 0) };
     let (root, fs_type, source): (Arc<dyn vfs::inode::Inode>, _, _) = match &files.gofer {
         Some(client) => {
             let lower = fs::gofer::GoferInode::attach(client.clone(), 0, true).map_err(|e| SentryError::Files(format!("the root: {e}")))?;
@@ -334,7 +335,9 @@ fn root_namespace(procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<Mount
         None => (tmpfs(), "tmpfs", "none"),
     };
     let ns = MountNamespace::new(Dentry::new_root(root), fs_type, source, false);
-    mount_at(&ns, b"/dev", fs::dev::DevDir::new(), "devtmpfs", "devtmpfs", false)?;
+    mount_at(&ns, b"/dev", fs::dev::DevDir::new(memory_file), "devtmpfs", "devtmpfs", false)?;
+    // POSIX shared memory (shm_open, sem_open) lives here, as the tmpfs Linux mounts there.
+    mount_at(&ns, b"/dev/shm", fs::tmpfs::Tmpfs::new_root(memory_file, 0o1777, 0, 0), "tmpfs", "shm", false)?;
     mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", false)?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     mount_at(&ns, b"/sys", fs::sys::SysNode::new_root(cpus), "sysfs", "sysfs", true)?;

@@ -444,4 +444,8 @@ impl FileOps for ProcFile {
         let mode = if self.dir { libc::S_IFDIR | 0o555 } else { libc::S_IFREG | 0o444 };
         Ok(Stat { st_dev: PROC_DEV, st_ino: self.ino, st_nlink: 1, st_mode: mode, st_blksize: 1024, ..Stat::default() })
     }
+    fn mmap_source(&self) -> crate::vfs::MmapSource<'_> {
+        // Generated text has no pages to map (ENODEV, as Linux's seq files and attributes).
+        crate::vfs::MmapSource::Unmappable
+    }
 }

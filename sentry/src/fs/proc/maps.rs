@@ -52,7 +52,8 @@ fn name_of(k: &Kernel, p: &ProcessInfo, v: &Vma) -> String {
         VmaKind::Image => String::from_utf8_lossy(&p.exe).into_owned(),
         VmaKind::Heap => "[heap]".into(),
         VmaKind::Stack => "[stack]".into(),
-        VmaKind::Anon => String::new(),
+        // The file's name is not kept with the mapping: shown unnamed, as anonymous memory is.
+        VmaKind::Anon | VmaKind::SharedFile { .. } => String::new(),
         VmaKind::Shm { key } => format!("/SYSV{key:08x} (deleted)"),
     }
 }
