@@ -13,6 +13,7 @@
 //! MAP_SHARED mapping of one is a window of the file's own pages ([`shared_file`]).
 
 mod cow;
+pub mod page_cache;
 pub mod file_pages;
 pub mod memory_file;
 mod shared;
@@ -72,6 +73,9 @@ pub enum Backing {
     /// A window at memory-file `offset` inside the existing shared region `region` (a file's
     /// pages, see `shared_file`).
     Window { region: u64, offset: u64 },
+    /// Read-only private memory shared, copy-on-write, with the region at this start (a file's
+    /// bytes in the page cache, see `page_cache`).
+    CopyOnWrite(u64),
 }
 
 /// One mapping: `[start, end)` backed by the memory file from `offset`.
@@ -415,6 +419,14 @@ impl Mappings {
                 self.mf.share(region);
                 (offset, Some(region))
             }
+            Backing::CopyOnWrite(region) => {
+                self.mf.share(region);
+                (region, None)
+            }
+        };
+        let cow = match backing {
+            Backing::CopyOnWrite(region) => Some(region),
+            _ => None,
         };
         let vma = Vma {
             start,
@@ -426,7 +438,7 @@ impl Mappings {
             lock: self.lock_future,
             dont_fork: false,
             wipe_on_fork: false,
-            cow: None,
+            cow,
         };
         if let Err(e) = self.asp.map(start, len, prot, offset) {
             tracing::error!("mapping {start:#x}+{len:#x} in the stub: {e}");

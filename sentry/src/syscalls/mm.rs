@@ -214,6 +214,17 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ if shared => (VmaKind::Anon, Backing::NewShared),
         _ => (VmaKind::Anon, Backing::Private),
     };
+    // A read-only private mapping of a file whose pages are not in the memory file (a host
+    // file, say a shared library): the page cache's copy, shared copy-on-write.
+    if let (Some(f), Some(FileMapping::Copy)) = (&file, &how) {
+        if prot & PROT_WRITE == 0 {
+            if let Ok(st) = f.ops.stat() {
+                let key = crate::mm::page_cache::Key::new(&st, off, len);
+                let region = t.kernel.page_cache.region(&t.kernel.memory_file, key, |iov, at| f.ops.read(iov, at))?;
+                return t.mm.map_memory(addr, len, prot_bits, fixed, VmaKind::Anon, Backing::CopyOnWrite(region));
+            }
+        }
+    }
     let at = t.mm.map_memory(addr, len, prot_bits, fixed, kind, backing)?;
     if let (Some(f), Some(FileMapping::Copy | FileMapping::SharedCopy)) = (file, how) {
         // The file's bytes, a chunk at a time up to its end: the mapping may be far larger.
