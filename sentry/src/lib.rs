@@ -138,7 +138,7 @@ impl Sandbox {
         let creds = Credentials::new(uid, gid, host_groups());
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
         let mounts = root_namespace(&memory_file, &procfs, &files)?;
-        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default(), shm: Default::default(), page_cache: Default::default() });
+        let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default(), shm: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
     }

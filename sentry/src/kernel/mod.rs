@@ -152,8 +152,6 @@ impl Credentials {
 pub struct Kernel {
     /// All guest memory.
     pub memory_file: Arc<MemoryFile>,
-    /// Files' bytes shared by read-only private mappings.
-    pub page_cache: crate::mm::page_cache::PageCache,
     /// The host mechanism running guest code.
     pub platform: Arc<dyn Platform>,
     /// Per-syscall counters and audit events.

@@ -77,6 +77,8 @@ pub struct ElfImage {
     pub exec_stack: bool,
     /// PT_INTERP: the dynamic loader's path, for dynamically linked programs.
     pub interp: Option<Vec<u8>>,
+    /// The file's version, when known: read-only segments then come from the page cache.
+    pub file: Option<crate::mm::page_cache::FileId>,
 }
 
 const PT_LOAD: u32 = 1;
@@ -205,7 +207,7 @@ pub fn parse(file: &[u8]) -> Result<ElfImage, ElfError> {
     if !(lo..hi).contains(&entry) && kind == ElfKind::Exec {
         return Err(ElfError::Malformed(format!("entry point {entry:#x} is outside the loaded image")));
     }
-    Ok(ElfImage { kind, entry, phoff, phnum, segments, phdr_vaddr, exec_stack, interp })
+    Ok(ElfImage { kind, entry, phoff, phnum, segments, phdr_vaddr, exec_stack, interp, file: None })
 }
 
 #[cfg(test)]

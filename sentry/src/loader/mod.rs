@@ -7,7 +7,7 @@ pub mod vdso;
 use platform::{Prot, PAGE_SIZE};
 use syscalls::Errno;
 
-use crate::mm::{page_down, page_up, MemoryManager, VmaKind};
+use crate::mm::{page_cache, page_down, page_up, Backing, MemoryManager, VmaKind};
 pub use elf::{parse, ElfError, ElfImage, ElfKind};
 
 /// Where static-pie executables are placed (Linux's ELF_ET_DYN_BASE for 47-bit spaces).
@@ -74,7 +74,9 @@ fn span(img: &ElfImage, base: u64) -> Result<(u64, u64), Errno> {
 }
 
 /// Maps an image's segments at `base`: one mapping for the whole span, so pages shared by two
-/// segments keep both contents; then per-page protections, and gaps unmapped.
+/// segments keep both contents; then per-page protections, and gaps unmapped. The whole pages
+/// of read-only segments come from the page cache (shared with every process running the same
+/// file) when the file's version is known; the rest is copied.
 fn map_image(mm: &mut MemoryManager, img: &ElfImage, file: &[u8], base: u64) -> Result<u64, Errno> {
     let user = mm.user_range();
     let (lo, hi) = span(img, base)?;
@@ -82,8 +84,19 @@ fn map_image(mm: &mut MemoryManager, img: &ElfImage, file: &[u8], base: u64) -> 
         return Err(Errno::ENOMEM);
     }
     mm.map_anon(lo, hi - lo, Prot::RW, true, VmaKind::Image)?;
+    let mut cached = Vec::new();
     for s in &img.segments {
-        mm.copy_out_force(s.vaddr + base, &file[s.offset as usize..(s.offset + s.filesz) as usize])?;
+        let (start, end) = (s.vaddr + base, s.vaddr + base + s.filesz);
+        let bytes = |from: u64, to: u64| &file[(s.offset + (from - start)) as usize..(s.offset + (to - start)) as usize];
+        let pages = (page_up(start).unwrap_or(end), page_down(end));
+        match (img.file, pages) {
+            (Some(id), (a, b)) if !s.prot.write && a < b => {
+                mm.copy_out_force(start, bytes(start, a))?;
+                mm.copy_out_force(b, bytes(b, end))?;
+                cached.push((a, b, s.offset + (a - start), s.prot, id));
+            }
+            _ => mm.copy_out_force(start, bytes(start, end))?,
+        }
     }
     let mut covered = lo;
     for (start, end, prot) in page_regions(img, base) {
@@ -92,6 +105,19 @@ fn map_image(mm: &mut MemoryManager, img: &ElfImage, file: &[u8], base: u64) -> 
         }
         mm.protect(start, end - start, prot)?;
         covered = end;
+    }
+    let mf = mm.memory_file().clone();
+    for (a, b, off, prot, id) in cached {
+        let key = page_cache::Key::new(id, off, b - a);
+        let region = mf.page_cache.region(&mf, key, |iov, at| {
+            let src = file.get(at as usize..).unwrap_or_default();
+            let n = src.len().min(iov[0].iov_len);
+            // SAFETY: the iovec is the page cache's destination in the memory file mapping,
+            // iov_len bytes long; `src` is a distinct Sentry buffer.
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), iov[0].iov_base.cast::<u8>(), n) };
+            Ok(n)
+        })?;
+        mm.map_memory(a, b - a, prot, true, VmaKind::Image, Backing::CopyOnWrite(region))?;
     }
     Ok(hi)
 }
@@ -297,6 +323,7 @@ mod tests {
             phdr_vaddr: None,
             exec_stack: false,
             interp: None,
+            file: None,
         };
         let r = page_regions(&img, 0);
         assert_eq!(

@@ -29,6 +29,8 @@ pub struct MemoryFile {
     /// The object whose pages a shared region holds (a file's extent), by region start: how a
     /// mapping of the region finds its file (mremap growing it). Dropped with the region.
     owners: Mutex<HashMap<u64, Weak<dyn Any + Send + Sync>>>,
+    /// Files' bytes shared by read-only private mappings.
+    pub page_cache: super::page_cache::PageCache,
 }
 
 /// What [`MemoryFile::owner`] hands out.
@@ -74,7 +76,7 @@ impl MemoryFile {
         unsafe { libc::madvise(base, size as usize, libc::MADV_DONTFORK) };
         let mut free = BTreeMap::new();
         free.insert(0, size);
-        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default(), owners: Mutex::default() })
+        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default(), owners: Mutex::default(), page_cache: Default::default() })
     }
 
     /// Bytes of the file backed by memory now (pages touched and not released).

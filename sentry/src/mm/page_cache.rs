@@ -16,22 +16,35 @@ use super::{page_up, MemoryFile};
 /// What the cache holds at most, in bytes of file ranges.
 const BUDGET: u64 = 256 << 20;
 
-/// A file range at one version of the file.
+/// One version of a file: its identity, size and times.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub struct Key {
+pub struct FileId {
     dev: u64,
     ino: u64,
     size: i64,
     mtime: (i64, i64),
     ctime: (i64, i64),
+}
+
+impl FileId {
+    /// The file `st` describes, as it is now.
+    pub fn of(st: &Stat) -> FileId {
+        FileId { dev: st.st_dev, ino: st.st_ino, size: st.st_size, mtime: (st.st_mtime, st.st_mtime_nsec), ctime: (st.st_ctime, st.st_ctime_nsec) }
+    }
+}
+
+/// A file range at one version of the file.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct Key {
+    file: FileId,
     off: u64,
     len: u64,
 }
 
 impl Key {
-    /// `len` bytes from `off` of the file `st` describes.
-    pub fn new(st: &Stat, off: u64, len: u64) -> Key {
-        Key { dev: st.st_dev, ino: st.st_ino, size: st.st_size, mtime: (st.st_mtime, st.st_mtime_nsec), ctime: (st.st_ctime, st.st_ctime_nsec), off, len }
+    /// `len` bytes from `off` of `file`.
+    pub fn new(file: FileId, off: u64, len: u64) -> Key {
+        Key { file, off, len }
     }
 }
 

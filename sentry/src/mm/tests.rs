@@ -273,10 +273,9 @@ fn fork_shares_read_only_memory_until_written() {
 
 #[test]
 fn page_cache_reads_a_file_range_once_per_version() {
-    use super::page_cache::{Key, PageCache};
+    use super::page_cache::{FileId, Key, PageCache};
     let m = mm();
     let mf = m.memory_file().clone();
-    let cache = PageCache::default();
     let mut st = syscalls::structs::Stat { st_ino: 7, st_size: 5000, ..Default::default() };
     let reads = std::cell::Cell::new(0);
     let file = |iov: &[libc::iovec], at: u64| -> Result<usize, Errno> {
@@ -286,14 +285,14 @@ fn page_cache_reads_a_file_range_once_per_version() {
         unsafe { std::ptr::write_bytes(iov[0].iov_base.cast::<u8>(), b'f', n) };
         Ok(n)
     };
-    let a = cache.region(&mf, Key::new(&st, 0, 8192), file).unwrap();
-    let b = cache.region(&mf, Key::new(&st, 0, 8192), file).unwrap();
+    let a = mf.page_cache.region(&mf, Key::new(FileId::of(&st), 0, 8192), file).unwrap();
+    let b = mf.page_cache.region(&mf, Key::new(FileId::of(&st), 0, 8192), file).unwrap();
     assert_eq!((a, reads.get()), (b, 2), "read until its end once, then served from the cache");
     let mut tail = [1u8; 4];
     mf.read(a + 4998, &mut tail);
     assert_eq!(tail, [b'f', b'f', 0, 0], "zeros past the file's end");
     st.st_mtime += 1;
-    let c = cache.region(&mf, Key::new(&st, 0, 8192), file).unwrap();
+    let c = mf.page_cache.region(&mf, Key::new(FileId::of(&st), 0, 8192), file).unwrap();
     assert_ne!(a, c, "a changed file is read afresh");
     // A mapping shares the region copy-on-write.
     let at = m.map_memory(0x400000, 8192, Prot { read: true, write: false, exec: true }, true, VmaKind::Anon, Backing::CopyOnWrite(a)).unwrap();

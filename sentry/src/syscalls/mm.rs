@@ -219,8 +219,9 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let (Some(f), Some(FileMapping::Copy)) = (&file, &how) {
         if prot & PROT_WRITE == 0 {
             if let Ok(st) = f.ops.stat() {
-                let key = crate::mm::page_cache::Key::new(&st, off, len);
-                let region = t.kernel.page_cache.region(&t.kernel.memory_file, key, |iov, at| f.ops.read(iov, at))?;
+                let key = crate::mm::page_cache::Key::new(crate::mm::page_cache::FileId::of(&st), off, len);
+                let mf = &t.kernel.memory_file;
+                let region = mf.page_cache.region(mf, key, |iov, at| f.ops.read(iov, at))?;
                 return t.mm.map_memory(addr, len, prot_bits, fixed, VmaKind::Anon, Backing::CopyOnWrite(region));
             }
         }

@@ -482,8 +482,10 @@ pub(crate) fn load_interp(kernel: &Kernel, root: &crate::vfs::mount::VfsPath, im
     if p.dentry.inode.kind() != FileType::Regular {
         return Err(Errno::EACCES);
     }
+    let version = crate::mm::page_cache::FileId::of(&p.dentry.inode.stat()?);
     let bytes = read_file(&p)?;
-    let i = loader::parse(&bytes).map_err(|_| Errno::ELIBBAD)?;
+    let mut i = loader::parse(&bytes).map_err(|_| Errno::ELIBBAD)?;
+    i.file = Some(version);
     if i.interp.is_some() || i.kind != loader::ElfKind::Dyn {
         return Err(Errno::ELIBBAD);
     }
@@ -521,6 +523,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     let mut execfn = path;
     // #! scripts, nested at most a few times.
     let mut file;
+    let mut version;
     let mut depth = 0;
     loop {
         if target.dentry.inode.kind() != FileType::Regular {
@@ -530,6 +533,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         if st.st_mode & 0o111 == 0 || !super::stat::permitted(t, &st, 1) {
             return Err(Errno::EACCES);
         }
+        version = crate::mm::page_cache::FileId::of(&st);
         file = read_file(&target)?;
         if !file.starts_with(b"#!") {
             break;
@@ -558,7 +562,8 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         target = t.lookup_at(crate::kernel::fs_context::AT_FDCWD, &interp, true)?;
         execfn = interp;
     }
-    let img = loader::parse(&file).map_err(|_| Errno::ENOEXEC)?;
+    let mut img = loader::parse(&file).map_err(|_| Errno::ENOEXEC)?;
+    img.file = Some(version);
     let interp = load_interp(&t.kernel, &t.fs.root(), &img)?;
     // Linux's de_thread: the other threads end, and the caller takes the process's first
     // thread id.
