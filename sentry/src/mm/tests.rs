@@ -273,7 +273,7 @@ fn fork_shares_read_only_memory_until_written() {
 
 #[test]
 fn page_cache_reads_a_file_range_once_per_version() {
-    use super::page_cache::{FileId, Key, PageCache};
+    use super::page_cache::{FileId, Key};
     let m = mm();
     let mf = m.memory_file().clone();
     let mut st = syscalls::structs::Stat { st_ino: 7, st_size: 5000, ..Default::default() };
