@@ -150,10 +150,12 @@ impl Task {
             self.sigq.set_in_guest(0);
             match event? {
                 Event::Syscall => {
+                    super::patch::after_trap(self);
                     crate::syscalls::dispatch(self);
                     syscall = true;
                 }
                 Event::Fault(f) => {
+                    let Some(f) = super::patch::fault(self, f) else { continue };
                     tracing::info!(signo = f.signo, code = f.code, addr = f.addr, ip = self.regs.ip(), "guest fault");
                     // A fault with a handler (and not blocked) runs it; otherwise it ends the
                     // process, as the kernel forces a blocked synchronous signal.

@@ -1,0 +1,271 @@
+//! Syscall-site patching: after a system call trapped the slow way, the Sentry rewrites its
+//! site in the guest's code so that later executions take the platform's fast path, without a
+//! signal (the bytes are `platform::patch`'s, the path `platform::systrap`'s).
+//!
+//! This module owns, in each address space, the table of per-site entries (a private r-x
+//! mapping of 64 KiB at the first free address `platform::patch::table_candidates` gives,
+//! made on first use; fork copies it with the rest, exec drops it) and the rules for when a
+//! site may be rewritten. It writes guest memory only through the address space's Mappings and
+//! changes no mapping but its table's. A patched call reaches the Sentry as an ordinary
+//! `Event::Syscall` of the thread that made it: dispatch, policy, strace and audit see no
+//! difference.
+//!
+//! A site is rewritten only when
+//! - its seven bytes are a load the entry can re-run and `syscall` (`patch::decode_site`), the
+//!   call that just trapped being that `syscall`;
+//! - it lies in one private, executable, non-writable mapping: never shared memory (another
+//!   process would jump into a table it does not have), never writable code (a JIT could be
+//!   rewriting it meanwhile), never the table itself;
+//! - writing costs no copy: memory a fork still shares with another address space is left for
+//!   later (see `mm::cow`), so a short-lived fork child never copies its parent's text.
+//!
+//! What cannot be proven: that no jump lands on the `syscall` itself, skipping the load (the
+//! five bytes before it might also be the tail of a longer instruction). Compilers emit the
+//! pair as one unit, and gVisor's rule of thumb is the same; a jump to the middle of a patched
+//! site meets the invalid byte 0x06 and raises SIGILL, which is reported to the guest as it
+//! would be natively for a bad instruction. A guest that reads its own code sees the patch.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Weak};
+
+use platform::patch::{self, FastPath, Site, ENTRY_SIZE, SITE_LEN, TABLE_SIZE};
+use platform::{FaultInfo, Prot};
+
+use super::Task;
+use crate::mm::{Mappings, MemoryManager, Vma, VmaKind};
+
+/// The table's first 16 bytes: this magic, then the index of the next free entry (u32).
+const MAGIC: u64 = u64::from_le_bytes(*b"sbxtrap1");
+/// Entries a table holds; entry 0 is the header.
+const ENTRIES: u64 = TABLE_SIZE / ENTRY_SIZE;
+/// Sites a thread remembers as not worth another look.
+const SKIP_LEN: usize = 64;
+
+/// One thread's memory of its address space: where its table is, and sites that cannot be
+/// patched (so a hot unpatchable site costs no lock).
+struct Cache {
+    /// Held so that the address space's allocation (compared by address) is not reused.
+    mm: Weak<MemoryManager>,
+    table: Option<u64>,
+    skip: [u64; SKIP_LEN],
+    next: usize,
+}
+
+thread_local! {
+    /// Each task runs on a host thread of its own: this is that task's cache.
+    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+}
+
+fn with_cache<R>(mm: &Arc<MemoryManager>, f: impl FnOnce(&mut Cache) -> R) -> R {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let stale = c.as_ref().is_none_or(|c| c.mm.as_ptr() != Arc::as_ptr(mm));
+        if stale {
+            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: [u64::MAX; SKIP_LEN], next: 0 });
+        }
+        // The cache was just filled if it was empty.
+        f(c.as_mut().expect("cache"))
+    })
+}
+
+/// What became of a site.
+enum Outcome {
+    /// Rewritten (or found rewritten by another thread).
+    Done,
+    /// Not now: its memory is shared since a fork.
+    Later,
+    /// Never: not a site, or no room.
+    Never,
+}
+
+/// Called for every system call that trapped the slow way, before it is served: rewrites its
+/// site when the rules above allow.
+pub fn after_trap(t: &Task) {
+    let Some(fp) = t.kernel.platform.fast_path() else { return };
+    if !t.ctx.syscall_trapped() {
+        return;
+    }
+    let Some(site) = t.regs.ip().checked_sub(SITE_LEN as u64) else { return };
+    let nr = t.regs.syscall_nr();
+    with_cache(&t.mm, |c| {
+        if c.skip.contains(&site) {
+            return;
+        }
+        let mut table = c.table;
+        let outcome = t.mm.with(|m| patch_site(m, &mut table, &fp, site, nr));
+        c.table = table;
+        match outcome {
+            Outcome::Done => tracing::debug!(site = format_args!("{site:#x}"), nr, "patched a syscall site"),
+            Outcome::Later => {}
+            Outcome::Never => {
+                c.skip[c.next] = site;
+                c.next = (c.next + 1) % SKIP_LEN;
+            }
+        }
+    });
+}
+
+/// Before a fault is reported: faults that patching causes are its own business. None: the
+/// guest resumes where the registers now say; Some: the fault to report (its rip may have
+/// moved from an entry back to the site it stands for).
+pub fn fault(t: &mut Task, f: FaultInfo) -> Option<FaultInfo> {
+    if t.kernel.platform.fast_path().is_none() {
+        return Some(f);
+    }
+    let rip = t.regs.ip();
+    match f.signo {
+        // A thread ran a site's old load just before another thread rewrote it, and met the
+        // patch's invalid byte where `syscall` was: it runs the patched site again.
+        libc::SIGILL => {
+            let site = rip.checked_sub(5)?;
+            let mut b = [0u8; SITE_LEN];
+            let ok = t.mm.with(|m| m.copy_in(site, &mut b).is_ok() && patch::patched_entry(&b).is_some_and(|e| table_at(m, e).is_some()));
+            if ok {
+                t.regs.0.rip = site;
+                return None;
+            }
+        }
+        libc::SIGSEGV | libc::SIGBUS if patch::in_table_window(rip) => {
+            let entry = t.mm.with(|m| table_at(m, rip)).map(|table| table + (rip - table) / ENTRY_SIZE * ENTRY_SIZE)?;
+            match rip - entry {
+                // The GS probe: the guest's own GS base points at nothing. Take the slow path.
+                patch::ENTRY_PROBE => {
+                    t.regs.0.rip = entry + patch::ENTRY_SYSCALL;
+                    return None;
+                }
+                // The displaced load faulted: report it where the guest has it.
+                patch::ENTRY_DISPLACED => {
+                    let mut ret = [0u8; 8];
+                    if t.mm.copy_in(entry + patch::ENTRY_RET, &mut ret).is_ok() {
+                        t.regs.0.rip = u64::from_le_bytes(ret).wrapping_sub(SITE_LEN as u64);
+                    }
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    Some(f)
+}
+
+/// The table containing `addr`, if there is one there.
+fn table_at(m: &Mappings, addr: u64) -> Option<u64> {
+    let start = addr & !(TABLE_SIZE - 1);
+    if !patch::in_table_window(start) {
+        return None;
+    }
+    let v = m.find(start)?;
+    let mut magic = [0u8; 8];
+    let ours = v.start == start && v.end == start + TABLE_SIZE && v.prot.exec && !v.prot.write && v.shared.is_none();
+    (ours && m.copy_in(start, &mut magic).is_ok() && u64::from_le_bytes(magic) == MAGIC).then_some(start)
+}
+
+/// Whether writing into `v` costs no copy of it: it is not shared with another address space
+/// since a fork (or this one is the last holder).
+fn own(m: &Mappings, v: &Vma) -> bool {
+    v.cow.is_none_or(|region| m.memory_file().share_count(region) == Some(1))
+}
+
+/// The address space's table: the one `cached` names or another found among the candidates,
+/// else a new one at the first free candidate.
+fn find_or_make_table(m: &mut Mappings, cached: &mut Option<u64>) -> Option<u64> {
+    if let Some(t) = cached.filter(|&t| table_at(m, t).is_some()) {
+        return Some(t);
+    }
+    let user = m.user_range();
+    let found = patch::table_candidates().find(|&t| table_at(m, t).is_some()).or_else(|| {
+        let free = |t: u64| user.start <= t && t + TABLE_SIZE <= user.end && !m.vmas().any(|v| v.start < t + TABLE_SIZE && v.end > t);
+        let t = patch::table_candidates().find(|&t| free(t))?;
+        let rx = Prot { read: true, write: false, exec: true };
+        m.map_anon(t, TABLE_SIZE, rx, true, VmaKind::Anon).ok()?;
+        let mut header = [0u8; 16];
+        header[..8].copy_from_slice(&MAGIC.to_le_bytes());
+        header[8..12].copy_from_slice(&1u32.to_le_bytes());
+        if m.copy_out_force(t, &header).is_err() {
+            let _ = m.unmap(t, TABLE_SIZE);
+            return None;
+        }
+        Some(t)
+    });
+    *cached = found;
+    found
+}
+
+fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u64, nr: u64) -> Outcome {
+    let mut old = [0u8; SITE_LEN];
+    if m.copy_in(site, &mut old).is_err() {
+        return Outcome::Never;
+    }
+    let Some(s) = patch::decode_site(&old, site, nr) else { return Outcome::Never };
+    let Some(v) = m.find(site).copied() else { return Outcome::Never };
+    if site + SITE_LEN as u64 > v.end || !v.prot.exec || v.prot.write || v.shared.is_some() || table_at(m, site).is_some() {
+        return Outcome::Never;
+    }
+    if !own(m, &v) {
+        return Outcome::Later;
+    }
+    let Some(table) = find_or_make_table(m, cached) else { return Outcome::Never };
+    let Some(tv) = m.find(table).copied() else { return Outcome::Never };
+    if !own(m, &tv) {
+        return Outcome::Later;
+    }
+    let mut next = [0u8; 4];
+    if m.copy_in(table + 8, &mut next).is_err() {
+        return Outcome::Never;
+    }
+    let index = u64::from(u32::from_le_bytes(next));
+    if index == 0 || index >= ENTRIES {
+        return Outcome::Never;
+    }
+    let entry = table + index * ENTRY_SIZE;
+    let written = m.copy_out_force(entry, &fp.entry(entry, &s)).is_ok()
+        && m.copy_out_force(table + 8, &(index as u32 + 1).to_le_bytes()).is_ok()
+        && rewrite(m, &s, &old, &patch::patch_bytes(entry));
+    if written {
+        Outcome::Done
+    } else {
+        Outcome::Never
+    }
+}
+
+/// Replaces the site's bytes `old` with `new` so that a thread running the code meanwhile
+/// sees either, or the invalid byte at +5 (see `platform::patch`): in one atomic store when
+/// the seven bytes lie in one aligned word, else the byte at +5 first, the first byte last.
+fn rewrite(m: &mut Mappings, s: &Site, old: &[u8; SITE_LEN], new: &[u8; SITE_LEN]) -> bool {
+    // Writing the bytes already there makes the memory this address space's own (no copy:
+    // patch_site checked), so the stores below reach only its code.
+    if m.copy_out_force(s.addr, old).is_err() {
+        return false;
+    }
+    let Some(v) = m.find(s.addr) else { return false };
+    let p = m.memory_file().ptr(v.offset + (s.addr - v.start));
+    let lead = (s.addr % 8) as usize;
+    if lead + SITE_LEN <= 8 {
+        let mut was = [0u8; 8];
+        let mut now = [0u8; 8];
+        // SAFETY: the aligned word holding the site lies in the site's page, in the memory
+        // file's mapping (which lives as long as the Sentry); other threads touch guest memory
+        // only through atomics or their own guest instructions.
+        let word = unsafe { AtomicU64::from_ptr(p.sub(lead).cast::<u64>()) };
+        let cur = word.load(Ordering::Acquire);
+        was.copy_from_slice(&cur.to_le_bytes());
+        if was[lead..lead + SITE_LEN] != old[..] {
+            return false;
+        }
+        now.copy_from_slice(&was);
+        now[lead..lead + SITE_LEN].copy_from_slice(new);
+        return word.compare_exchange(cur, u64::from_le_bytes(now), Ordering::AcqRel, Ordering::Acquire).is_ok();
+    }
+    let byte = |i: usize| {
+        // SAFETY: i < 7 and the site's seven bytes lie in one VMA, contiguous in the memory
+        // file; byte-sized atomics have no alignment requirement.
+        unsafe { AtomicU8::from_ptr(p.add(i)) }
+    };
+    byte(5).store(new[5], Ordering::Release);
+    for i in [1, 2, 3, 4, 6] {
+        byte(i).store(new[i], Ordering::Release);
+    }
+    byte(0).store(new[0], Ordering::Release);
+    true
+}
