@@ -122,6 +122,7 @@ pub fn fault(t: &mut Task, f: FaultInfo) -> Option<FaultInfo> {
             let mut b = [0u8; SITE_LEN];
             let ok = t.mm.with(|m| m.copy_in(site, &mut b).is_ok() && patch::patched_entry(&b).is_some_and(|e| table_at(m, e).is_some()));
             if ok {
+                tracing::debug!(site = format_args!("{site:#x}"), "a thread met a site being patched: run again");
                 t.regs.0.rip = site;
                 return None;
             }
@@ -131,6 +132,7 @@ pub fn fault(t: &mut Task, f: FaultInfo) -> Option<FaultInfo> {
             match rip - entry {
                 // The GS probe: the guest's own GS base points at nothing. Take the slow path.
                 patch::ENTRY_PROBE => {
+                    tracing::debug!(entry = format_args!("{entry:#x}"), "no memory at the guest's GS base: the slow path");
                     t.regs.0.rip = entry + patch::ENTRY_SYSCALL;
                     return None;
                 }
