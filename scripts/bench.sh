@@ -3,6 +3,7 @@
 # table from one run on one machine. Not a test: numbers vary with the machine and its load.
 #
 #   trapped getppid   us per call, N calls of syscall(SYS_getppid) (tests/guests/bench.c)
+#   clock_gettime     ns per call of glibc's clock_gettime(CLOCK_MONOTONIC), through the vDSO
 #   open+close, stat  us per call on /etc/hostname; read/write MiB/s with 64 KiB transfers
 #   fork+wait, fork+exec+wait, pipe round trip between two processes
 #   mmap cycle        us to mmap 1 MiB, touch its 256 pages, munmap
@@ -103,10 +104,11 @@ peak_rss() {
   awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}'
 }
 
-declare -a rss getppid openclose stat read write forkwait spawn pipe mmapc fault best median
+declare -a rss getppid clock openclose stat read write forkwait spawn pipe mmapc fault best median
 for i in 0 1 2 3 4; do
   if available "$i"; then
     getppid[i]=$(measure "$i" getppid "$calls")
+    clock[i]=$(measure "$i" clock 1000000)
     openclose[i]=$(measure "$i" openclose /etc/hostname)
     stat[i]=$(measure "$i" stat /etc/hostname)
     read[i]=$(measure "$i" read "$work/data32")
@@ -119,7 +121,7 @@ for i in 0 1 2 3 4; do
     read -r best[i] median[i] <<<"$(startup_ms "$i")"
     rss[i]=$(peak_rss "$i")
   else
-    getppid[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a mmapc[i]=n/a fault[i]=n/a best[i]=n/a median[i]=n/a rss[i]=n/a
+    getppid[i]=n/a clock[i]=n/a openclose[i]=n/a stat[i]=n/a read[i]=n/a write[i]=n/a forkwait[i]=n/a spawn[i]=n/a pipe[i]=n/a mmapc[i]=n/a fault[i]=n/a best[i]=n/a median[i]=n/a rss[i]=n/a
   fi
 done
 
@@ -146,6 +148,7 @@ printf '%-30s %18s' figure "${names[0]}"
 for i in 1 2 3 4; do printf ' %22s' "${names[i]}"; done
 echo
 row "trapped getppid (us/call)" getppid
+row "clock_gettime (ns/call)" clock
 row "open+close (us)" openclose
 row "stat (us)" stat
 row "read 64K, cached (MiB/s)" read

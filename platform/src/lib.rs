@@ -180,6 +180,10 @@ pub trait Context {
     /// Creates another guest thread in this context's address space, stopped; the host thread
     /// that will drive it binds it with [`NewThread::start`].
     fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError>;
+    /// Empties this context's address space (execve, once the context is its only thread):
+    /// every guest mapping goes, and the returned handle maps the new image. Cheaper than a
+    /// new address space, which needs a new stub.
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError>;
     /// Whether the last [`Event::Syscall`] came the slow way, by a trap that patching its site
     /// (see [`Platform::fast_path`]) would spare.
     fn syscall_trapped(&self) -> bool {

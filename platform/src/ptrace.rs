@@ -518,6 +518,12 @@ impl Context for PtraceContext {
         self.p.pid
     }
 
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        let end = self.p.stub_addr;
+        self.tracee().inject_checked(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, end - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
+        Ok(Box::new(PtraceAddressSpace { p: self.p.clone() }))
+    }
+
     fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError> {
         let r = self.tracee().inject_at(STUB_CLONE_OFFSET, STUB_AFTER_CLONE, libc::SYS_clone, [THREAD_FLAGS, 0, 0, 0, 0, 0])?;
         if r < 0 {

@@ -453,10 +453,78 @@ fn stub_code() -> (&'static [u8], u64, u64, u64) {
 /// The systrap platform.
 pub struct SystrapPlatform {
     opts: Options,
+    spec: Arc<StubSpec>,
+    pool: Arc<StubPool>,
+}
+
+/// What every stub of the platform is made from.
+struct StubSpec {
+    memory_fd: i32,
     region: u64,
     filter: Vec<libc::sock_filter>,
     /// Random; see OFF_COOKIE.
     cookie: u64,
+    /// Whether the threads' GS base is their slot, for the fast path.
+    patching: bool,
+}
+
+// SAFETY: the filter is plain data (BPF instructions), never changed after creation.
+unsafe impl Send for StubSpec {}
+// SAFETY: as above.
+unsafe impl Sync for StubSpec {}
+
+/// Stubs made ahead of need by a Sentry thread of their own, so that fork does not wait for a
+/// clone of the Sentry (~0.2 ms, more as the Sentry grows) and its stripping. A stub dies with
+/// the host thread that cloned it (PR_SET_PDEATHSIG): the filler lives as long as the Sentry.
+#[derive(Default)]
+struct StubPool {
+    ready: Mutex<Vec<StubProcess>>,
+    cv: std::sync::Condvar,
+    filling: std::sync::OnceLock<()>,
+}
+
+/// Stubs kept ready.
+const POOL_SIZE: usize = 2;
+
+impl StubPool {
+    fn lock(&self) -> MutexGuard<'_, Vec<StubProcess>> {
+        self.ready.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the filler thread, once.
+    fn start(self: &Arc<Self>, spec: &Arc<StubSpec>) {
+        self.filling.get_or_init(|| {
+            let (pool, spec) = (self.clone(), spec.clone());
+            let spawned = std::thread::Builder::new().name("stub-pool".into()).spawn(move || pool.fill(&spec));
+            if let Err(e) = spawned {
+                tracing::warn!("no stub pool: {e}");
+            }
+        });
+    }
+
+    /// A ready stub, if any is (and still alive); the filler is told to make another.
+    fn take(&self) -> Option<StubProcess> {
+        let taken = self.lock().pop();
+        self.cv.notify_all();
+        taken.filter(|p| p.slot(0).check_alive().is_ok())
+    }
+
+    fn fill(&self, spec: &StubSpec) {
+        loop {
+            let mut ready = self.lock();
+            while ready.len() >= POOL_SIZE {
+                ready = self.cv.wait(ready).unwrap_or_else(|e| e.into_inner());
+            }
+            drop(ready);
+            match StubProcess::spawn(spec) {
+                Ok(p) => self.lock().push(p),
+                Err(e) => {
+                    tracing::warn!("making a stub ahead: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
 }
 
 impl SystrapPlatform {
@@ -470,7 +538,8 @@ impl SystrapPlatform {
         if unsafe { libc::getrandom(cookie.as_mut_ptr().cast(), 8, 0) } != 8 {
             return Err(PlatformError::last_os("getrandom for the systrap cookie"));
         }
-        Ok(SystrapPlatform { opts, region, filter, cookie: u64::from_ne_bytes(cookie) })
+        let spec = Arc::new(StubSpec { memory_fd: opts.memory_fd, region, filter, cookie: u64::from_ne_bytes(cookie), patching: opts.patching });
+        Ok(SystrapPlatform { opts, spec, pool: Arc::default() })
     }
 }
 
@@ -480,17 +549,24 @@ impl Platform for SystrapPlatform {
     }
 
     fn user_range(&self) -> Range<u64> {
-        stub::MMAP_MIN_ADDR..self.region
+        stub::MMAP_MIN_ADDR..self.spec.region
     }
 
     fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError> {
-        let p = Arc::new(StubProcess::spawn(self)?);
+        let mut p = match self.pool.take() {
+            Some(p) => p,
+            None => StubProcess::spawn(&self.spec)?,
+        };
+        // Filling starts after the first stub is made: the sandbox's start does not wait for it.
+        self.pool.start(&self.spec);
+        p.bind(self.opts.pin_cpu);
+        let p = Arc::new(p);
         Ok((Box::new(SystrapAddressSpace { p: p.clone() }), Box::new(SystrapContext::new(p, 0))))
     }
 
     fn fast_path(&self) -> Option<crate::patch::FastPath> {
         let (_, _, _, fast) = stub_code();
-        self.opts.patching.then_some(crate::patch::FastPath { trampoline: self.region + fast, cookie: self.cookie, cookie_offset: OFF_COOKIE as u32 })
+        self.opts.patching.then_some(crate::patch::FastPath { trampoline: self.spec.region + fast, cookie: self.spec.cookie, cookie_offset: OFF_COOKIE as u32 })
     }
 }
 
@@ -539,7 +615,8 @@ unsafe impl Send for StubProcess {}
 unsafe impl Sync for StubProcess {}
 
 impl StubProcess {
-    fn spawn(p: &SystrapPlatform) -> Result<StubProcess, PlatformError> {
+    /// A new stub, set up and stripped, waiting in its handler; no Sentry thread drives it yet.
+    fn spawn(p: &StubSpec) -> Result<StubProcess, PlatformError> {
         // SAFETY: a static name; the result is a new descriptor or -1.
         let raw = unsafe { libc::memfd_create(c"sandbox-systrap-context".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {
@@ -558,24 +635,26 @@ impl StubProcess {
         if ctx == libc::MAP_FAILED {
             return Err(PlatformError::last_os("mapping a stub context"));
         }
-        // Spinning hand-offs need the Sentry's thread and the stub on two CPUs: keep this thread
-        // on its CPU and send the stub to another. With one CPU, nobody spins.
-        let stub_cpu = if p.opts.pin_cpu { place_threads() } else { None };
-        let spin = if stub_cpu.is_some() || (!p.opts.pin_cpu && allowed_cpus() > 1) { SENTRY_SPIN } else { Duration::ZERO };
         let (code, handler, restorer, _) = stub_code();
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
-        let mut fds = [p.opts.memory_fd, ctx_fd.as_raw_fd()];
+        let mut fds = [p.memory_fd, ctx_fd.as_raw_fd()];
         fds.sort_unstable();
         let mut args = stub::child_args(fds, p.region, code, &prog);
-        args.extra = [ctx_fd.as_raw_fd() as u64, p.region + handler, p.region + restorer, stub_cpu.map_or(u64::MAX, u64::from)];
-        let stub_spin = if spin.is_zero() { 0 } else { STUB_SPIN };
-        // SAFETY: the spin word is in the fresh context mapping; the stub does not exist yet.
-        unsafe { ctx.cast::<u8>().add(OFF_STUB_SPIN).cast::<u32>().write(stub_spin) };
+        args.extra = [ctx_fd.as_raw_fd() as u64, p.region + handler, p.region + restorer, 0];
         let pid = stub::clone_stub(&args, stub_child)?;
         drop(ctx_fd);
         let mut slots = vec![SlotUse::default(); MAX_THREADS];
-        slots[0] = SlotUse { used: true, tid: pid, driver: SENTRY_TID.with(|t| *t) };
-        let p = StubProcess { pid, region: p.region, memory_fd: p.opts.memory_fd, ctx: ctx.cast(), spin, slots: Mutex::new(slots), cookie: p.cookie, patching: p.opts.patching };
+        slots[0] = SlotUse { used: true, tid: pid, driver: 0 };
+        let p = StubProcess {
+            pid,
+            region: p.region,
+            memory_fd: p.memory_fd,
+            ctx: ctx.cast(),
+            spin: Duration::ZERO,
+            slots: Mutex::new(slots),
+            cookie: p.cookie,
+            patching: p.patching,
+        };
         let first = p.slot(0);
         first.init_fast_path();
         first.atomic32(OFF_TID).store(pid as u32, Ordering::SeqCst);
@@ -592,6 +671,25 @@ impl StubProcess {
             first.command(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
         }
         Ok(p)
+    }
+
+    /// Binds a new stub to the calling Sentry thread, which drives its first thread. Spinning
+    /// hand-offs need the two on different CPUs: with `pin`, this thread stays on its CPU and
+    /// the stub goes to another; with one CPU, nobody spins.
+    fn bind(&mut self, pin: bool) {
+        let stub_cpu = if pin { place_threads() } else { None };
+        if let Some(cpu) = stub_cpu {
+            // SAFETY: the cpu_set_t is a plain bit array we own; the stub is our child.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu as usize, &mut set);
+                libc::sched_setaffinity(self.pid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+            }
+        }
+        self.spin = if stub_cpu.is_some() || (!pin && allowed_cpus() > 1) { SENTRY_SPIN } else { Duration::ZERO };
+        let first = self.slot(0);
+        first.atomic32(OFF_STUB_SPIN).store(if self.spin.is_zero() { 0 } else { STUB_SPIN }, Ordering::SeqCst);
+        self.slots()[0].driver = SENTRY_TID.with(|t| *t);
     }
 
     fn slots(&self) -> MutexGuard<'_, Vec<SlotUse>> {
@@ -787,7 +885,7 @@ impl Slot<'_> {
 /// # Safety
 /// Only in a child just cloned by `stub::clone_stub`.
 unsafe fn stub_child(a: &ChildArgs) -> ! {
-    let [ctx_fd, handler, restorer, cpu] = a.extra;
+    let [ctx_fd, handler, restorer, _] = a.extra;
     let ctx_addr = a.code_addr + SLOT_SIZE;
     // SAFETY: we are the stub child; raw system calls on copied data.
     unsafe {
@@ -817,11 +915,6 @@ unsafe fn stub_child(a: &ChildArgs) -> ! {
         let mask = stub_mask();
         if stub::sys(libc::SYS_rt_sigprocmask, [libc::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8, 0, 0]) != 0 {
             stub::child_fail(12);
-        }
-        if cpu != u64::MAX {
-            let mut set = [0u64; 16];
-            set[(cpu / 64) as usize % 16] = 1 << (cpu % 64);
-            stub::sys(libc::SYS_sched_setaffinity, [0, 128, set.as_ptr() as u64, 0, 0, 0]);
         }
         stub::child_enter(a, a.code_addr)
     }
@@ -1088,6 +1181,10 @@ impl Context for SystrapContext {
         self.p.pid
     }
 
+    fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        self.fresh()
+    }
+
     fn syscall_trapped(&self) -> bool {
         self.trapped && self.p.patching
     }
@@ -1124,6 +1221,14 @@ impl Context for SystrapContext {
                 Err(e)
             }
         }
+    }
+}
+
+impl SystrapContext {
+    fn fresh(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
+        let guest_end = self.p.region;
+        self.stub().command(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, guest_end - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
+        Ok(Box::new(SystrapAddressSpace { p: self.p.clone() }))
     }
 }
 

@@ -131,12 +131,13 @@ impl Sandbox {
     /// Creates the memory file, the platform and the file tree.
     pub fn new(strace: bool, files: Files, make_platform: impl FnOnce(&MemoryFile) -> Result<Arc<dyn Platform>, PlatformError>) -> Result<Sandbox, SentryError> {
         let memory_file = Arc::new(MemoryFile::new(mm::memory_file::MEMORY_FILE_SIZE).map_err(SentryError::MemoryFile)?);
+        loader::vdso::attach(&memory_file).map_err(|e| SentryError::MemoryFile(std::io::Error::from_raw_os_error(e.raw())))?;
         let platform = make_platform(&memory_file)?;
         // SAFETY: getuid and getgid take no arguments and cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
         let creds = Credentials::new(uid, gid, host_groups());
         let procfs = fs::proc::ProcFs::new(fs::proc::HostSnapshot::take());
-        let mounts = root_namespace(&procfs, &files)?;
+        let mounts = root_namespace(&memory_file, &procfs, &files)?;
         let kernel = Arc::new(Kernel { memory_file, platform, audit: Default::default(), strace, creds, mounts, processes: Default::default(), procs: Default::default(), shm: Default::default() });
         procfs.attach(&kernel);
         Ok(Sandbox { kernel })
@@ -150,6 +151,7 @@ impl Sandbox {
         let limits = cfg.limits;
         // Before any thread starts, so that all of them inherit the mask.
         let forwarded = block_forwarded_signals();
+        loader::vdso::start_timekeeper().map_err(|e| SentryError::Thread(e.to_string()))?;
         self.kernel.procs.set_limit(limits.pids);
         confine::confine()?;
         let kernel = self.kernel.clone();
@@ -276,7 +278,9 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         let name = String::from_utf8_lossy(image.interp.as_deref().unwrap_or_default()).into_owned();
         SentryError::Interp(name, e)
     })?;
-    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds).map_err(SentryError::Load)?;
+    let rlimits = host_rlimits();
+    let stack_limit = rlimits[kernel::task::RLIMIT_STACK].rlim_cur;
+    let loaded = loader::load(&mut mm, image, file, interp.as_ref().map(|(i, b)| (i, &b[..])), &cfg.argv, &cfg.envp, &cfg.exe, creds, stack_limit).map_err(SentryError::Load)?;
     let fs = FsContext::new(kernel_root, cwd, 0o022);
     let maps = mm.published();
     let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, comm: fs::proc::comm_of(&cfg.exe), exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
@@ -296,7 +300,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
         clear_child_tid: 0,
         robust_list: (0, 0),
         exe: cfg.exe,
-        rlimits: host_rlimits(),
+        rlimits,
         exit: None,
         sigq: kernel.procs.queue(1).unwrap_or_default().add_thread(1, 0),
         altstack: None,
@@ -319,9 +323,10 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
 }
 
 /// The sandbox's mount namespace: the root (the host's files through the Gofer under an
-/// in-memory overlay, or a plain tmpfs without a Gofer), /dev and /proc, and the extra mounts.
-fn root_namespace(procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<MountNamespace, SentryError> {
-    let tmpfs = || -> Arc<dyn vfs::inode::Inode> { fs::tmpfs::Tmpfs::new_root(0o755, 0, 0) };
+/// in-memory overlay, or a plain tmpfs without a Gofer), /dev with its /dev/shm tmpfs, /proc,
+/// /sys, and the extra mounts.
+fn root_namespace(memory_file: &Arc<MemoryFile>, procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<MountNamespace, SentryError> {
+    let tmpfs = || -> Arc<dyn vfs::inode::Inode> { fs::tmpfs::Tmpfs::new_root(memory_file, 0o755, 0, 0) };
     let (root, fs_type, source): (Arc<dyn vfs::inode::Inode>, _, _) = match &files.gofer {
         Some(client) => {
             let lower = fs::gofer::GoferInode::attach(client.clone(), 0, true).map_err(|e| SentryError::Files(format!("the root: {e}")))?;
@@ -330,7 +335,9 @@ fn root_namespace(procfs: &Arc<fs::proc::ProcFs>, files: &Files) -> Result<Mount
         None => (tmpfs(), "tmpfs", "none"),
     };
     let ns = MountNamespace::new(Dentry::new_root(root), fs_type, source, false);
-    mount_at(&ns, b"/dev", fs::dev::DevDir::new(), "devtmpfs", "devtmpfs", false)?;
+    mount_at(&ns, b"/dev", fs::dev::DevDir::new(memory_file), "devtmpfs", "devtmpfs", false)?;
+    // POSIX shared memory (shm_open, sem_open) lives here, as the tmpfs Linux mounts there.
+    mount_at(&ns, b"/dev/shm", fs::tmpfs::Tmpfs::new_root(memory_file, 0o1777, 0, 0), "tmpfs", "shm", false)?;
     mount_at(&ns, b"/proc", procfs.root(), "proc", "proc", false)?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     mount_at(&ns, b"/sys", fs::sys::SysNode::new_root(cpus), "sysfs", "sysfs", true)?;

@@ -1,5 +1,6 @@
 /* bench: micro-benchmarks for scripts/bench.sh. Prints "<name> <value> <unit>".
    Usage: bench getppid [N]       trapped getppid through syscall(2), N calls (default 20000)
+          bench clock [N]         glibc clock_gettime(CLOCK_MONOTONIC) (the vDSO), N calls, ns/call
           bench openclose FILE    open+close of a host file
           bench stat FILE         stat of a host file
           bench read FILE         64 KiB reads of a (cached) file, 4 passes, MiB/s
@@ -36,6 +37,16 @@ int main(int argc, char **argv) {
     double t = now();
     for (int i = 0; i < n; i++) syscall(SYS_getppid);
     printf("getppid %.3f us/call\n", (now() - t) * 1e6 / n);
+    return 0;
+  }
+  if (!strcmp(what, "clock")) {
+    int n = argc > 2 ? atoi(argv[2]) : 1000000;
+    if (n <= 0) n = 1000000;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* warm up */
+    double t = now();
+    for (int i = 0; i < n; i++) clock_gettime(CLOCK_MONOTONIC, &ts);
+    printf("clock %.1f ns/call\n", (now() - t) * 1e9 / n);
     return 0;
   }
   const char *arg = argc > 2 ? argv[2] : "/etc/hostname";

@@ -61,3 +61,8 @@ fn enforced_rlimits_match_native() {
 fn capabilities_match_native() {
     assert_same(&guest("caps"), &[], &[]);
 }
+
+#[test]
+fn rlimit_cpu_sends_sigxcpu_then_sigkill_as_native() {
+    assert_same(&guest("cpulimit"), &[], &[]);
+}

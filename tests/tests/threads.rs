@@ -1,8 +1,8 @@
 //! Threads: the C guest (creation and join, ids, shared descriptors, a thread's exit and the
 //! last thread ending the process, exit_group and fatal signals from a thread, thread- and
 //! process-directed signals, sigwait in a thread, fork of a multithreaded process, execve from
-//! a thread other than the first, barriers), and python3's threading, run natively and
-//! sandboxed with the outputs compared.
+//! a thread other than the first, barriers), python3's threading and multiprocessing.Pool, run
+//! natively and sandboxed with the outputs compared.
 
 use sandbox_tests::{assert_same, guest, on_path};
 
@@ -36,6 +36,25 @@ ts = [threading.Thread(target=add) for _ in range(8)]
 for t in ts: t.start()
 for t in ts: t.join()
 print("count", count[0], "alive", threading.active_count())
+"#;
+    assert_same(std::path::Path::new("/usr/bin/env"), &["python3", "-c", script], &[]);
+}
+
+#[test]
+fn python3_multiprocessing_pool_matches_native() {
+    if !on_path("python3") {
+        eprintln!("python3 is not installed: skipped (scripts/test.sh installs it)");
+        return;
+    }
+    // Pool(4): worker processes, their threads, and POSIX semaphores in /dev/shm.
+    let script = r#"
+import multiprocessing
+def square(x):
+    return x * x
+if __name__ == "__main__":
+    with multiprocessing.Pool(4) as pool:
+        print(sum(pool.map(square, range(1000))))
+        print(sorted(set(pool.map(abs, range(-3, 4)))))
 "#;
     assert_same(std::path::Path::new("/usr/bin/env"), &["python3", "-c", script], &[]);
 }

@@ -1,6 +1,7 @@
 //! Everyday host tools run sandboxed, compared with native runs: python3 (subprocess, sqlite3,
-//! signal.alarm with a handler), perl, the sqlite3 shell, gcc compiling and running a program,
-//! make, and git init/add/commit/log. A tool missing on the host is reported and skipped.
+//! signal.alarm with a handler, mmap of a file), perl, the sqlite3 shell, gcc compiling and
+//! running a program, make, and git init/add/commit/log. A tool missing on the host is reported
+//! and skipped.
 
 use std::path::Path;
 use std::process::Command;
@@ -46,6 +47,36 @@ signal.signal(signal.SIGALRM, lambda s, f: hits.append(s))
 signal.alarm(1)
 time.sleep(3)
 print("alarm handled", hits)
+'"#);
+}
+
+#[test]
+fn python3_mmap_of_a_file() {
+    if !have("python3") {
+        return;
+    }
+    let dir = TempDir::new("python-mmap");
+    // The file is under /tmp (the sandbox's own memory there), not in the mounted directory.
+    same_script(dir.path(), r#"python3 -c '
+import mmap, os, tempfile
+with tempfile.TemporaryDirectory() as d:
+    p = os.path.join(d, "f")
+    with open(p, "wb") as f:
+        f.write(b"hello mmap world")
+    with open(p, "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0)
+        m[0:5] = b"HELLO"
+        m.flush()
+        print(f.read())
+        f.seek(6)
+        f.write(b"MMAP")
+        f.flush()
+        print(m[:])
+        m.resize(8192)
+        m[8000:8004] = b"tail"
+        f.seek(8000)
+        print(f.read(4), os.path.getsize(p))
+        m.close()
 '"#);
 }
 

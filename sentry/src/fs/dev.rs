@@ -1,5 +1,6 @@
 //! /dev: the character devices programs expect (null, zero, full, random, urandom, tty), the
-//! fd links, and /dev/shm as a tmpfs. The sandbox's own; no host device is reachable.
+//! fd links, and the directory the sandbox mounts its /dev/shm tmpfs on (POSIX shared memory).
+//! The sandbox's own; no host device is reachable.
 
 use std::sync::Arc;
 
@@ -7,8 +8,9 @@ use syscalls::structs::Stat;
 use syscalls::Errno;
 
 use super::tmpfs::Tmpfs;
+use crate::mm::MemoryFile;
 use crate::vfs::inode::{DirEntry, FileType, Inode};
-use crate::vfs::FileOps;
+use crate::vfs::{FileOps, MmapSource};
 
 /// Device number of /dev's own directory and links.
 const DEVFS_DEV: u64 = 0x5;
@@ -118,6 +120,13 @@ impl FileOps for DevFile {
     fn seekable(&self) -> bool {
         false
     }
+
+    fn mmap_source(&self) -> MmapSource<'_> {
+        match self.0.dev {
+            Device::Zero => MmapSource::Zero,
+            _ => MmapSource::Unmappable,
+        }
+    }
 }
 
 /// A fixed symlink (/dev/fd -> /proc/self/fd...).
@@ -150,8 +159,8 @@ pub struct DevDir {
 }
 
 impl DevDir {
-    /// Builds /dev.
-    pub fn new() -> Arc<DevDir> {
+    /// Builds /dev; the files of /dev/shm keep their data in `mf`.
+    pub fn new(mf: &Arc<MemoryFile>) -> Arc<DevDir> {
         let mut ino = 10;
         let mut next = || {
             ino += 1;
@@ -169,7 +178,8 @@ impl DevDir {
         ] {
             entries.push((name, Arc::new(Link { target, ino: next() })));
         }
-        entries.push((b"shm", Tmpfs::new_root(0o1777, 0, 0)));
+        // The mount point of the sandbox's /dev/shm tmpfs.
+        entries.push((b"shm", Tmpfs::new_root(mf, 0o1777, 0, 0)));
         entries.sort_by(|a, b| a.0.cmp(b.0));
         Arc::new(DevDir { entries })
     }

@@ -10,7 +10,6 @@ pub mod pipe;
 pub mod pidfd;
 pub mod proc;
 pub mod signalfd;
-pub mod sparse;
 pub mod sys;
 pub mod tmpfs;
 

@@ -409,12 +409,12 @@ mod tests {
 
     /// lower: /etc/hosts ("lower"), /etc/sub/x; upper: empty.
     fn setup() -> (Arc<dyn Inode>, Arc<dyn Inode>) {
-        let lower: Arc<dyn Inode> = Tmpfs::new_root(0o755, 0, 0);
+        let lower: Arc<dyn Inode> = Tmpfs::new_root(&crate::mm::memory_file::for_tests(), 0o755, 0, 0);
         let etc = lower.mkdir(b"etc", ARGS).unwrap();
         let hosts = etc.mknod(b"hosts", FileType::Regular, ARGS).unwrap();
         write_all(&hosts, b"lower");
         etc.mkdir(b"sub", ARGS).unwrap().mknod(b"x", FileType::Regular, ARGS).unwrap();
-        let upper: Arc<dyn Inode> = Tmpfs::new_root(0o755, 0, 0);
+        let upper: Arc<dyn Inode> = Tmpfs::new_root(&crate::mm::memory_file::for_tests(), 0o755, 0, 0);
         let root: Arc<dyn Inode> = OverlayInode::new_root(lower.clone(), upper);
         (root, lower)
     }

@@ -2,6 +2,8 @@
 //! Sentry's own state when a file is opened. Nothing here reads the host after start-up; the
 //! few host facts shown (CPU model, memory size) are a snapshot taken when the sandbox starts.
 
+mod maps;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
@@ -134,7 +136,7 @@ enum Node {
 }
 
 const ROOT_FILES: &[&str] = &["cpuinfo", "filesystems", "loadavg", "meminfo", "uptime", "version"];
-const PID_FILES: &[&str] = &["cmdline", "comm", "environ", "maps", "mountinfo", "mounts", "stat", "status"];
+const PID_FILES: &[&str] = &["cmdline", "comm", "environ", "maps", "mountinfo", "mounts", "smaps", "smaps_rollup", "stat", "status"];
 const PID_LINKS: &[&str] = &["cwd", "exe", "root"];
 const SYS_TREE: &[(&str, &[&str], &[&str])] = &[
     ("sys", &["kernel", "vm"], &[]),
@@ -253,35 +255,9 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
         "cmdline" => p.argv.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),
         "environ" => p.envp.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),
         "comm" => format!("{comm}\n").into_bytes(),
-        "maps" => {
-            // Neighbours with the same protection and purpose show as one mapping, as Linux
-            // merges them.
-            let mut vmas: Vec<crate::mm::Vma> = Vec::new();
-            for v in p.maps.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                match vmas.last_mut() {
-                    Some(l) if l.end == v.start && l.prot == v.prot && l.kind == v.kind && v.kind != crate::mm::VmaKind::Image => l.end = v.end,
-                    _ => vmas.push(*v),
-                }
-            }
-            let mut out = String::new();
-            for v in vmas {
-                let perms = format!("{}{}{}p", if v.prot.read { 'r' } else { '-' }, if v.prot.write { 'w' } else { '-' }, if v.prot.exec { 'x' } else { '-' });
-                let name = match v.kind {
-                    crate::mm::VmaKind::Image => String::from_utf8_lossy(&p.exe).into_owned(),
-                    crate::mm::VmaKind::Heap => "[heap]".into(),
-                    crate::mm::VmaKind::Stack => "[stack]".into(),
-                    crate::mm::VmaKind::Anon => String::new(),
-                    crate::mm::VmaKind::Shm { key } => format!("/SYSV{key:08x} (deleted)"),
-                };
-                let line = format!("{:08x}-{:08x} {perms} 00000000 00:00 0", v.start, v.end);
-                if name.is_empty() {
-                    out += &format!("{line}\n");
-                } else {
-                    out += &format!("{line:<73}{name}\n");
-                }
-            }
-            out.into_bytes()
-        }
+        "maps" => maps::maps(k, p),
+        "smaps" => maps::smaps(k, p),
+        "smaps_rollup" => maps::smaps_rollup(k, p),
         "stat" => format!(
             "{pid} ({comm}) R {ppid} {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
             pid = p.tgid,
@@ -291,9 +267,12 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
         "status" => {
             let (uid, gid) = (k.creds.uid, k.creds.gid);
             let fds = p.fds.snapshot().len();
+            let threads = k.procs.queue(p.tgid).map_or(1, |q| q.thread_count().max(1));
+            let (vm_size, vm_rss) = maps::totals(k, p);
             format!(
                 "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
-                 Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nFDSize:\t{fdsize}\nGroups:\t\nThreads:\t1\n\
+                 Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nFDSize:\t{fdsize}\nGroups:\t\n\
+                 VmSize:\t{vm_size:>8} kB\nVmRSS:\t{vm_rss:>8} kB\nThreads:\t{threads}\n\
                  SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n",
                 pid = p.tgid,
                 ppid = p.ppid,
@@ -464,5 +443,9 @@ impl FileOps for ProcFile {
     fn stat(&self) -> Result<Stat, Errno> {
         let mode = if self.dir { libc::S_IFDIR | 0o555 } else { libc::S_IFREG | 0o444 };
         Ok(Stat { st_dev: PROC_DEV, st_ino: self.ino, st_nlink: 1, st_mode: mode, st_blksize: 1024, ..Stat::default() })
+    }
+    fn mmap_source(&self) -> crate::vfs::MmapSource<'_> {
+        // Generated text has no pages to map (ENODEV, as Linux's seq files and attributes).
+        crate::vfs::MmapSource::Unmappable
     }
 }

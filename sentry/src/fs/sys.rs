@@ -92,4 +92,8 @@ impl FileOps for SysFile {
     fn stat(&self) -> Result<Stat, Errno> {
         self.0.stat()
     }
+    fn mmap_source(&self) -> crate::vfs::MmapSource<'_> {
+        // Generated text has no pages to map (ENODEV, as Linux's seq files and attributes).
+        crate::vfs::MmapSource::Unmappable
+    }
 }

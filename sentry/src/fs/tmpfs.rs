@@ -1,22 +1,25 @@
-//! tmpfs: files that live in the Sentry's memory and are gone when the sandbox ends.
+//! tmpfs: files that live in the Sentry's memory and are gone when the sandbox ends. A regular
+//! file's data is kept in the memory file ([`FilePages`]), so MAP_SHARED mappings of it are
+//! windows of the same pages that read and write use.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use syscalls::structs::Stat;
 use syscalls::Errno;
 
+use super::now;
 use super::pipe::{Pipe, PipeEnd};
-use super::sparse::SparseFile;
-use super::{gather_iov, now};
+use crate::mm::file_pages::FilePages;
+use crate::mm::MemoryFile;
 
 /// Largest tmpfs file (the kernel's MAX_LFS_FILESIZE).
 const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 use crate::kernel::Task;
 use crate::vfs::inode::{CreateArgs, DirEntry, FileType, Inode, SetAttr};
-use crate::vfs::FileOps;
+use crate::vfs::{FileOps, MmapSource};
 
 /// Device numbers for anonymous filesystems, one per instance.
 static NEXT_DEV: AtomicU64 = AtomicU64::new(0x20);
@@ -25,12 +28,14 @@ static NEXT_DEV: AtomicU64 = AtomicU64::new(0x20);
 pub struct Tmpfs {
     dev: u64,
     next_ino: AtomicU64,
+    /// Where its files' pages live.
+    mf: Arc<MemoryFile>,
 }
 
 impl Tmpfs {
-    /// A new, empty tmpfs; returns its root directory.
-    pub fn new_root(mode: u32, uid: u32, gid: u32) -> Arc<TmpfsInode> {
-        let fs = Arc::new(Tmpfs { dev: NEXT_DEV.fetch_add(1, Ordering::Relaxed), next_ino: AtomicU64::new(1) });
+    /// A new, empty tmpfs whose files keep their data in `mf`; returns its root directory.
+    pub fn new_root(mf: &Arc<MemoryFile>, mode: u32, uid: u32, gid: u32) -> Arc<TmpfsInode> {
+        let fs = Arc::new(Tmpfs { dev: NEXT_DEV.fetch_add(1, Ordering::Relaxed), next_ino: AtomicU64::new(1), mf: mf.clone() });
         TmpfsInode::new(&fs, FileType::Directory, CreateArgs { mode, uid, gid }, Data::Dir(Mutex::default()))
     }
 }
@@ -49,7 +54,7 @@ struct Meta {
 type Entries = BTreeMap<Vec<u8>, Arc<TmpfsInode>>;
 
 enum Data {
-    File(RwLock<SparseFile>),
+    File(FilePages),
     Dir(Mutex<Entries>),
     Symlink(Vec<u8>),
     /// A FIFO's pipe, shared by every open.
@@ -122,7 +127,7 @@ impl TmpfsInode {
 
     fn size(&self) -> u64 {
         match &self.data {
-            Data::File(d) => d.read().unwrap_or_else(|e| e.into_inner()).len(),
+            Data::File(d) => d.len(),
             Data::Symlink(t) => t.len() as u64,
             Data::Dir(_) => 4096,
             Data::Fifo(_) | Data::Node => 0,
@@ -155,7 +160,7 @@ impl Inode for TmpfsInode {
             st_size: size as i64,
             st_blksize: 4096,
             st_blocks: match &self.data {
-                Data::File(d) => d.read().unwrap_or_else(|e| e.into_inner()).blocks() as i64,
+                Data::File(d) => d.blocks() as i64,
                 _ => size.div_ceil(512) as i64,
             },
             st_atime: m.atime.0,
@@ -189,7 +194,7 @@ impl Inode for TmpfsInode {
             let Data::File(d) = &self.data else {
                 return Err(if self.kind == FileType::Directory { Errno::EISDIR } else { Errno::EINVAL });
             };
-            d.write().unwrap_or_else(|e| e.into_inner()).truncate(size);
+            d.truncate(size);
         }
         let t = now();
         let mut m = self.meta();
@@ -228,7 +233,7 @@ impl Inode for TmpfsInode {
 
     fn mknod(&self, name: &[u8], kind: FileType, args: CreateArgs) -> Result<Arc<dyn Inode>, Errno> {
         let data = match kind {
-            FileType::Regular => Data::File(RwLock::default()),
+            FileType::Regular => Data::File(FilePages::new(self.fs.mf.clone())),
             FileType::Fifo => Data::Fifo(Pipe::new_fifo(self.fs.next_ino.load(Ordering::Relaxed))),
             FileType::Socket | FileType::CharDevice | FileType::BlockDevice => Data::Node,
             _ => return Err(Errno::EINVAL),
@@ -377,7 +382,7 @@ impl FileOps for TmpfsFile {
     fn read(&self, iov: &[libc::iovec], off: u64) -> Result<usize, Errno> {
         match &self.inode.data {
             Data::File(d) => {
-                let n = d.read().unwrap_or_else(|e| e.into_inner()).read(off, iov);
+                let n = d.read(off, iov)?;
                 self.inode.meta().atime = now();
                 Ok(n)
             }
@@ -388,15 +393,14 @@ impl FileOps for TmpfsFile {
 
     fn write(&self, iov: &[libc::iovec], off: u64) -> Result<usize, Errno> {
         let Data::File(d) = &self.inode.data else { return Err(Errno::EISDIR) };
-        let mut buf = Vec::new();
-        gather_iov(iov, &mut buf);
-        off.checked_add(buf.len() as u64).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
-        d.write().unwrap_or_else(|e| e.into_inner()).write(off, &buf);
+        let len: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
+        off.checked_add(len).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
+        let n = d.write(off, iov)?;
         let t = now();
         let mut m = self.inode.meta();
         m.mtime = t;
         m.ctime = t;
-        Ok(buf.len())
+        Ok(n)
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
@@ -416,8 +420,7 @@ impl FileOps for TmpfsFile {
 
     fn seek_data_hole(&self, whence: i32, off: u64) -> Option<Result<u64, Errno>> {
         let Data::File(d) = &self.inode.data else { return None };
-        let f = d.read().unwrap_or_else(|e| e.into_inner());
-        let r = if whence == libc::SEEK_DATA { f.seek_data(off) } else { f.seek_hole(off) };
+        let r = if whence == libc::SEEK_DATA { d.seek_data(off) } else { d.seek_hole(off) };
         Some(r.ok_or(Errno::ENXIO))
     }
 
@@ -430,16 +433,22 @@ impl FileOps for TmpfsFile {
         }
         let Data::File(d) = &self.inode.data else { return Err(Errno::ENODEV) };
         off.checked_add(len).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
-        let mut data = d.write().unwrap_or_else(|e| e.into_inner());
         match mode {
-            0 | KEEP_SIZE => data.allocate(off, len, mode & KEEP_SIZE != 0),
+            0 | KEEP_SIZE => d.allocate(off, len, mode & KEEP_SIZE != 0)?,
             ZERO_RANGE | 0x11 => {
-                data.zero(off, len);
-                data.allocate(off, len, mode & KEEP_SIZE != 0);
+                d.zero(off, len);
+                d.allocate(off, len, mode & KEEP_SIZE != 0)?;
             }
-            m if m == PUNCH_HOLE | KEEP_SIZE => data.zero(off, len),
+            m if m == PUNCH_HOLE | KEEP_SIZE => d.zero(off, len),
             _ => return Err(Errno::EOPNOTSUPP),
         }
         Ok(())
+    }
+
+    fn mmap_source(&self) -> MmapSource<'_> {
+        match &self.inode.data {
+            Data::File(d) => MmapSource::Pages(d),
+            _ => MmapSource::Unmappable,
+        }
     }
 }

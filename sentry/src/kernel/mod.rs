@@ -12,6 +12,8 @@ pub mod process;
 pub mod shm;
 pub mod signal;
 pub mod task;
+pub mod timekeeper;
+pub mod cpulimit;
 pub mod timers;
 
 use std::sync::Arc;

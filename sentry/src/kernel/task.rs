@@ -63,6 +63,10 @@ pub const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP -
 
 /// Number of RLIMIT_* resources.
 pub const RLIM_NLIMITS: usize = 16;
+/// RLIMIT_CPU's index.
+pub const RLIMIT_CPU: usize = 0;
+/// RLIMIT_STACK's index.
+pub const RLIMIT_STACK: usize = 3;
 /// RLIMIT_DATA's index.
 pub const RLIMIT_DATA: usize = 2;
 /// RLIMIT_AS's index.

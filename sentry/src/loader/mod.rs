@@ -2,6 +2,7 @@
 //! initial stack (argv, envp, auxv) exactly where a Linux kernel would put the same things.
 
 pub mod elf;
+pub mod vdso;
 
 use platform::{Prot, PAGE_SIZE};
 use syscalls::Errno;
@@ -11,8 +12,12 @@ pub use elf::{parse, ElfError, ElfImage, ElfKind};
 
 /// Where static-pie executables are placed (Linux's ELF_ET_DYN_BASE for 47-bit spaces).
 const DYN_BASE: u64 = 0x5555_5555_4000;
-/// The main thread's stack size (the default RLIMIT_STACK).
-pub const STACK_SIZE: u64 = 8 << 20;
+/// The main thread's stack size for a soft RLIMIT_STACK of `limit`. Linux grows the stack on
+/// demand up to the limit; here the whole of it is mapped at exec (untouched pages cost
+/// nothing), between 128 KiB and 1 GiB (an unlimited stack gets the most).
+pub fn stack_size(limit: u64) -> u64 {
+    page_up(limit.clamp(128 << 10, 1 << 30)).unwrap_or(1 << 30)
+}
 /// Gap between the stack and the top of the mmap area, as Linux keeps one.
 const STACK_GAP: u64 = 128 << 20;
 
@@ -35,6 +40,7 @@ const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_HWCAP2: u64 = 26;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 const AT_MINSIGSTKSZ: u64 = 51;
 
 /// The process the loader sets up: where to start and with what stack.
@@ -102,7 +108,9 @@ pub fn load(
     envp: &[Vec<u8>],
     execfn: &[u8],
     creds: AuxCreds,
+    stack_limit: u64,
 ) -> Result<LoadedProgram, Errno> {
+    let stack_size = stack_size(stack_limit);
     let base = match img.kind {
         ElfKind::Exec => 0,
         ElfKind::Dyn => DYN_BASE - page_down(img.segments[0].vaddr),
@@ -114,8 +122,8 @@ pub fn load(
     // The stack, just below the top of the guest's address space.
     let stack_top = page_down(user.end - PAGE_SIZE);
     let stack_prot = Prot { read: true, write: true, exec: img.exec_stack };
-    mm.map_anon(stack_top - STACK_SIZE, STACK_SIZE, stack_prot, true, VmaKind::Stack)?;
-    mm.set_mmap_top(stack_top - STACK_SIZE - STACK_GAP);
+    mm.map_anon(stack_top - stack_size, stack_size, stack_prot, true, VmaKind::Stack)?;
+    mm.set_mmap_top(stack_top - stack_size - STACK_GAP);
 
     // The interpreter goes where mmap would put it: at the top of the mmap area.
     let (interp_base, start) = match interp {
@@ -128,6 +136,8 @@ pub fn load(
             (ib, i.entry + ib)
         }
     };
+    // The vDSO goes below, as Linux maps it after the interpreter.
+    let vdso = vdso::map(mm)?;
 
     let phdr = match img.phdr_vaddr {
         Some(v) => v + base,
@@ -138,7 +148,7 @@ pub fn load(
             .find(|s| s.offset <= img.phoff && img.phoff < s.offset + s.filesz)
             .map_or(0, |s| s.vaddr + base + (img.phoff - s.offset)),
     };
-    let mut st = StackBuilder { mm, sp: stack_top };
+    let mut st = StackBuilder { mm, sp: stack_top, size: stack_size };
     let execfn_at = st.push_bytes(execfn)?;
     let env_at = envp.iter().rev().map(|e| st.push_bytes(e)).collect::<Result<Vec<_>, _>>()?;
     let arg_at = argv.iter().rev().map(|a| st.push_bytes(a)).collect::<Result<Vec<_>, _>>()?;
@@ -151,6 +161,7 @@ pub fn load(
     let random_at = st.sp;
 
     let auxv = [
+        (AT_SYSINFO_EHDR, vdso.unwrap_or(0)),
         (AT_PHDR, phdr),
         (AT_PHENT, 56),
         (AT_PHNUM, u64::from(img.phnum)),
@@ -173,6 +184,8 @@ pub fn load(
         (AT_NULL, 0),
     ];
     // argc, argv..., NULL, envp..., NULL, auxv pairs: the final sp must be 16-byte aligned.
+    // Without a vDSO there is no AT_SYSINFO_EHDR at all, as Linux with vdso=0.
+    let auxv: Vec<(u64, u64)> = auxv.into_iter().filter(|&(k, _)| k != AT_SYSINFO_EHDR || vdso.is_some()).collect();
     let words = 1 + argv.len() + 1 + envp.len() + 1 + 2 * auxv.len();
     st.sp &= !15;
     if words % 2 == 1 {
@@ -225,13 +238,14 @@ fn page_regions(img: &ElfImage, base: u64) -> Vec<(u64, u64, Prot)> {
 struct StackBuilder<'a> {
     mm: &'a mut MemoryManager,
     sp: u64,
+    size: u64,
 }
 
 impl StackBuilder<'_> {
     /// Pushes a NUL-terminated copy of `s`; returns its address.
     fn push_bytes(&mut self, s: &[u8]) -> Result<u64, Errno> {
         let len = s.len() as u64 + 1;
-        if len > STACK_SIZE / 4 {
+        if len > self.size / 4 {
             return Err(Errno::E2BIG);
         }
         self.sp = self.sp.checked_sub(len).ok_or(Errno::E2BIG)?;

@@ -5,10 +5,11 @@
 //! guest's mappings are. Ranges are handed out by a first-fit allocator and given back to the
 //! host with FALLOC_FL_PUNCH_HOLE when the guest unmaps them.
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use syscalls::Errno;
 
@@ -25,7 +26,13 @@ pub struct MemoryFile {
     /// Shared regions (MAP_SHARED memory): start -> (length, VMAs referring to it). A region
     /// goes back to the free ranges when its last VMA goes.
     shared: Mutex<BTreeMap<u64, (u64, usize)>>,
+    /// The object whose pages a shared region holds (a file's extent), by region start: how a
+    /// mapping of the region finds its file (mremap growing it). Dropped with the region.
+    owners: Mutex<HashMap<u64, Weak<dyn Any + Send + Sync>>>,
 }
+
+/// What [`MemoryFile::owner`] hands out.
+pub type RegionOwner = Arc<dyn Any + Send + Sync>;
 
 // SAFETY: `base` points at a shared mapping that lives as long as the MemoryFile; all access
 // through it is by raw copies (guest memory is shared with guest threads by design), and the
@@ -67,7 +74,7 @@ impl MemoryFile {
         unsafe { libc::madvise(base, size as usize, libc::MADV_DONTFORK) };
         let mut free = BTreeMap::new();
         free.insert(0, size);
-        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default() })
+        Ok(MemoryFile { fd, base: base.cast(), size, free: Mutex::new(free), shared: Mutex::default(), owners: Mutex::default() })
     }
 
     /// Bytes of the file backed by memory now (pages touched and not released).
@@ -175,6 +182,18 @@ impl MemoryFile {
         Ok(start)
     }
 
+    /// Grows the shared region at `start` by `extra` bytes in place, if the file space after it
+    /// is free; false otherwise. Its references are unchanged (a file's extent that grows).
+    pub fn grow_shared(&self, start: u64, extra: u64) -> bool {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((len, _)) = shared.get_mut(&start) else { return false };
+        if !self.claim(start + *len, extra) {
+            return false;
+        }
+        *len += extra;
+        true
+    }
+
     /// Makes the allocated range `[start, start+len)` a region with one reference (a VMA that
     /// is about to be shared by a fork).
     pub fn adopt_region(&self, start: u64, len: u64) {
@@ -210,8 +229,19 @@ impl MemoryFile {
             let len = *len;
             shared.remove(&start);
             drop(shared);
+            self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(&start);
             self.release(start, len);
         }
+    }
+
+    /// Records the object whose pages the shared region at `start` holds.
+    pub fn set_owner(&self, start: u64, owner: Weak<dyn Any + Send + Sync>) {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner()).insert(start, owner);
+    }
+
+    /// The object whose pages the shared region at `start` holds, while it lives.
+    pub fn owner(&self, start: u64) -> Option<RegionOwner> {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner()).get(&start)?.upgrade()
     }
 
     /// How many references the shared region at `start` has (None once it is freed).
@@ -241,6 +271,74 @@ impl MemoryFile {
             let stop = if hole < 0 { end } else { (hole as u64).min(end) };
             f(data as u64, stop);
             pos = stop;
+        }
+    }
+
+    /// The first offset in `[off, end)` that holds data, if any (SEEK_DATA bounded by `end`).
+    pub fn next_data(&self, off: u64, end: u64) -> Option<u64> {
+        // SAFETY: lseek on our own memfd; SEEK_DATA only reports a position.
+        let data = unsafe { libc::lseek(self.fd.as_raw_fd(), off as libc::off_t, libc::SEEK_DATA) };
+        (data >= 0 && (data as u64) < end).then_some(data as u64)
+    }
+
+    /// The first offset in `[off, end)` that is a hole, or `end` (SEEK_HOLE bounded by `end`).
+    pub fn next_hole(&self, off: u64, end: u64) -> u64 {
+        // SAFETY: lseek on our own memfd; SEEK_HOLE only reports a position.
+        let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), off as libc::off_t, libc::SEEK_HOLE) };
+        if hole < 0 {
+            end
+        } else {
+            (hole as u64).clamp(off, end)
+        }
+    }
+
+    /// Reads from file offset `off` into `iov` with the host's preadv: unlike a copy through
+    /// the Sentry's mapping, reading a hole does not give it a page (it stays a hole, as a
+    /// read of a tmpfs hole leaves it on Linux). Returns the bytes read; `off` plus the
+    /// iovecs' total must lie inside the file.
+    pub fn read_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
+        let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
+        assert!(off.saturating_add(total) <= self.size, "memory file read_iov out of range");
+        let mut done = 0usize;
+        while (done as u64) < total {
+            let rest = skip_iov(iov, done);
+            // SAFETY: each iovec is writable memory (guest memory checked by the memory
+            // manager, or a Sentry buffer) of at least its length; the host writes no more.
+            let n = unsafe { libc::preadv(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
+            match n {
+                n if n > 0 => done += n as usize,
+                0 => break,
+                _ if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+                _ => return Err(Errno::EIO),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Copies from file offset `off` into the iovecs (as memmove: they may be windows of the
+    /// same pages). `off` plus the iovecs' total must lie inside the file.
+    pub fn copy_to_iov(&self, off: u64, iov: &[libc::iovec]) {
+        let mut at = off;
+        for v in iov {
+            assert!(at.saturating_add(v.iov_len as u64) <= self.size, "memory file copy_to_iov out of range");
+            // SAFETY: the source lies inside the mapping (checked above); each iovec is
+            // writable memory of its length (guest memory checked by the memory manager, or a
+            // Sentry buffer); ptr::copy allows the two to overlap.
+            unsafe { std::ptr::copy(self.ptr(at), v.iov_base.cast::<u8>(), v.iov_len) };
+            at += v.iov_len as u64;
+        }
+    }
+
+    /// Copies the iovecs to file offset `off` (as memmove). `off` plus the iovecs' total must
+    /// lie inside the file.
+    pub fn copy_from_iov(&self, off: u64, iov: &[libc::iovec]) {
+        let mut at = off;
+        for v in iov {
+            assert!(at.saturating_add(v.iov_len as u64) <= self.size, "memory file copy_from_iov out of range");
+            // SAFETY: the destination lies inside the mapping (checked above); each iovec is
+            // readable memory of its length; ptr::copy allows the two to overlap.
+            unsafe { std::ptr::copy(v.iov_base.cast::<u8>(), self.ptr(at), v.iov_len) };
+            at += v.iov_len as u64;
         }
     }
 
@@ -277,6 +375,31 @@ impl MemoryFile {
         // `dst`, which is Sentry memory.
         unsafe { std::ptr::copy_nonoverlapping(self.ptr(off), dst.as_mut_ptr(), dst.len()) };
     }
+}
+
+/// `iov` without its first `skip` bytes (a copy of the list only when something is skipped).
+fn skip_iov(iov: &[libc::iovec], skip: usize) -> std::borrow::Cow<'_, [libc::iovec]> {
+    if skip == 0 {
+        return std::borrow::Cow::Borrowed(iov);
+    }
+    let mut left = skip;
+    let mut out = Vec::with_capacity(iov.len());
+    for v in iov {
+        if left >= v.iov_len {
+            left -= v.iov_len;
+            continue;
+        }
+        out.push(libc::iovec { iov_base: v.iov_base.cast::<u8>().wrapping_add(left).cast(), iov_len: v.iov_len - left });
+        left = 0;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// One memory file shared by the unit tests of the filesystems that keep their data in one.
+#[cfg(test)]
+pub fn for_tests() -> std::sync::Arc<MemoryFile> {
+    static MF: std::sync::OnceLock<std::sync::Arc<MemoryFile>> = std::sync::OnceLock::new();
+    MF.get_or_init(|| std::sync::Arc::new(MemoryFile::new(4 << 30).expect("a memory file for tests"))).clone()
 }
 
 impl Drop for MemoryFile {

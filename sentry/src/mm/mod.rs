@@ -8,10 +8,15 @@
 //!
 //! Mappings are populated eagerly for now (the memfd is sparse, so untouched pages cost
 //! nothing); demand paging and copy-on-write come with file-backed mappings and fork.
+//!
+//! In-memory files keep their data in the memory file as well ([`file_pages`]), so a
+//! MAP_SHARED mapping of one is a window of the file's own pages ([`shared_file`]).
 
 mod cow;
+pub mod file_pages;
 pub mod memory_file;
 mod shared;
+pub mod shared_file;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -49,6 +54,10 @@ pub enum VmaKind {
     Anon,
     /// A SysV shared memory segment attached with shmat (its key, for /proc/self/maps).
     Shm { key: i32 },
+    /// A MAP_SHARED file mapping: a window of an in-memory file's pages, or a copy of a file
+    /// that cannot change under it. `may_write` is VM_MAYWRITE (the descriptor was open for
+    /// writing): without it mprotect cannot add PROT_WRITE.
+    SharedFile { may_write: bool },
 }
 
 /// What memory a new mapping gets.
@@ -60,6 +69,9 @@ pub enum Backing {
     NewShared,
     /// An existing shared region of the memory file (a SysV segment), from its start.
     Region(u64),
+    /// A window at memory-file `offset` inside the existing shared region `region` (a file's
+    /// pages, see `shared_file`).
+    Window { region: u64, offset: u64 },
 }
 
 /// One mapping: `[start, end)` backed by the memory file from `offset`.
@@ -389,12 +401,19 @@ impl Mappings {
                 _ => self.find_free(len)?,
             }
         };
-        let offset = match backing {
-            Backing::Private => self.mf.allocate(len)?,
-            Backing::NewShared => self.mf.allocate_shared(len)?,
+        let (offset, shared) = match backing {
+            Backing::Private => (self.mf.allocate(len)?, None),
+            Backing::NewShared => {
+                let region = self.mf.allocate_shared(len)?;
+                (region, Some(region))
+            }
             Backing::Region(region) => {
                 self.mf.share(region);
-                region
+                (region, Some(region))
+            }
+            Backing::Window { region, offset } => {
+                self.mf.share(region);
+                (offset, Some(region))
             }
         };
         let vma = Vma {
@@ -403,7 +422,7 @@ impl Mappings {
             prot,
             offset,
             kind,
-            shared: (backing != Backing::Private).then_some(offset),
+            shared,
             lock: self.lock_future,
             dont_fork: false,
             wipe_on_fork: false,
@@ -462,6 +481,7 @@ impl Mappings {
         let mut at = addr;
         while at < end {
             match self.find(at) {
+                Some(v) if prot.write && !v.may_write() => return Err(Errno::EACCES),
                 Some(v) => at = v.end,
                 None => return Err(Errno::ENOMEM),
             }
@@ -625,8 +645,7 @@ fn mergeable(a: &Vma, b: &Vma) -> bool {
         && a.lock == b.lock
         && a.dont_fork == b.dont_fork
         && a.wipe_on_fork == b.wipe_on_fork
-        && anon(a.kind)
-        && anon(b.kind)
+        && (anon(a.kind) && anon(b.kind) || a.kind == b.kind && matches!(a.kind, VmaKind::SharedFile { .. }))
         && a.cow.is_none()
         && b.cow.is_none()
         && match (a.shared, b.shared) {
@@ -961,6 +980,8 @@ impl Mappings {
             }
             Advice::Remove if locked => return Err(Errno::EINVAL),
             Advice::Remove => match (v.shared, v.kind) {
+                // Linux: MADV_REMOVE needs a shared mapping that may be written.
+                (Some(_), _) if !v.may_write() => return Err(Errno::EACCES),
                 (Some(_), _) => self.mf.punch(off, hi - lo),
                 // A private file mapping: not a shared writable one.
                 (None, VmaKind::Image) => return Err(Errno::EACCES),
@@ -985,7 +1006,8 @@ impl Mappings {
     }
 
     /// msync(2) from the range on (flags checked by the caller). Nothing is written back:
-    /// there are no shared file mappings. ENOMEM for unmapped parts (at once for plain
+    /// shared file mappings are windows of the file's own pages, which read() sees at once,
+    /// and there is no disk behind them. ENOMEM for unmapped parts (at once for plain
     /// MS_ASYNC), EBUSY for MS_INVALIDATE of locked memory, as Linux.
     pub fn sync(&self, addr: u64, len: u64, invalidate: bool, async_only: bool) -> Result<(), Errno> {
         let end = addr.checked_add(page_align_wrapping(len)).ok_or(Errno::ENOMEM)?;

@@ -110,7 +110,7 @@ fn sys_memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let name = t.mm.copy_in_cstr(a[0], 249).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::EINVAL } else { e })?;
-    let dir = crate::fs::tmpfs::Tmpfs::new_root(0o1777, 0, 0);
+    let dir = crate::fs::tmpfs::Tmpfs::new_root(&t.kernel.memory_file, 0o1777, 0, 0);
     let args = crate::vfs::inode::CreateArgs { mode: 0o777, uid: t.creds.fsuid, gid: t.creds.fsgid };
     let inode = crate::vfs::inode::Inode::mknod(&*dir, &name, crate::vfs::inode::FileType::Regular, args)?;
     crate::vfs::inode::Inode::unlink(&*dir, &name, false)?;

@@ -8,6 +8,7 @@ use super::{Registration, SysResult, Support};
 use crate::kernel::task::{RLIMIT_AS, RLIMIT_DATA};
 use crate::kernel::{cap, Task};
 use crate::mm::{page_up, Advice, Backing, RemapFlags, VmaKind, VmaLock, TASK_SIZE};
+use crate::vfs::{FileDescription, MmapSource};
 
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::BRK, handler: sys_brk, support: Support::Full, note: "" },
@@ -15,7 +16,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MMAP,
         handler: sys_mmap,
         support: Support::Partial,
-        note: "anonymous mappings (MAP_SHARED ones stay shared across fork) and private file mappings (a copy taken at mmap); MAP_SHARED file mappings need the page cache (ENODEV)",
+        note: "anonymous mappings (MAP_SHARED ones stay shared across fork); private file mappings (a copy taken at mmap); MAP_SHARED mappings of in-memory files (tmpfs, the overlay's upper layer, /dev/shm, memfd) are windows of the file's own pages, coherent with read/write/ftruncate in every process and across fork (touching pages past EOF reads zeros and stores there are dropped when the file grows, where Linux raises SIGBUS); MAP_SHARED of a host file: read-only ones are a copy (the overlaid root cannot change under them; on a read-write --mount later changes are not seen, and mprotect cannot make them writable: EACCES), a writable one needs the file opened for writing, which in the overlaid root copies it into memory first (on a read-write --mount: ENODEV); /dev/zero maps anonymous memory",
     },
     Registration { nr: nr::MUNMAP, handler: sys_munmap, support: Support::Full, note: "" },
     Registration { nr: nr::MPROTECT, handler: sys_mprotect, support: Support::Full, note: "" },
@@ -23,7 +24,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MREMAP,
         handler: sys_mremap,
         support: Support::Partial,
-        note: "shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP, duplicating a shared mapping (old_len 0); growing a MAP_SHARED mapping past the end of its memory (where Linux leaves a SIGBUS window) fails with ENOMEM",
+        note: "shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP, duplicating a shared mapping (old_len 0); a MAP_SHARED file mapping grows over the file's next pages (with MREMAP_FIXED only within the memory the mapping already reaches: else ENOMEM); growing a MAP_SHARED anonymous mapping or SysV segment past the end of its memory (where Linux leaves a SIGBUS window) fails with ENOMEM",
     },
     Registration {
         nr: nr::MADVISE,
@@ -35,7 +36,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::MSYNC,
         handler: sys_msync,
         support: Support::Full,
-        note: "checks only: there are no shared file mappings, so nothing is ever written back",
+        note: "checks only: shared file mappings are windows of the in-memory file's own pages (read() sees stores at once) and host files are never mapped writable, so there is nothing to write back",
     },
     Registration {
         nr: nr::MINCORE,
@@ -75,6 +76,11 @@ const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+const MAP_GROWSDOWN: u64 = 0x100;
+const MAP_HUGETLB: u64 = 0x4_0000;
+const PROT_WRITE: u64 = 2;
+/// MAX_LFS_FILESIZE: where a file mapping must end by (file_mmap_ok).
+const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
 /// Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus MAP_SYNC's refusal below).
 const MAP_KNOWN: u64 = 0x0f | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x1_0000 | 0x2_0000 | 0x4_0000 | 0x10_0000 | 0xfc00_0000;
 
@@ -98,9 +104,72 @@ fn sys_brk(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(t.mm.brk(a[0]))
 }
 
+/// What a file mapping maps, once do_mmap's checks have passed.
+enum FileMapping {
+    /// /dev/zero: anonymous memory.
+    Zero,
+    /// A private copy of the file's bytes.
+    Copy,
+    /// A read-only shared mapping of a file whose pages are not in the memory file: a shared
+    /// region holding a copy (the file cannot change under it in the overlaid root).
+    SharedCopy,
+    /// Windows of the file's own pages.
+    Windows,
+}
+
+/// do_mmap's checks of a mapping of `f`, in Linux's order: the offset range (EOVERFLOW), the
+/// descriptor's access mode (EACCES), whether the file can be mapped at all (ENODEV).
+fn check_file_mapping(f: &FileDescription, off: u64, len: u64, prot: u64, flags: u64) -> Result<FileMapping, Errno> {
+    // file_mmap_ok: the mapping ends within the largest file offset.
+    if off.checked_add(len).is_none_or(|end| end > MAX_FILE_OFFSET) {
+        return Err(Errno::EOVERFLOW);
+    }
+    let shared = flags & MAP_TYPE != MAP_PRIVATE;
+    if shared && prot & PROT_WRITE != 0 && !f.writable() {
+        return Err(Errno::EACCES);
+    }
+    if !f.readable() {
+        return Err(Errno::EACCES);
+    }
+    let how = match f.ops.mmap_source() {
+        MmapSource::Unmappable => return Err(Errno::ENODEV),
+        MmapSource::Zero => FileMapping::Zero,
+        MmapSource::Pages(_) if shared => FileMapping::Windows,
+        MmapSource::Pages(_) => FileMapping::Copy,
+        // Files without a name here are anonymous kernel objects (eventfd, epoll...); a
+        // directory has no pages either.
+        MmapSource::Copy if f.path.is_none() || f.ops.stat().is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR) => return Err(Errno::ENODEV),
+        MmapSource::Copy if !shared => FileMapping::Copy,
+        // A copy cannot carry stores back to a host file (one on a read-write mount: in the
+        // overlaid root, opening for writing copies the file up into memory first).
+        MmapSource::Copy if prot & PROT_WRITE != 0 => return Err(Errno::ENODEV),
+        MmapSource::Copy => FileMapping::SharedCopy,
+    };
+    if flags & MAP_GROWSDOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(how)
+}
+
 fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     let [addr, len, prot, flags, fd, off] = a;
-    if len == 0 || off % PAGE_SIZE != 0 {
+    if off % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // ksys_mmap_pgoff looks the descriptor up before anything else.
+    let file = if flags & MAP_ANONYMOUS == 0 {
+        let f = t.fds.get(fd as i32)?;
+        if f.flags() & libc::O_PATH as u32 != 0 {
+            return Err(Errno::EBADF);
+        }
+        if flags & MAP_HUGETLB != 0 {
+            return Err(Errno::EINVAL);
+        }
+        Some(f)
+    } else {
+        None
+    };
+    if len == 0 {
         return Err(Errno::EINVAL);
     }
     match flags & MAP_TYPE {
@@ -110,20 +179,6 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ => return Err(Errno::EINVAL),
     }
     let len = page_up(len).ok_or(Errno::ENOMEM)?;
-    let file = if flags & MAP_ANONYMOUS == 0 {
-        let f = t.fds.get(fd as i32)?;
-        if !f.readable() {
-            return Err(Errno::EACCES);
-        }
-        // Private file mappings are a copy of the file taken now (the guest's own writes stay
-        // private, as Linux's copy-on-write gives); shared ones need the page cache.
-        if flags & MAP_TYPE != MAP_PRIVATE || f.path.is_none() || !f.ops.seekable() {
-            return Err(Errno::ENODEV);
-        }
-        Some(f)
-    } else {
-        None
-    };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     if fixed {
         if addr % PAGE_SIZE != 0 {
@@ -138,12 +193,29 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
             return Err(Errno::EEXIST);
         }
     }
+    let how = match &file {
+        Some(f) => Some(check_file_mapping(f, off, len, prot, flags)?),
+        None => None,
+    };
     let shared = flags & MAP_TYPE != MAP_PRIVATE;
     let (replaced, replaced_data) = if fixed { t.mm.overlap_bytes(addr, addr.saturating_add(len)) } else { (0, 0) };
-    let data = if !shared && prot & 2 != 0 { len } else { 0 };
+    let data = if !shared && prot & PROT_WRITE != 0 { len } else { 0 };
     check_vm_limits(t, len.saturating_sub(replaced), data.saturating_sub(replaced_data))?;
-    let at = t.mm.map_memory(addr, len, Prot::from_bits(prot), fixed, VmaKind::Anon, if shared { Backing::NewShared } else { Backing::Private })?;
-    if let Some(f) = file {
+    let prot_bits = Prot::from_bits(prot);
+    let (kind, backing) = match how {
+        Some(FileMapping::Windows) => {
+            let f = file.as_ref().ok_or(Errno::EBADF)?;
+            let MmapSource::Pages(pages) = f.ops.mmap_source() else { return Err(Errno::ENODEV) };
+            // The pins keep the file's pages until the VMAs hold their own references.
+            let pinned = pages.pin(off, len)?;
+            return t.mm.map_windows(addr, len, prot_bits, fixed, VmaKind::SharedFile { may_write: f.writable() }, pinned.windows());
+        }
+        Some(FileMapping::SharedCopy) => (VmaKind::SharedFile { may_write: false }, Backing::NewShared),
+        _ if shared => (VmaKind::Anon, Backing::NewShared),
+        _ => (VmaKind::Anon, Backing::Private),
+    };
+    let at = t.mm.map_memory(addr, len, prot_bits, fixed, kind, backing)?;
+    if let (Some(f), Some(FileMapping::Copy | FileMapping::SharedCopy)) = (file, how) {
         // The file's bytes, a chunk at a time up to its end: the mapping may be far larger.
         const CHUNK: u64 = 1 << 20;
         let mut buf = vec![0u8; CHUNK.min(len) as usize];
@@ -177,6 +249,7 @@ fn sys_mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
     if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 || prot & (PROT_GROWSDOWN | PROT_GROWSUP) == PROT_GROWSDOWN | PROT_GROWSUP {
         return Err(Errno::EINVAL);
     }
+    crate::loader::vdso::before_protect(&t.mm, a[0], a[1], Prot::from_bits(prot))?;
     t.mm.protect(a[0], a[1], Prot::from_bits(prot)).map(|()| 0)
 }
 
@@ -202,6 +275,12 @@ fn sys_mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
             let grow = if dont_unmap { new } else { new - old };
             let data = t.mm.find(addr).is_some_and(|v| v.is_data());
             check_vm_limits(t, grow, if data { grow } else { 0 })?;
+        }
+    }
+    if !fixed && !dont_unmap {
+        // A shared file mapping growing past the end of its extent maps the file's next pages.
+        if let Some(r) = t.mm.remap_window(addr, old_len, new_len, may_move) {
+            return r;
         }
     }
     t.mm.remap(addr, old_len, new_len, RemapFlags { may_move, fixed, dont_unmap }, new_addr)
@@ -256,6 +335,9 @@ fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         _ => return Err(Errno::EINVAL),
     };
+    if advice == Advice::Remove {
+        crate::loader::vdso::check_remove(&t.mm, addr, len)?;
+    }
     t.mm.advise(addr, len, advice).map(|()| 0)
 }
 

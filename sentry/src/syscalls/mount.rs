@@ -54,7 +54,7 @@ fn sys_mount(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     match &fstype[..] {
         b"tmpfs" => {
-            let root = Tmpfs::new_root(0o1777, 0, 0);
+            let root = Tmpfs::new_root(&t.kernel.memory_file, 0o1777, 0, 0);
             t.kernel.mounts.mount(&at, Dentry::new_root(root), "tmpfs", "tmpfs", flags & MS_RDONLY != 0);
             Ok(0)
         }

@@ -181,10 +181,12 @@ fn run_task(mut task: Task) {
     match task.leave(status) {
         Some(status) => {
             let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
-            drop(task);
             kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
             crate::kernel::timers::delete_process(pid, false);
+            crate::kernel::cpulimit::forget(pid);
+            // The parent hears of the end at once; the stub is killed and reaped after.
             kernel.procs.exited(pid, status, uid, usage);
+            drop(task);
         }
         None if task.tid == task.tgid => {
             // The first thread made the stub, which dies with the host thread that made it
@@ -218,7 +220,7 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         comm: std::sync::Mutex::new(s.comm),
     };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(s.pid, Arc::new(info));
-    Ok(Task {
+    let task = Task {
         kernel: kernel.clone(),
         tid: s.pid,
         tgid: s.pid,
@@ -240,7 +242,13 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
         no_new_privs: s.no_new_privs,
         creds: s.creds,
         dumpable: s.dumpable,
-    })
+    };
+    // A finite RLIMIT_CPU is inherited, on the child's own (fresh) CPU time.
+    let cpu = task.rlimits[crate::kernel::task::RLIMIT_CPU];
+    if cpu.rlim_cur != u64::MAX || cpu.rlim_max != u64::MAX {
+        crate::kernel::cpulimit::set(task.tgid, task.ctx.host_pid(), &task.sigq.process, cpu);
+    }
+    Ok(task)
 }
 
 /// Creates a thread of the calling task's process (clone with CLONE_THREAD).
@@ -364,6 +372,9 @@ impl platform::Context for Unstarted {
         0
     }
     fn new_thread(&mut self) -> Result<Box<dyn platform::NewThread>, platform::PlatformError> {
+        self.switch(&mut Registers::default()).map(|_| unreachable!())
+    }
+    fn fresh_address_space(&mut self) -> Result<Box<dyn platform::AddressSpace>, platform::PlatformError> {
         self.switch(&mut Registers::default()).map(|_| unreachable!())
     }
 }
@@ -559,9 +570,9 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         t.sigq.set_tid(t.tgid);
         t.tid = t.tgid;
     }
-    // The point of no return: a fresh address space replaces the old one.
-    let (asp, ctx) = t.kernel.platform.new_address_space().map_err(|e| {
-        tracing::error!("execve: new address space: {e}");
+    // The point of no return: a fresh address space replaces the old one, in the same stub.
+    let asp = t.ctx.fresh_address_space().map_err(|e| {
+        tracing::error!("execve: emptying the address space: {e}");
         Errno::ENOMEM
     })?;
     let mut mm = MemoryManager::new(t.kernel.memory_file.clone(), asp, t.kernel.platform.user_range());
@@ -571,11 +582,11 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
     c.caps_after_exec();
     let creds = AuxCreds { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid };
     let exe = t.resolver().path_of(&target);
-    let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds)?;
+    let stack_limit = t.rlimits[crate::kernel::task::RLIMIT_STACK].rlim_cur;
+    let loaded = loader::load(&mut mm, &img, &file, interp.as_ref().map(|(i, b)| (i, &b[..])), &argv, &envp, &execfn, creds, stack_limit)?;
     super::futex::exit_robust_list(t);
     t.robust_list = (0, 0);
     t.mm = Arc::new(mm);
-    t.ctx = ctx;
     t.regs = Registers::new_user(loaded.entry, loaded.sp);
     t.exe = exe.clone();
     // Close-on-exec descriptors go; caught signals return to their default action.

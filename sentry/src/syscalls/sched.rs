@@ -30,7 +30,7 @@ use crate::vfs::host::last_errno;
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::SCHED_GETAFFINITY, handler: sys_sched_getaffinity, support: Support::Full, note: "the CPUs the Sentry may use; a mask set by the guest is recorded, not applied to the host" },
     Registration { nr: nr::SCHED_SETAFFINITY, handler: sys_sched_setaffinity, support: Support::Partial, note: "recorded, not applied to the host; another process's mask only by guest root (EPERM otherwise)" },
-    Registration { nr: nr::GETCPU, handler: sys_getcpu, support: Support::Full, note: "the Sentry thread's CPU when the guest's mask allows it, else the mask's first CPU; node 0" },
+    Registration { nr: nr::GETCPU, handler: sys_getcpu, support: Support::Full, note: "the Sentry thread's CPU when the guest's mask allows it, else the mask's first CPU; node 0. The vDSO reads the host CPU (RDPID) without a trap until a guest narrows a CPU mask" },
     Registration { nr: nr::SCHED_GETSCHEDULER, handler: sys_sched_getscheduler, support: Support::Full, note: "" },
     Registration { nr: nr::SCHED_SETSCHEDULER, handler: sys_sched_setscheduler, support: Support::Partial, note: "recorded, not applied to the host; another process only by guest root (EPERM otherwise); SCHED_DEADLINE fails with EINVAL as Linux" },
     Registration { nr: nr::SCHED_GETPARAM, handler: sys_sched_getparam, support: Support::Full, note: "" },
@@ -249,6 +249,9 @@ fn sys_sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     let mask: Vec<u64> = bytes.chunks_exact(8).zip(cpus).map(|(b, &host)| u64::from_le_bytes(b.try_into().unwrap_or_default()) & host).collect();
     if mask.iter().all(|&w| w == 0) {
         return Err(Errno::EINVAL);
+    }
+    if mask != cpus {
+        crate::loader::vdso::affinity_narrowed(t.mm.memory_file());
     }
     with_attr(t, pid, &q, |s| s.affinity = mask);
     Ok(0)

@@ -12,10 +12,10 @@ use crate::kernel::Task;
 use crate::vfs::host::last_errno;
 
 pub const HANDLERS: &[Registration] = &[
-    Registration { nr: nr::CLOCK_GETTIME, handler: sys_clock_gettime, support: Support::Full, note: "" },
+    Registration { nr: nr::CLOCK_GETTIME, handler: sys_clock_gettime, support: Support::Full, note: "served by the vDSO without a trap when the host TSC is invariant (REALTIME, MONOTONIC, BOOTTIME and their COARSE variants)" },
     Registration { nr: nr::CLOCK_GETRES, handler: sys_clock_getres, support: Support::Full, note: "" },
-    Registration { nr: nr::GETTIMEOFDAY, handler: sys_gettimeofday, support: Support::Full, note: "" },
-    Registration { nr: nr::TIME, handler: sys_time, support: Support::Full, note: "" },
+    Registration { nr: nr::GETTIMEOFDAY, handler: sys_gettimeofday, support: Support::Full, note: "served by the vDSO without a trap when the host TSC is invariant" },
+    Registration { nr: nr::TIME, handler: sys_time, support: Support::Full, note: "served by the vDSO without a trap when the host TSC is invariant" },
     Registration { nr: nr::NANOSLEEP, handler: sys_nanosleep, support: Support::Partial, note: "a restart after a signal without a handler sleeps the whole request again" },
     Registration { nr: nr::CLOCK_NANOSLEEP, handler: sys_clock_nanosleep, support: Support::Partial, note: "not on CLOCK_PROCESS_CPUTIME_ID (EOPNOTSUPP)" },
 ];

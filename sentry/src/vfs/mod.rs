@@ -74,6 +74,30 @@ pub trait FileOps: Send + Sync + std::any::Any {
     fn polled_readiness(&self) -> bool {
         false
     }
+    /// What mmap(2) maps of the file: by default a copy of what read() returns for files
+    /// with a position, nothing (ENODEV) for streams.
+    fn mmap_source(&self) -> MmapSource<'_> {
+        if self.seekable() {
+            MmapSource::Copy
+        } else {
+            MmapSource::Unmappable
+        }
+    }
+}
+
+/// What mmap(2) can map of an open file.
+pub enum MmapSource<'a> {
+    /// Nothing: ENODEV (pipes, sockets, directories, most devices).
+    Unmappable,
+    /// The bytes read() returns, copied when the mapping is made: private mappings of any
+    /// such file, and read-only shared mappings of files whose pages are not in the memory
+    /// file (host files, which the guest cannot change in the overlaid root).
+    Copy,
+    /// The file's own pages in the memory file (tmpfs, /dev/shm, memfd): shared mappings are
+    /// windows of them, coherent with read and write.
+    Pages(&'a crate::mm::file_pages::FilePages),
+    /// Zeros: /dev/zero maps fresh anonymous memory, shared or private.
+    Zero,
 }
 
 /// Status flags a descriptor's F_SETFL may change.

@@ -184,7 +184,7 @@ mod tests {
     /// A tmpfs with /secret (outside) and /jail (the resolver's root), and entries under the
     /// jail made from `ops`: (directory index, name, symlink target or None for a directory).
     fn world(ops: &[(usize, String, Option<String>)]) -> (MountNamespace, VfsPath, Arc<Dentry>) {
-        let top = Dentry::new_root(Tmpfs::new_root(0o755, 0, 0));
+        let top = Dentry::new_root(Tmpfs::new_root(&crate::mm::memory_file::for_tests(), 0o755, 0, 0));
         let secret = top.insert(b"secret", top.inode.mkdir(b"secret", ARGS).unwrap());
         secret.insert(b"shadow", secret.inode.mknod(b"shadow", FileType::Regular, ARGS).unwrap());
         let jail = top.insert(b"jail", top.inode.mkdir(b"jail", ARGS).unwrap());
