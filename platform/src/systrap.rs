@@ -1101,6 +1101,11 @@ impl Context for SystrapContext {
         // With the fast path, a guest without a GS base of its own (nearly all: x86-64 Linux
         // userspace leaves it 0) runs with its slot there, where the fast path finds it.
         let gs = if self.p.patching && regs.0.gs_base == 0 { self.stub().addr } else { regs.0.gs_base };
+        // The fast path's way back reads its frame through the GS base: a call that changes
+        // the base (arch_prctl ARCH_SET_GS from a patched site) returns by a signal frame.
+        if self.fast && gs != self.gs_base {
+            self.convert()?;
+        }
         self.set_base(ARCH_SET_GS, gs, |c| &mut c.gs_base)?;
         let uc = self.ucontext()?;
         let mc = UC_MCONTEXT as usize / 8 + MC_R8;
