@@ -184,6 +184,10 @@ pub trait Context {
     /// every guest mapping goes, and the returned handle maps the new image. Cheaper than a
     /// new address space, which needs a new stub.
     fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError>;
+    /// The guest may have changed its FS or GS base behind the Sentry's back (`wrfsbase`,
+    /// `wrgsbase`): the next switch sets both from the registers, whatever the platform last
+    /// set. arch_prctl's ARCH_SET_FS and ARCH_SET_GS call it.
+    fn reload_bases(&mut self) {}
     /// Whether the last [`Event::Syscall`] came the slow way, by a trap that patching its site
     /// (see [`Platform::fast_path`]) would spare.
     fn syscall_trapped(&self) -> bool {

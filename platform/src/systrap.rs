@@ -1194,6 +1194,12 @@ impl Context for SystrapContext {
         self.trapped && self.p.patching
     }
 
+    fn reload_bases(&mut self) {
+        // Unknown: the next switch sets them (a fast event returns by a signal frame then).
+        self.fs_base = u64::MAX;
+        self.gs_base = u64::MAX;
+    }
+
     fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError> {
         let n = {
             let mut slots = self.p.slots();
