@@ -34,8 +34,9 @@
 //!
 //! Entries live in a table whose addresses all have 0x06 as their third byte (0xNN06xxxx, below
 //! 2 GiB), so the patched site's byte at +5, where `syscall` used to start, is 0x06: an invalid
-//! opcode in 64-bit mode. A thread that ran the old load just before another thread patched the
-//! site faults there with SIGILL, and the Sentry restarts it at the site (gVisor's trick).
+//! opcode in 64-bit mode (gVisor's trick). A thread that ran the old load just before another
+//! thread patched the site faults there with SIGILL, and the Sentry serves the call it was
+//! about to make; so does a jump straight to the old `syscall`.
 
 use iced_x86::{Code, Decoder, DecoderOptions, Mnemonic, OpKind, Register};
 
@@ -58,6 +59,18 @@ pub const ENTRY_PROBE: u64 = 21;
 pub const ENTRY_SYSCALL: u64 = 50;
 /// Where the guest resumes after the call (the instruction after the displaced `syscall`).
 pub const ENTRY_RESUME: u64 = 52;
+/// The fast path's first instruction in the entry (rcx = the resume point).
+pub const ENTRY_FAST: u64 = 58;
+/// The trampoline's address, the last of the entry's code is before it.
+pub const ENTRY_TRAMPOLINE: u64 = 72;
+
+/// Whether an entry's code at `offset` lies between its GS check and the jump that trusts it
+/// (ENTRY_PROBE up to the slow path's `syscall`, and the fast path up to the trampoline): a
+/// thread interrupted there may run the check again, which changes nothing `syscall` keeps
+/// (only rcx and r11, and no flag).
+pub fn in_gs_window(offset: u64) -> bool {
+    (ENTRY_PROBE..ENTRY_SYSCALL).contains(&offset) || (ENTRY_FAST..ENTRY_TRAMPOLINE).contains(&offset)
+}
 
 /// What the Sentry needs to build entries for a platform's fast path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +90,14 @@ pub struct Site {
     pub addr: u64,
     /// The load before the `syscall`, displaced into the entry.
     pub load: [u8; 5],
+}
+
+impl Site {
+    /// Whether the load is `mov $imm32,%r32`: five bytes that stay a harmless load of some
+    /// register whatever values its four immediate bytes have.
+    pub fn load_is_immediate(&self) -> bool {
+        (0xb8..=0xbf).contains(&self.load[0])
+    }
 }
 
 /// Whether `bytes` at `addr` are a load the entry may re-run followed by `syscall`, for a call

@@ -21,9 +21,36 @@
 //!
 //! What cannot be proven: that no jump lands on the `syscall` itself, skipping the load (the
 //! five bytes before it might also be the tail of a longer instruction). Compilers emit the
-//! pair as one unit, and gVisor's rule of thumb is the same; a jump to the middle of a patched
-//! site meets the invalid byte 0x06 and raises SIGILL, which is reported to the guest as it
-//! would be natively for a bad instruction. A guest that reads its own code sees the patch.
+//! pair as one unit, and gVisor's rule of thumb is the same. Such a jump meets the invalid
+//! byte 0x06 at the patched site's +5 and raises SIGILL; the Sentry then serves the system
+//! call that `syscall` would have made, with the registers as they are (so the load is not
+//! re-run: a jump with another number in rax gets that call, as natively). A thread that ran
+//! the old load just before another thread rewrote the site takes the same way. A guest that
+//! reads its own code sees the patch.
+//!
+//! The guest's GS base. The entries find the stub thread's slot through GS, which the
+//! platform points at the slot while the guest has no GS base of its own (arch_prctl's
+//! ARCH_GET_GS still reads the guest's value, 0, from the Sentry's registers; only `rdgsbase`
+//! would see the slot). Once the guest sets one (ARCH_SET_GS, or `wrgsbase` behind the
+//! Sentry's back), its entries' check of the platform's cookie at a fixed offset from GS fails
+//! (or faults on unmapped memory, which `fault` turns into the same) and every patched call
+//! takes the slow way, an ordinary trapped `syscall` in the entry: the guest keeps its GS and
+//! its calls, without the fast path, until it sets GS back to 0. A signal handler that changes
+//! GS and returns between the check and its use would defeat it: `before_frame` makes a
+//! handler frame record the check again instead.
+//!
+//! Fork: the child gets copies of the patched code and of the table (private memory, shared
+//! copy-on-write until written); the entries hold the trampoline's address and the cookie,
+//! the same in every stub of the platform, and reach the child's own slot through its GS, so
+//! they work there unchanged. Text a fork still shares is never rewritten (see above); a table
+//! still shared becomes this process's own copy (64 KiB) when it gets a new entry.
+//!
+//! Exec: the address space is emptied, table included, and the new image is unpatched; the
+//! next trap makes a new table.
+//!
+//! Removing the table (munmap, mmap MAP_FIXED or mprotect over 0xNN06xxxx by the guest) is not
+//! prevented: the patched sites would then jump to nothing and fault. Programs do not map
+//! there unasked; the table takes the first free candidate after the image is loaded.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -106,35 +133,59 @@ pub fn after_trap(t: &Task) {
     });
 }
 
-/// Before a fault is reported: faults that patching causes are its own business. None: the
-/// guest resumes where the registers now say; Some: the fault to report (its rip may have
-/// moved from an entry back to the site it stands for).
-pub fn fault(t: &mut Task, f: FaultInfo) -> Option<FaultInfo> {
+/// What a guest fault means once patching had its say.
+pub enum Fault {
+    /// An ordinary fault, to report (its rip may have moved from an entry back to the site it
+    /// stands for).
+    Report(FaultInfo),
+    /// Patching's own business: the guest resumes where the registers now say.
+    Resume,
+    /// A `syscall` the patch displaced was reached: the registers now stand as after that
+    /// `syscall` trapped, for the caller to serve.
+    Syscall,
+}
+
+/// Before a fault is reported: faults that patching causes are its own business.
+pub fn fault(t: &mut Task, f: FaultInfo) -> Fault {
     if t.kernel.platform.fast_path().is_none() {
-        return Some(f);
+        return Fault::Report(f);
     }
     let rip = t.regs.ip();
     match f.signo {
-        // A thread ran a site's old load just before another thread rewrote it, and met the
-        // patch's invalid byte where `syscall` was: it runs the patched site again.
         libc::SIGILL => {
-            let site = rip.checked_sub(5)?;
-            let mut b = [0u8; SITE_LEN];
-            let ok = t.mm.with(|m| m.copy_in(site, &mut b).is_ok() && patch::patched_entry(&b).is_some_and(|e| table_at(m, e).is_some()));
-            if ok {
-                tracing::debug!(site = format_args!("{site:#x}"), "a thread met a site being patched: run again");
-                t.regs.0.rip = site;
-                return None;
+            // Under the address space's lock: a rewrite in progress has finished.
+            let (at_rip, before) = t.mm.with(|m| (is_patch_at(m, rip), rip.checked_sub(5).is_some_and(|s| is_patch_at(m, s))));
+            // The patch's first byte is made invalid while the rest is written: a thread that
+            // met it runs the site again, now rewritten.
+            if at_rip {
+                tracing::debug!(site = format_args!("{rip:#x}"), "a thread met a site being rewritten: run it again");
+                return Fault::Resume;
+            }
+            // The invalid byte where `syscall` was: a jump past the load, or a thread that ran
+            // the old load just before the site was rewritten. Either way the guest was about
+            // to make the call with its registers as they are: the call is made, as by a
+            // `syscall` there (rcx and r11 as the instruction sets them).
+            if before {
+                tracing::debug!(site = format_args!("{:#x}", rip - 5), "the syscall of a rewritten site reached: served as it is");
+                let r = &mut t.regs.0;
+                r.rip = rip + 2;
+                r.rcx = r.rip;
+                r.r11 = r.eflags;
+                r.orig_rax = r.rax as u32 as u64;
+                r.rax = -i64::from(libc::ENOSYS) as u64;
+                return Fault::Syscall;
             }
         }
         libc::SIGSEGV | libc::SIGBUS if patch::in_table_window(rip) => {
-            let entry = t.mm.with(|m| table_at(m, rip)).map(|table| table + (rip - table) / ENTRY_SIZE * ENTRY_SIZE)?;
+            let Some(entry) = t.mm.with(|m| table_at(m, rip)).map(|table| table + (rip - table) / ENTRY_SIZE * ENTRY_SIZE) else {
+                return Fault::Report(f);
+            };
             match rip - entry {
                 // The GS probe: the guest's own GS base points at nothing. Take the slow path.
                 patch::ENTRY_PROBE => {
                     tracing::debug!(entry = format_args!("{entry:#x}"), "no memory at the guest's GS base: the slow path");
                     t.regs.0.rip = entry + patch::ENTRY_SYSCALL;
-                    return None;
+                    return Fault::Resume;
                 }
                 // The displaced load faulted: report it where the guest has it.
                 patch::ENTRY_DISPLACED => {
@@ -148,7 +199,28 @@ pub fn fault(t: &mut Task, f: FaultInfo) -> Option<FaultInfo> {
         }
         _ => {}
     }
-    Some(f)
+    Fault::Report(f)
+}
+
+/// Before a signal handler's frame records the guest's rip: a thread stopped between an
+/// entry's GS check and the jump that trusts it goes back to the check, so that a handler
+/// changing the GS base cannot send it into the fast path with a GS that is not its slot.
+pub fn before_frame(t: &mut Task) {
+    let rip = t.regs.ip();
+    if !patch::in_table_window(rip) || t.kernel.platform.fast_path().is_none() {
+        return;
+    }
+    let Some(table) = t.mm.with(|m| table_at(m, rip)) else { return };
+    let entry = table + (rip - table) / ENTRY_SIZE * ENTRY_SIZE;
+    if entry != table && patch::in_gs_window(rip - entry) {
+        t.regs.0.rip = entry + patch::ENTRY_PROBE;
+    }
+}
+
+/// Whether the seven bytes at `addr` are a patch jumping into this address space's table.
+fn is_patch_at(m: &Mappings, addr: u64) -> bool {
+    let mut b = [0u8; SITE_LEN];
+    m.copy_in(addr, &mut b).is_ok() && patch::patched_entry(&b).is_some_and(|e| table_at(m, e).is_some())
 }
 
 /// The table containing `addr`, if there is one there.
@@ -207,11 +279,13 @@ fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u
     if !own(m, &v) {
         return Outcome::Later;
     }
-    let Some(table) = find_or_make_table(m, cached) else { return Outcome::Never };
-    let Some(tv) = m.find(table).copied() else { return Outcome::Never };
-    if !own(m, &tv) {
-        return Outcome::Later;
+    if !s.load_is_immediate() && (site % 16) as usize + 5 > 16 {
+        // See `rewrite`: a memory load torn across two fetch blocks could run as another
+        // instruction.
+        return Outcome::Never;
     }
+    // A table still shared since a fork becomes this address space's own copy when written.
+    let Some(table) = find_or_make_table(m, cached) else { return Outcome::Never };
     let mut next = [0u8; 4];
     if m.copy_in(table + 8, &mut next).is_err() {
         return Outcome::Never;
@@ -231,9 +305,22 @@ fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u
     }
 }
 
-/// Replaces the site's bytes `old` with `new` so that a thread running the code meanwhile
-/// sees either, or the invalid byte at +5 (see `platform::patch`): in one atomic store when
-/// the seven bytes lie in one aligned word, else the byte at +5 first, the first byte last.
+/// Replaces the site's bytes `old` with `new` while other threads may be running them. Each
+/// of them must fetch either instruction sequence whole, or an invalid byte that brings it to
+/// the Sentry (see `fault`). The assumption, as for any cross-modified code on x86: an
+/// instruction fetch reads an aligned 16-byte block at once, seeing a locked or aligned store
+/// inside it whole, and sees stores in the order they were made.
+/// - The seven bytes in one aligned 8-byte word: one compare-and-swap of the word.
+/// - In one aligned 16-byte block: one 16-byte compare-and-swap (cmpxchg16b).
+/// - Across two blocks: byte by byte, in an order that keeps every mix of old and new bytes
+///   harmless. The first byte becomes the invalid 0x06, so a thread that fetches it faults
+///   and runs the finished site again; then the byte at +5 (0x06 in the patch too), so that
+///   a thread that ran the old load and meets any new byte after it faults where `syscall`
+///   was; then the others in address order, and the first byte last. A thread that fetched
+///   the old first byte before the change may still meet new bytes in the second block: an
+///   immediate load stays a load of its register whatever its immediate (and the entry loads
+///   it again), but a memory load's ModRM or displacement must not change under it, which is
+///   why `patch_site` leaves memory loads whose first five bytes straddle two blocks alone.
 fn rewrite(m: &mut Mappings, s: &Site, old: &[u8; SITE_LEN], new: &[u8; SITE_LEN]) -> bool {
     // Writing the bytes already there makes the memory this address space's own (no copy:
     // patch_site checked), so the stores below reach only its code.
@@ -244,30 +331,72 @@ fn rewrite(m: &mut Mappings, s: &Site, old: &[u8; SITE_LEN], new: &[u8; SITE_LEN
     let p = m.memory_file().ptr(v.offset + (s.addr - v.start));
     let lead = (s.addr % 8) as usize;
     if lead + SITE_LEN <= 8 {
-        let mut was = [0u8; 8];
-        let mut now = [0u8; 8];
         // SAFETY: the aligned word holding the site lies in the site's page, in the memory
         // file's mapping (which lives as long as the Sentry); other threads touch guest memory
         // only through atomics or their own guest instructions.
         let word = unsafe { AtomicU64::from_ptr(p.sub(lead).cast::<u64>()) };
         let cur = word.load(Ordering::Acquire);
-        was.copy_from_slice(&cur.to_le_bytes());
+        let mut was = cur.to_le_bytes();
         if was[lead..lead + SITE_LEN] != old[..] {
             return false;
         }
-        now.copy_from_slice(&was);
+        was[lead..lead + SITE_LEN].copy_from_slice(new);
+        return word.compare_exchange(cur, u64::from_le_bytes(was), Ordering::AcqRel, Ordering::Acquire).is_ok();
+    }
+    let lead = (s.addr % 16) as usize;
+    if lead + SITE_LEN <= 16 && std::arch::is_x86_feature_detected!("cmpxchg16b") {
+        // SAFETY: as above, for the aligned 16-byte block holding the site (16-byte blocks
+        // never cross a page); cmpxchg16b is available (checked).
+        let block = unsafe { p.sub(lead) };
+        // SAFETY: as above; a torn read is caught by the compare-and-swap below.
+        let cur = unsafe { std::ptr::read_volatile(block.cast::<[u8; 16]>()) };
+        if cur[lead..lead + SITE_LEN] != old[..] {
+            return false;
+        }
+        let mut now = cur;
         now[lead..lead + SITE_LEN].copy_from_slice(new);
-        return word.compare_exchange(cur, u64::from_le_bytes(now), Ordering::AcqRel, Ordering::Acquire).is_ok();
+        // SAFETY: as above.
+        return unsafe { cas16(block, u128::from_le_bytes(cur), u128::from_le_bytes(now)) };
     }
     let byte = |i: usize| {
         // SAFETY: i < 7 and the site's seven bytes lie in one VMA, contiguous in the memory
         // file; byte-sized atomics have no alignment requirement.
         unsafe { AtomicU8::from_ptr(p.add(i)) }
     };
+    if (0..SITE_LEN).any(|i| byte(i).load(Ordering::Acquire) != old[i]) {
+        return false;
+    }
+    byte(0).store(patch::FAULT_BYTE, Ordering::Release);
     byte(5).store(new[5], Ordering::Release);
     for i in [1, 2, 3, 4, 6] {
         byte(i).store(new[i], Ordering::Release);
     }
     byte(0).store(new[0], Ordering::Release);
     true
+}
+
+/// `lock cmpxchg16b` of the 16 bytes at `p`: true when they were `old` and are now `new`.
+///
+/// # Safety
+/// `p` is 16-byte aligned, valid for reads and writes of 16 bytes, and the CPU has cmpxchg16b.
+unsafe fn cas16(p: *mut u8, old: u128, new: u128) -> bool {
+    let ok: u8;
+    // SAFETY: the caller's promise. rbx is LLVM's: the new low word goes in through another
+    // register and rbx is restored before the block ends; xchg and mov keep the flags.
+    unsafe {
+        std::arch::asm!(
+            "xchg {lo}, rbx",
+            "lock cmpxchg16b [{p}]",
+            "sete {ok}",
+            "mov rbx, {lo}",
+            p = in(reg) p,
+            lo = inout(reg) new as u64 => _,
+            ok = out(reg_byte) ok,
+            in("rcx") (new >> 64) as u64,
+            inout("rax") old as u64 => _,
+            inout("rdx") (old >> 64) as u64 => _,
+            options(nostack),
+        );
+    }
+    ok != 0
 }
