@@ -324,7 +324,8 @@ fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u
 fn rewrite(m: &mut Mappings, s: &Site, old: &[u8; SITE_LEN], new: &[u8; SITE_LEN]) -> bool {
     // Writing the bytes already there makes the memory this address space's own (no copy:
     // patch_site checked), so the stores below reach only its code.
-    if m.copy_out_force(s.addr, old).is_err() {
+    let mut cur = [0u8; SITE_LEN];
+    if m.copy_in(s.addr, &mut cur).is_err() || cur != *old || m.copy_out_force(s.addr, &cur).is_err() {
         return false;
     }
     let Some(v) = m.find(s.addr) else { return false };
@@ -399,4 +400,105 @@ unsafe fn cas16(p: *mut u8, old: u128, new: u128) -> bool {
         );
     }
     ok != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use platform::{AddressSpace, PlatformError};
+
+    use super::*;
+    use crate::mm::MemoryFile;
+
+    struct FakeAs;
+
+    impl AddressSpace for FakeAs {
+        fn map(&mut self, _: u64, _: u64, _: Prot, _: u64) -> Result<(), PlatformError> {
+            Ok(())
+        }
+        fn unmap(&mut self, _: u64, _: u64) -> Result<(), PlatformError> {
+            Ok(())
+        }
+        fn protect(&mut self, _: u64, _: u64, _: Prot) -> Result<(), PlatformError> {
+            Ok(())
+        }
+    }
+
+    const TEXT: u64 = 0x40_0000;
+    const FP: FastPath = FastPath { trampoline: 0x7fff_fefe_0110, cookie: 0x0123_4567_89ab_cdef, cookie_offset: 184 };
+
+    /// An address space with one r-x page of int3 holding `code` at `at`.
+    fn text_with(code: &[u8], at: u64) -> MemoryManager {
+        let mf = Arc::new(MemoryFile::new(1 << 26).unwrap());
+        let mm = MemoryManager::new(mf, Box::new(FakeAs), 0x10000..0x1000_0000);
+        mm.map_anon(TEXT, 0x1000, Prot { read: true, write: false, exec: true }, true, VmaKind::Image).unwrap();
+        mm.copy_out_force(TEXT, &[0xcc; 0x1000]).unwrap();
+        mm.copy_out_force(at, code).unwrap();
+        mm
+    }
+
+    fn bytes(mm: &MemoryManager, at: u64, n: usize) -> Vec<u8> {
+        let mut b = vec![0u8; n];
+        mm.copy_in(at, &mut b).unwrap();
+        b
+    }
+
+    #[test]
+    fn sites_are_rewritten_at_every_alignment_and_nothing_else_changes() {
+        const SITE: [u8; 7] = [0xb8, 39, 0, 0, 0, 0x0f, 0x05];
+        for lead in 0..32u64 {
+            let site = TEXT + 0x100 + lead;
+            let mm = text_with(&SITE, site);
+            let mut table = None;
+            let done = mm.with(|m| matches!(patch_site(m, &mut table, &FP, site, 39), Outcome::Done));
+            assert!(done, "lead {lead}");
+            let table = table.expect("a table");
+            assert!(patch::in_table_window(table));
+            let entry = table + ENTRY_SIZE;
+            assert_eq!(bytes(&mm, site, SITE_LEN), patch::patch_bytes(entry), "lead {lead}");
+            assert_eq!(bytes(&mm, site - 16, 16), vec![0xcc; 16], "lead {lead}: bytes before");
+            assert_eq!(bytes(&mm, site + 7, 16), vec![0xcc; 16], "lead {lead}: bytes after");
+            let s = patch::decode_site(&SITE, site, 39).unwrap();
+            assert_eq!(bytes(&mm, entry, ENTRY_SIZE as usize), FP.entry(entry, &s).to_vec());
+            // Once rewritten, the site is no site any more.
+            assert!(mm.with(|m| matches!(patch_site(m, &mut Some(table), &FP, site, 39), Outcome::Never)));
+            assert!(mm.with(|m| is_patch_at(m, site)));
+        }
+    }
+
+    #[test]
+    fn memory_loads_across_fetch_blocks_are_left_alone() {
+        // mov 0x8(%rsp),%r9; syscall (glibc's syscall(2))
+        const SITE: [u8; 7] = [0x4c, 0x8b, 0x4c, 0x24, 0x08, 0x0f, 0x05];
+        for lead in 0..16u64 {
+            let site = TEXT + 0x200 + lead;
+            let mm = text_with(&SITE, site);
+            let outcome = mm.with(|m| patch_site(m, &mut None, &FP, site, 110));
+            if lead + 5 > 16 {
+                assert!(matches!(outcome, Outcome::Never), "lead {lead}");
+                assert_eq!(bytes(&mm, site, SITE_LEN), SITE.to_vec(), "lead {lead}");
+            } else {
+                assert!(matches!(outcome, Outcome::Done), "lead {lead}");
+                assert_eq!(bytes(&mm, site, 3), vec![0xff, 0x24, 0x25], "lead {lead}");
+            }
+        }
+    }
+
+    #[test]
+    fn writable_or_changed_code_is_left_alone() {
+        const SITE: [u8; 7] = [0xb8, 39, 0, 0, 0, 0x0f, 0x05];
+        let mm = text_with(&SITE, TEXT + 0x10);
+        // Another number than the call's.
+        assert!(mm.with(|m| matches!(patch_site(m, &mut None, &FP, TEXT + 0x10, 110), Outcome::Never)));
+        mm.protect(TEXT, 0x1000, Prot { read: true, write: true, exec: true }).unwrap();
+        assert!(mm.with(|m| matches!(patch_site(m, &mut None, &FP, TEXT + 0x10, 39), Outcome::Never)));
+        assert_eq!(bytes(&mm, TEXT + 0x10, SITE_LEN), SITE.to_vec());
+        // The bytes changed between the read and the swap: no rewrite.
+        mm.protect(TEXT, 0x1000, Prot { read: true, write: false, exec: true }).unwrap();
+        let s = patch::decode_site(&SITE, TEXT + 0x10, 39).unwrap();
+        let stale = [0xb8, 40, 0, 0, 0, 0x0f, 0x05];
+        assert!(!mm.with(|m| rewrite(m, &s, &stale, &patch::patch_bytes(0x60080))));
+        assert_eq!(bytes(&mm, TEXT + 0x10, SITE_LEN), SITE.to_vec());
+    }
 }
