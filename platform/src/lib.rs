@@ -6,6 +6,7 @@
 //! a guest thread with the registers the Sentry gives, and reports why the guest stopped. This
 //! crate holds most of the project's `unsafe`; each block says why it holds.
 
+pub mod patch;
 pub mod ptrace;
 pub mod seccomp;
 pub mod systrap;
@@ -141,6 +142,12 @@ pub trait Platform: Send + Sync {
     /// Creates an empty address space with one guest thread in it, whose context is bound to
     /// the calling host thread: only it may switch into it (a context is not `Send`).
     fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError>;
+
+    /// The fast system-call path patched sites may jump to (see [`patch`]), when the platform
+    /// has one and patching is on.
+    fn fast_path(&self) -> Option<patch::FastPath> {
+        None
+    }
 }
 
 /// The mappings of one guest address space. Every mapping is a window of the memory file.
@@ -177,6 +184,15 @@ pub trait Context {
     /// every guest mapping goes, and the returned handle maps the new image. Cheaper than a
     /// new address space, which needs a new stub.
     fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError>;
+    /// The guest may have changed its FS or GS base behind the Sentry's back (`wrfsbase`,
+    /// `wrgsbase`): the next switch sets both from the registers, whatever the platform last
+    /// set. arch_prctl's ARCH_SET_FS and ARCH_SET_GS call it.
+    fn reload_bases(&mut self) {}
+    /// Whether the last [`Event::Syscall`] came the slow way, by a trap that patching its site
+    /// (see [`Platform::fast_path`]) would spare.
+    fn syscall_trapped(&self) -> bool {
+        false
+    }
 }
 
 /// A guest thread made by [`Context::new_thread`], not yet bound to a host thread.
@@ -193,4 +209,6 @@ pub struct Options {
     /// Keep each tracer thread and its guest thread on one CPU (see DESIGN.md: a hand-off on
     /// one CPU costs ~3 us, across vCPUs ~40 us).
     pub pin_cpu: bool,
+    /// systrap: offer the fast path that syscall-site patching jumps to (see [`patch`]).
+    pub patching: bool,
 }

@@ -61,6 +61,29 @@ const OFF_MASK: usize = 160;
 const OFF_TID: usize = 168;
 /// Where a new thread's stack pointer starts (it pushes nothing before its signal stack is set).
 const CHILD_SP: u64 = 2048;
+/// The slot's own stub address: the fast path finds the slot through the GS base.
+const OFF_SELF: usize = 176;
+/// The platform's cookie: a patched site's entry takes the fast path only when the word at
+/// this offset from the GS base holds it (the guest may have a GS base of its own).
+const OFF_COOKIE: usize = 184;
+/// A kick that came while the Sentry had the fast path's call, to report before the guest runs.
+const OFF_KICKED: usize = 192;
+/// The fast path's frame: a ucontext whose registers the fast path fills (no FPU state).
+const OFF_FAST_UC: usize = 1024;
+/// OFF_SIGNO's values for the fast path's events (the handler stores signal numbers).
+const FAST_SYSCALL: u64 = 0x1000;
+const FAST_KICK: u64 = 0x1001;
+// The assembly below uses these offsets as numbers: the fast frame's rsp, rip and eflags, its
+// FPU pointer, its siginfo, and the fast path's stack (the slot's context page, below the
+// signal stack).
+const _: () = {
+    let gregs = OFF_FAST_UC + UC_MCONTEXT as usize;
+    assert!(gregs == 1064 && gregs + 8 * 15 == 1184 && gregs + 8 * 16 == 1192 && gregs + 8 * 17 == 1200);
+    assert!(gregs + MC_FPSTATE == 1248 && OFF_FAST_UC + UC_SIZE as usize <= 1536 && OFF_FAST_SI + 128 <= CHILD_SP as usize);
+    assert!(OFF_SELF == 176 && OFF_KICKED == 192 && OFF_SIGNO == 16 && OFF_UCONTEXT == 32);
+};
+/// Where the handler puts a siginfo of its own (a kick it reports late).
+const OFF_FAST_SI: usize = 1536;
 
 /// The context page's state word: who owns the page and what happened. 0 is RUNNING: the
 /// guest runs, or the stub handles a command.
@@ -69,6 +92,8 @@ const STATE_RESUME: u32 = 2;
 const STATE_COMMAND: u32 = 3;
 const STATE_DONE: u32 = 4;
 const STATE_CLONE: u32 = 5;
+/// The Sentry needs a signal frame for the fast path's event (for the FPU state).
+const STATE_CONVERT: u32 = 6;
 
 /// The flags of a stub thread's clone: a thread of the stub sharing everything, whose tid the
 /// kernel writes into its slot at start and clears at exit.
@@ -110,10 +135,31 @@ const STUB_SPIN: u32 = 2000;
 const LIVENESS_PERIOD: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
 
 // The stub code. It must be position independent and fit in one page. Each thread's context
-// page starts its slot, which the handler finds by masking its stack pointer (the handler runs
-// on the thread's signal stack, inside the slot). Entry points: offset 0 (`ud2`: the first trip
-// into the handler), the handler at `systrap_handler`, and the restorer (never used: the
-// handler returns by itself, but x86-64 signal delivery requires one).
+// page starts its slot. Entry points: offset 0 (`ud2`: the first trip into the handler), the
+// handler at `systrap_handler`, the fast path at `systrap_fast` (patched sites jump there, see
+// crate::patch), and the restorer (never used: the handler returns by itself, but x86-64
+// signal delivery requires one).
+//
+// The handler finds its slot by masking its stack pointer (it runs on the thread's signal
+// stack, inside the slot); the fast path, entered from guest code on the guest's stack, finds
+// it through the GS base, which the Sentry keeps at the slot while the guest has none of its
+// own. Both then wait in one loop (r12: the slot, ebx: 0 for a signal frame, 1 for the fast
+// path's frame in the context page).
+//
+// The fast path runs with the handled signals unblocked, so the handler may interrupt it. Only
+// the kick matters (faults there are reported as they are; the trap flag's SIGTRAP is
+// ignored), and where it lands decides what it means:
+// - phase A, before the event is published: the call is rewound to the entry's displaced
+//   `syscall` (rip = rcx - 2, the guest's rsp back) and the kick reported from there; the
+//   call then traps the slow way.
+// - phase B, the Sentry owns the slot (serving the call, running commands): the kick is noted
+//   in KICKED and the handler returns at once; phase C, or the handler after a conversion,
+//   reports it before the guest runs again.
+// - phase C, on the way back to the guest: the handler completes the return itself (the
+//   guest's registers from the fast frame into its signal frame) and reports the kick.
+// The Sentry may also turn a fast event into a signal frame (CONVERT: it needs the FPU state,
+// which the fast path leaves in the registers): the loop executes `ud2` at `systrap_convert`,
+// and the handler copies the fast frame's registers into its own frame.
 std::arch::global_asm!(
     ".pushsection .text.systrap_stub,\"ax\",@progbits",
     ".p2align 12",
@@ -122,24 +168,121 @@ std::arch::global_asm!(
     "    ud2",
     ".p2align 4",
     "systrap_handler:",
-    // r12 = this thread's context page.
     "    mov %rsp, %r12",
     "    and $-65536, %r12",
+    "    xor %ebx, %ebx",
+    "    mov 168(%rdx), %rax",            // the interrupted rip: inside the fast path?
+    "    lea systrap_fast(%rip), %rcx",
+    "    sub %rcx, %rax",
+    "    cmp $(systrap_fast_end - systrap_fast), %rax",
+    "    jae 30f",
+    "    cmp $(systrap_convert - systrap_fast), %rax",
+    "    je 35f",
+    "    cmp $5, %edi",                   // SIGTRAP: the guest's trap flag; ignore it here
+    "    je 34f",
+    "    cmp $40, %edi",                  // other signals than the kick: report them as they are
+    "    jne 30f",
+    "    cmp $(systrap_fast_published - systrap_fast), %rax",
+    "    jb 31f",
+    "    cmp $(systrap_fast_exit - systrap_fast), %rax",
+    "    jb 32f",
+    "    cmp $(systrap_fast_exit_end - systrap_fast), %rax",
+    "    jb 33f",
+    "32:",                                // phase B: the Sentry owns the slot; note the kick
+    "    cmpl $0, 0(%r12)",
+    "    je 30f",                         // ...unless nobody does (not the fast path's doing)
+    "    movl $1, 192(%r12)",
+    "34:",
+    "    add $8, %rsp",
+    "    mov $15, %eax",
+    "    syscall",
+    "    ud2",
+    "31:",                                // phase A: rewind to the displaced syscall
+    "    test %rax, %rax",
+    "    jz 36f",
+    "    mov 1184(%r12), %rcx",
+    "    mov %rcx, 160(%rdx)",
+    "36:",
+    "    mov 152(%rdx), %rcx",
+    "    sub $2, %rcx",
+    "    mov %rcx, 168(%rdx)",
+    "    jmp 30f",
+    "35:",                                // CONVERT: the fast frame becomes this signal frame
+    "    cmp $4, %edi",
+    "    jne 30f",
+    "    call 38f",
+    "    jmp 37f",                        // (a postponed kick stays noted)
+    "33:",                                // phase C: finish the return, then report the kick
+    "    call 38f",
+    "30:",
+    "    movl $0, 192(%r12)",             // KICKED: the Sentry checks signals after any event
+    "37:",
     "    mov %rdi, 16(%r12)",
     "    mov %rsi, 24(%r12)",
     "    mov %rdx, 32(%r12)",
     "    mov $1, %eax",
-    "    xchg %eax, 0(%r12)",          // state = EVENT, with a full barrier
-    "2:",
-    "    cmpl $0, 4(%r12)",            // Sentry asleep? wake it
+    "    xchg %eax, 0(%r12)",             // state = EVENT, with a full barrier
+    "    jmp systrap_loop",
+    "38:",                                // the fast frame's 18 registers into the signal frame
+    "    push %rdi",
+    "    push %rsi",
+    "    lea 1064(%r12), %rsi",
+    "    lea 40(%rdx), %rdi",
+    "    mov $18, %ecx",
+    "    rep movsq",
+    "    pop %rsi",
+    "    pop %rdi",
+    "    ret",
+    ".p2align 4",
+    // The fast path. On entry (from a patched site's entry): rax = the call's number, rcx = the
+    // resume point, r11 free, GS base = this thread's slot, everything else the guest's.
+    // Phase A only stores (GS-relative) and switches to the slot's stack: no register but rsp
+    // and r11 and no flag changes, so the handler can rewind it.
+    ".globl systrap_fast",
+    "systrap_fast:",
+    "    mov %rsp, %gs:1184",
+    "    mov %gs:176, %rsp",
+    "    lea 4096(%rsp), %rsp",
+    "    pushfq",
+    "    popq %gs:1200",
+    "    mov %r8, %gs:1064",
+    "    mov %r9, %gs:1072",
+    "    mov %r10, %gs:1080",
+    "    mov %r12, %gs:1096",
+    "    mov %r13, %gs:1104",
+    "    mov %r14, %gs:1112",
+    "    mov %r15, %gs:1120",
+    "    mov %rdi, %gs:1128",
+    "    mov %rsi, %gs:1136",
+    "    mov %rbp, %gs:1144",
+    "    mov %rbx, %gs:1152",
+    "    mov %rdx, %gs:1160",
+    "    mov %rax, %gs:1168",
+    "    mov %rcx, %gs:1176",
+    "    mov %rcx, %gs:1192",
+    "    mov %gs:1200, %r11",
+    "    mov %r11, %gs:1088",             // r11 = rflags, as `syscall` leaves it
+    "    movq $0, %gs:1248",              // no FPU state in this frame
+    "    movl $0, %gs:192",
+    "    movq $0x1000, %gs:16",           // FAST_SYSCALL
+    "    mov %gs:176, %r11",
+    "    lea 1024(%r11), %r11",
+    "    mov %r11, %gs:32",               // the frame: the fast one
+    "    mov $1, %r11d",
+    "    xchg %r11d, %gs:0",              // state = EVENT
+    "systrap_fast_published:",
+    "    mov %gs:176, %r12",
+    "    mov $1, %ebx",
+    "systrap_loop:",
+    "    cmpl $0, 4(%r12)",               // Sentry asleep? wake it
     "    je 3f",
     "    mov $202, %eax",
     "    mov %r12, %rdi",
-    "    mov $1, %esi",                // FUTEX_WAKE (shared: the Sentry maps the page too)
+    "    mov $1, %esi",                   // FUTEX_WAKE (shared: the Sentry maps the page too)
     "    mov $1, %edx",
     "    syscall",
     "3:",
-    "    mov 12(%r12), %ecx",          // spin (the Sentry sets how long), then sleep
+    "    mov 12(%r12), %ecx",             // spin (the Sentry sets how long), then sleep
     "    inc %ecx",
     "4:",
     "    mov 0(%r12), %eax",
@@ -149,12 +292,14 @@ std::arch::global_asm!(
     "    je 7f",
     "    cmp $5, %eax",
     "    je 8f",
+    "    cmp $6, %eax",
+    "    je 11f",
     "    pause",
     "    dec %ecx",
     "    jnz 4b",
     "    mov $1, %edx",
-    "    xchg %edx, 8(%r12)",          // stub_sleeping = 1, full barrier
-    "    mov 0(%r12), %edx",           // sleep only while the Sentry still owns the page
+    "    xchg %edx, 8(%r12)",             // stub_sleeping = 1, full barrier
+    "    mov 0(%r12), %edx",              // sleep only while the Sentry still owns the page
     "    cmp $1, %edx",
     "    je 9f",
     "    cmp $4, %edx",
@@ -162,19 +307,34 @@ std::arch::global_asm!(
     "9:",
     "    mov $202, %eax",
     "    mov %r12, %rdi",
-    "    xor %esi, %esi",              // FUTEX_WAIT on the value just read
+    "    xor %esi, %esi",                 // FUTEX_WAIT on the value just read
     "    xor %r10, %r10",
     "    syscall",
     "5:",
     "    movl $0, 8(%r12)",
     "    jmp 3b",
-    "6:",                             // RESUME: state = RUNNING, back to the guest
-    "    movl $0, 0(%r12)",
-    "    add $8, %rsp",                // as the `ret` into a restorer would
+    "6:",                                 // RESUME
+    "    test %ebx, %ebx",
+    "    jnz systrap_fast_exit",
+    "    cmpl $0, 192(%r12)",             // a kick noted before a conversion: report it first
+    "    jne 12f",
+    "    movl $0, 0(%r12)",               // state = RUNNING, back to the guest
+    "    add $8, %rsp",                   // as the `ret` into a restorer would
     "    mov $15, %eax",
     "    syscall",
     "    ud2",
-    "7:",                             // COMMAND: run one system call for the Sentry
+    "12:",
+    "    movl $0, 192(%r12)",
+    "    movl $40, 1536(%r12)",           // a siginfo of the kick: signo, errno, SI_TKILL
+    "    movl $0, 1540(%r12)",
+    "    movl $-6, 1544(%r12)",
+    "    lea 1536(%r12), %rax",
+    "    mov %rax, 24(%r12)",
+    "    movq $40, 16(%r12)",
+    "    mov $1, %eax",
+    "    xchg %eax, 0(%r12)",
+    "    jmp systrap_loop",
+    "7:",                                 // COMMAND: run one system call for the Sentry
     "    mov 40(%r12), %rax",
     "    mov 48(%r12), %rdi",
     "    mov 56(%r12), %rsi",
@@ -186,9 +346,9 @@ std::arch::global_asm!(
     "10:",
     "    mov %rax, 96(%r12)",
     "    mov $4, %eax",
-    "    xchg %eax, 0(%r12)",          // state = DONE
-    "    jmp 2b",
-    "8:",                             // CLONE: make a thread whose slot holds its stack
+    "    xchg %eax, 0(%r12)",             // state = DONE
+    "    jmp systrap_loop",
+    "8:",                                 // CLONE: make a thread whose slot holds its stack
     "    mov 40(%r12), %rax",
     "    mov 48(%r12), %rdi",
     "    mov 56(%r12), %rsi",
@@ -197,20 +357,60 @@ std::arch::global_asm!(
     "    mov 80(%r12), %r8",
     "    syscall",
     "    test %rax, %rax",
-    "    jnz 10b",                     // the parent (or a failure): report it
-    "    mov %rsp, %r12",              // the child: its own slot
+    "    jnz 10b",                        // the parent (or a failure): report it
+    "    mov %rsp, %r12",                 // the child: its own slot
     "    and $-65536, %r12",
-    "    lea 128(%r12), %rdi",         // sigaltstack(&slot.altstack, NULL)
+    "    lea 128(%r12), %rdi",            // sigaltstack(&slot.altstack, NULL)
     "    xor %esi, %esi",
     "    mov $131, %eax",
     "    syscall",
-    "    mov $2, %edi",                // rt_sigprocmask(SIG_SETMASK, &slot.mask, NULL, 8)
+    "    mov $2, %edi",                   // rt_sigprocmask(SIG_SETMASK, &slot.mask, NULL, 8)
     "    lea 160(%r12), %rsi",
     "    xor %edx, %edx",
     "    mov $8, %r10d",
     "    mov $14, %eax",
     "    syscall",
-    "    ud2",                         // ready: the first event
+    "    ud2",                            // ready: the first event
+    "11:",                                // CONVERT
+    "    test %ebx, %ebx",
+    "    jnz systrap_convert",
+    "    mov $1, %eax",                   // a signal frame already: nothing to do
+    "    xchg %eax, 0(%r12)",
+    "    jmp systrap_loop",
+    "systrap_convert:",
+    "    ud2",
+    // Phase C: back to the guest with the registers the Sentry left in the fast frame.
+    "systrap_fast_exit:",
+    "    movl $0, 0(%r12)",               // state = RUNNING
+    "    cmpl $0, 192(%r12)",
+    "    jne 13f",
+    "    mov 1064(%r12), %r8",
+    "    mov 1072(%r12), %r9",
+    "    mov 1080(%r12), %r10",
+    "    mov 1088(%r12), %r11",
+    "    mov 1104(%r12), %r13",
+    "    mov 1112(%r12), %r14",
+    "    mov 1120(%r12), %r15",
+    "    mov 1128(%r12), %rdi",
+    "    mov 1136(%r12), %rsi",
+    "    mov 1144(%r12), %rbp",
+    "    mov 1152(%r12), %rbx",
+    "    mov 1160(%r12), %rdx",
+    "    mov 1168(%r12), %rax",
+    "    mov 1176(%r12), %rcx",
+    "    pushq 1200(%r12)",
+    "    mov 1096(%r12), %r12",
+    "    popfq",
+    "    mov %gs:1184, %rsp",
+    "    jmp *%gs:1192",
+    "13:",                                // a kick came while the Sentry had the call
+    "    movl $0, 192(%r12)",
+    "    movq $0x1001, 16(%r12)",         // FAST_KICK, from the fast frame as it is
+    "    mov $1, %eax",
+    "    xchg %eax, 0(%r12)",
+    "systrap_fast_exit_end:",
+    "    jmp systrap_loop",
+    "systrap_fast_end:",
     ".p2align 4",
     "systrap_restorer:",
     "    mov $15, %eax",
@@ -220,8 +420,10 @@ std::arch::global_asm!(
     "systrap_stub_end:",
     ".set systrap_handler_offset, systrap_handler - systrap_stub_start",
     ".set systrap_restorer_offset, systrap_restorer - systrap_stub_start",
+    ".set systrap_fast_offset, systrap_fast - systrap_stub_start",
     ".globl systrap_handler_offset",
     ".globl systrap_restorer_offset",
+    ".globl systrap_fast_offset",
     ".popsection",
     options(att_syntax)
 );
@@ -231,10 +433,11 @@ extern "C" {
     static systrap_stub_end: u8;
     static systrap_handler_offset: u8;
     static systrap_restorer_offset: u8;
+    static systrap_fast_offset: u8;
 }
 
-/// The stub code as bytes, and the offsets of the handler and the restorer in it.
-fn stub_code() -> (&'static [u8], u64, u64) {
+/// The stub code as bytes, and the offsets of the handler, the restorer and the fast path in it.
+fn stub_code() -> (&'static [u8], u64, u64, u64) {
     // SAFETY: the symbols delimit the assembly above, which is in this binary's text; the
     // offsets are absolute symbols whose addresses are the numbers themselves.
     unsafe {
@@ -243,7 +446,7 @@ fn stub_code() -> (&'static [u8], u64, u64) {
         let len = end as usize - start as usize;
         assert!(len as u64 <= PAGE_SIZE, "the systrap stub code must fit in a page");
         let code = std::slice::from_raw_parts(start, len);
-        (code, &raw const systrap_handler_offset as u64, &raw const systrap_restorer_offset as u64)
+        (code, &raw const systrap_handler_offset as u64, &raw const systrap_restorer_offset as u64, &raw const systrap_fast_offset as u64)
     }
 }
 
@@ -259,6 +462,10 @@ struct StubSpec {
     memory_fd: i32,
     region: u64,
     filter: Vec<libc::sock_filter>,
+    /// Random; see OFF_COOKIE.
+    cookie: u64,
+    /// Whether the threads' GS base is their slot, for the fast path.
+    patching: bool,
 }
 
 // SAFETY: the filter is plain data (BPF instructions), never changed after creation.
@@ -326,7 +533,12 @@ impl SystrapPlatform {
     pub fn new(opts: Options) -> Result<SystrapPlatform, PlatformError> {
         let region = stub::reserve_region(REGION_SIZE, SLOT_SIZE)?;
         let filter = stub::stub_filter(region..region + PAGE_SIZE, &STUB_ALLOWED_SYSCALLS);
-        let spec = Arc::new(StubSpec { memory_fd: opts.memory_fd, region, filter });
+        let mut cookie = [0u8; 8];
+        // SAFETY: getrandom writes at most 8 bytes into our buffer.
+        if unsafe { libc::getrandom(cookie.as_mut_ptr().cast(), 8, 0) } != 8 {
+            return Err(PlatformError::last_os("getrandom for the systrap cookie"));
+        }
+        let spec = Arc::new(StubSpec { memory_fd: opts.memory_fd, region, filter, cookie: u64::from_ne_bytes(cookie), patching: opts.patching });
         Ok(SystrapPlatform { opts, spec, pool: Arc::default() })
     }
 }
@@ -350,6 +562,11 @@ impl Platform for SystrapPlatform {
         p.bind(self.opts.pin_cpu);
         let p = Arc::new(p);
         Ok((Box::new(SystrapAddressSpace { p: p.clone() }), Box::new(SystrapContext::new(p, 0))))
+    }
+
+    fn fast_path(&self) -> Option<crate::patch::FastPath> {
+        let (_, _, _, fast) = stub_code();
+        self.opts.patching.then_some(crate::patch::FastPath { trampoline: self.spec.region + fast, cookie: self.spec.cookie, cookie_offset: OFF_COOKIE as u32 })
     }
 }
 
@@ -384,6 +601,10 @@ struct StubProcess {
     /// CPU). Other threads never spin: many of them on few CPUs would only burn time.
     spin: Duration,
     slots: Mutex<Vec<SlotUse>>,
+    /// The platform's cookie (see OFF_COOKIE).
+    cookie: u64,
+    /// Whether the threads' GS base is their slot, for the fast path.
+    patching: bool,
 }
 
 // SAFETY: `ctx` is a shared mapping owned by the StubProcess for its whole life. Each slot of
@@ -414,7 +635,7 @@ impl StubProcess {
         if ctx == libc::MAP_FAILED {
             return Err(PlatformError::last_os("mapping a stub context"));
         }
-        let (code, handler, restorer) = stub_code();
+        let (code, handler, restorer, _) = stub_code();
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
         let mut fds = [p.memory_fd, ctx_fd.as_raw_fd()];
         fds.sort_unstable();
@@ -424,8 +645,18 @@ impl StubProcess {
         drop(ctx_fd);
         let mut slots = vec![SlotUse::default(); MAX_THREADS];
         slots[0] = SlotUse { used: true, tid: pid, driver: 0 };
-        let p = StubProcess { pid, region: p.region, memory_fd: p.memory_fd, ctx: ctx.cast(), spin: Duration::ZERO, slots: Mutex::new(slots) };
+        let p = StubProcess {
+            pid,
+            region: p.region,
+            memory_fd: p.memory_fd,
+            ctx: ctx.cast(),
+            spin: Duration::ZERO,
+            slots: Mutex::new(slots),
+            cookie: p.cookie,
+            patching: p.patching,
+        };
         let first = p.slot(0);
+        first.init_fast_path();
         first.atomic32(OFF_TID).store(pid as u32, Ordering::SeqCst);
         // The first event is the `ud2` at the start of the code: the handler is in place.
         first.wait_for(STATE_EVENT)?;
@@ -519,6 +750,13 @@ impl Slot<'_> {
 
     fn word(&self, off: usize) -> u64 {
         self.atomic64(off).load(Ordering::Acquire)
+    }
+
+    /// The words the fast path reads from a fresh slot.
+    fn init_fast_path(&self) {
+        self.atomic64(OFF_SELF).store(self.addr, Ordering::Relaxed);
+        self.atomic64(OFF_COOKIE).store(self.p.cookie, Ordering::Relaxed);
+        self.atomic32(OFF_KICKED).store(0, Ordering::Relaxed);
     }
 
     fn spin(&self) -> Duration {
@@ -773,11 +1011,29 @@ struct SystrapContext {
     /// The FS and GS bases the stub thread has (u64::MAX: unknown, not yet set).
     fs_base: u64,
     gs_base: u64,
+    /// The current event came by the fast path: its frame is the one in the context page,
+    /// without FPU state.
+    fast: bool,
+    /// The last system call came by a seccomp trap (a SIGSYS frame).
+    trapped: bool,
 }
 
 impl SystrapContext {
     fn new(p: Arc<StubProcess>, slot: usize) -> SystrapContext {
-        SystrapContext { p, slot, fs_base: u64::MAX, gs_base: u64::MAX }
+        SystrapContext { p, slot, fs_base: u64::MAX, gs_base: u64::MAX, fast: false, trapped: false }
+    }
+
+    /// Makes the fast path's current event a signal frame, for what only a signal frame has
+    /// (the FPU state): the stub raises SIGILL at `systrap_convert`, and its handler takes the
+    /// fast frame's registers into the new frame.
+    fn convert(&mut self) -> Result<(), PlatformError> {
+        if self.fast {
+            let stub = self.stub();
+            stub.hand_over(STATE_CONVERT);
+            stub.wait_for(STATE_EVENT)?;
+            self.fast = false;
+        }
+        Ok(())
     }
 
     fn stub(&self) -> Slot<'_> {
@@ -842,7 +1098,15 @@ impl Context for SystrapContext {
         const ARCH_SET_GS: u64 = 0x1001;
         const ARCH_SET_FS: u64 = 0x1002;
         self.set_base(ARCH_SET_FS, regs.0.fs_base, |c| &mut c.fs_base)?;
-        self.set_base(ARCH_SET_GS, regs.0.gs_base, |c| &mut c.gs_base)?;
+        // With the fast path, a guest without a GS base of its own (nearly all: x86-64 Linux
+        // userspace leaves it 0) runs with its slot there, where the fast path finds it.
+        let gs = if self.p.patching && regs.0.gs_base == 0 { self.stub().addr } else { regs.0.gs_base };
+        // The fast path's way back reads its frame through the GS base: a call that changes
+        // the base (arch_prctl ARCH_SET_GS from a patched site) returns by a signal frame.
+        if self.fast && gs != self.gs_base {
+            self.convert()?;
+        }
+        self.set_base(ARCH_SET_GS, gs, |c| &mut c.gs_base)?;
         let uc = self.ucontext()?;
         let mc = UC_MCONTEXT as usize / 8 + MC_R8;
         for (i, v) in gregs(&mut regs.0).into_iter().enumerate() {
@@ -857,6 +1121,22 @@ impl Context for SystrapContext {
             // SAFETY: as above.
             *v = unsafe { uc.add(mc + i).read_volatile() };
         }
+        self.trapped = false;
+        self.fast = false;
+        match self.stub().word(OFF_SIGNO) {
+            FAST_SYSCALL => {
+                // As the kernel has them at a syscall: the number (an int) aside, rax -ENOSYS.
+                self.fast = true;
+                regs.0.orig_rax = regs.0.rax as u32 as u64;
+                regs.0.rax = -i64::from(libc::ENOSYS) as u64;
+                return Ok(Event::Syscall);
+            }
+            FAST_KICK => {
+                self.fast = true;
+                return Ok(Event::Signal(crate::KICK_SIGNAL));
+            }
+            _ => {}
+        }
         let si = self.siginfo()?;
         let signo = i32::from_le_bytes([si[0], si[1], si[2], si[3]]);
         let code = i32::from_le_bytes([si[SI_CODE], si[SI_CODE + 1], si[SI_CODE + 2], si[SI_CODE + 3]]);
@@ -870,6 +1150,7 @@ impl Context for SystrapContext {
                 return Ok(Event::Fault(FaultInfo { signo: libc::SIGSYS, code, addr: regs.0.rip }));
             }
             regs.0.orig_rax = nr as u32 as u64;
+            self.trapped = true;
             return Ok(Event::Syscall);
         }
         if code > 0 {
@@ -880,6 +1161,7 @@ impl Context for SystrapContext {
     }
 
     fn fpu_state(&mut self) -> Result<FpuState, PlatformError> {
+        self.convert()?;
         let (p, size) = self.fpstate()?;
         let mut v = vec![0u8; size];
         // SAFETY: size bytes at p are inside the context mapping (checked by fpstate()).
@@ -888,6 +1170,7 @@ impl Context for SystrapContext {
     }
 
     fn set_fpu_state(&mut self, state: &FpuState) -> Result<(), PlatformError> {
+        self.convert()?;
         let (p, size) = self.fpstate()?;
         let n = size.min(state.0.len());
         // SAFETY: n <= size bytes at p are inside the context mapping.
@@ -907,6 +1190,16 @@ impl Context for SystrapContext {
         self.fresh()
     }
 
+    fn syscall_trapped(&self) -> bool {
+        self.trapped && self.p.patching
+    }
+
+    fn reload_bases(&mut self) {
+        // Unknown: the next switch sets them (a fast event returns by a signal frame then).
+        self.fs_base = u64::MAX;
+        self.gs_base = u64::MAX;
+    }
+
     fn new_thread(&mut self) -> Result<Box<dyn NewThread>, PlatformError> {
         let n = {
             let mut slots = self.p.slots();
@@ -924,6 +1217,7 @@ impl Context for SystrapContext {
         child.atomic64(OFF_ALTSTACK + 8).store(0, Ordering::Relaxed);
         child.atomic64(OFF_ALTSTACK + 16).store(SLOT_SIZE - PAGE_SIZE, Ordering::Relaxed);
         child.atomic64(OFF_MASK).store(stub_mask(), Ordering::Relaxed);
+        child.init_fast_path();
         child.atomic32(OFF_TID).store(u32::MAX, Ordering::SeqCst);
         let args = [THREAD_FLAGS, child.addr + CHILD_SP, 0, child.addr + OFF_TID as u64, 0, 0];
         match self.stub().run(STATE_CLONE, libc::SYS_clone, args, "clone of a stub thread") {

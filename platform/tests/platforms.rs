@@ -20,7 +20,7 @@ fn memfd_with(code: &[u8]) -> OwnedFd {
 }
 
 fn platform(kind: &str, mem: &OwnedFd) -> Box<dyn Platform> {
-    let opts = Options { memory_fd: mem.as_raw_fd(), pin_cpu: true };
+    let opts = Options { memory_fd: mem.as_raw_fd(), pin_cpu: true, patching: true };
     match kind {
         "ptrace" => Box::new(PtracePlatform::new(opts).unwrap()),
         _ => Box::new(SystrapPlatform::new(opts).unwrap()),

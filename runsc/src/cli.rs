@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Keep each ptrace tracer thread on its guest thread's CPU (faster on most machines).
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub ptrace_pinning: OnOff,
+    /// systrap: rewrite the `mov $nr,%eax; syscall` sites (and the like) a guest traps from
+    /// into jumps to the stub's fast path, which needs no signal (see DESIGN.md).
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub systrap_patching: OnOff,
     /// Most processes the guest may have at once (zombies included): fork and clone past it
     /// fail with EAGAIN.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -195,9 +195,10 @@ pub fn run(args: RunArgs, debug_log: Option<&Path>) -> Result<u8, Failure> {
 
     let (files, default_cwd) = start_gofer(&args)?;
     let pin_cpu = args.ptrace_pinning == OnOff::On;
+    let patching = args.systrap_patching == OnOff::On;
     let kind = args.platform;
     let sandbox = Sandbox::new(args.strace, files, |mf| {
-        let opts = Options { memory_fd: mf.raw_fd(), pin_cpu };
+        let opts = Options { memory_fd: mf.raw_fd(), pin_cpu, patching };
         Ok(match kind {
             PlatformKind::Ptrace => Arc::new(PtracePlatform::new(opts)?) as Arc<dyn Platform>,
             PlatformKind::Systrap => Arc::new(SystrapPlatform::new(opts)?),

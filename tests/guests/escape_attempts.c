@@ -15,6 +15,10 @@
      escape_attempts stub-command DIR PID CODE CTX
                                            systrap: mkdir written into the context page's command
                                            area, then a jump to the stub's command executor
+     escape_attempts fast-path DIR PID     systrap with patching: after a site of its own was
+                                           rewritten, jump straight into the stub's fast path
+                                           (the trampoline its entry names) and into the entry's
+                                           slow-path `syscall`, for mkdir and kill
      escape_attempts write-code CODE       store into the stub's code page
      escape_attempts remap-code CODE       ask the Sentry to mprotect/mmap/munmap the stub's page,
                                            then store into it
@@ -223,6 +227,51 @@ static void stub_syscall(unsigned long code, const char *what) {
                      : "memory", "r12");
   }
   say("came back from the stub\n");
+}
+
+/* A site systrap rewrites after its first trap (`mov $110,%eax; syscall; ret`, getppid). */
+__asm__(".text\n.globl site_getppid\nsite_getppid:\n\tmov $110, %eax\n\tsyscall\n\tret\n");
+long site_getppid(void);
+
+/* Into the fast path the way an entry goes: rax the number, rcx where to come back. */
+static long via_trampoline(unsigned long tramp, long nr, long a0, long a1) {
+  long r;
+  __asm__ volatile("lea 1f(%%rip), %%rcx\n\tjmp *%[t]\n1:"
+                   : "=a"(r), "+D"(a0), "+S"(a1)
+                   : [t] "r"(tramp), "a"(nr)
+                   : "rcx", "r11", "memory");
+  return r;
+}
+
+/* Into an entry's slow-path `syscall` (entry+50) with our own number: it returns through the
+   entry to the site's `ret`, hence the call. */
+static long via_entry(unsigned long at, long nr, long a0, long a1) {
+  long r;
+  __asm__ volatile("call *%[at]"
+                   : "=a"(r), "+D"(a0), "+S"(a1)
+                   : [at] "r"(at), "a"(nr)
+                   : "rcx", "rdx", "r8", "r9", "r10", "r11", "memory");
+  return r;
+}
+
+static void fast_path(void) {
+  long ppid = 0;
+  for (int i = 0; i < 3; i++) ppid = site_getppid();
+  const unsigned char *p = (const unsigned char *)site_getppid;
+  if (p[0] != 0xff || p[1] != 0x24 || p[2] != 0x25) {
+    say("no patched site (getppid=%ld)\n", ppid);
+    return;
+  }
+  uint32_t entry;
+  memcpy(&entry, p + 3, 4);
+  unsigned long tramp = *(const unsigned long *)((uintptr_t)entry + 72);
+  say("entry at %#x trampoline at %#lx getppid=%ld\n", entry, tramp, ppid);
+  say("control mkdir=%s\n", libc_result(syscall(SYS_mkdir, target("fast-control"), 0755)));
+  say("trampoline mkdir=%s\n", raw(via_trampoline(tramp, SYS_mkdir, (long)target("fast-trampoline"), 0755)));
+  say("trampoline kill=%s\n", raw(via_trampoline(tramp, SYS_kill, sleeper, SIGTERM)));
+  say("trampoline getppid=%ld\n", via_trampoline(tramp, SYS_getppid, 0, 0));
+  say("entry mkdir=%s\n", raw(via_entry((uintptr_t)entry + 50, SYS_mkdir, (long)target("fast-entry"), 0755)));
+  say("entry kill=%s\n", raw(via_entry((uintptr_t)entry + 50, SYS_kill, sleeper, SIGTERM)));
 }
 
 static volatile uint32_t *ctx32(unsigned long ctx, int off) { return (volatile uint32_t *)(ctx + off); }
@@ -451,6 +500,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "vsyscall")) vsyscall();
   else if (!strcmp(mode, "stub-syscall")) stub_syscall(arg_addr(argv, argc, 4), argc > 5 ? argv[5] : "mkdir");
   else if (!strcmp(mode, "stub-command")) stub_command(arg_addr(argv, argc, 4), arg_addr(argv, argc, 5));
+  else if (!strcmp(mode, "fast-path")) fast_path();
   else if (!strcmp(mode, "write-code")) write_code(arg_addr(argv, argc, 2));
   else if (!strcmp(mode, "remap-code")) remap_code(arg_addr(argv, argc, 2));
   else if (!strcmp(mode, "ctx-scribble")) ctx_scribble(arg_addr(argv, argc, 4));

@@ -26,6 +26,7 @@
 //! | vsyscall page `time` | emulated, exits 0 | the kernel's vsyscall emulation consults seccomp directly, bypassing PTRACE_SYSEMU: the stub's filter kills it, status 125 with a `sandbox:` line |
 //! | (d) jump to a `syscall` in the stub's code, mkdir or kill | the stub's filter kills it (SIGSYS): status 125, one `sandbox:` line | under PTRACE_SYSEMU the `syscall` is emulated like any other (ENOENT/ENOSYS), then the int3 after it: SIGTRAP, 133 |
 //! | (d) systrap's command executor, mkdir in the command area | the stub's filter kills it: 125 | n/a |
+//! | (d) systrap's fast path: the trampoline a patched site's entry names, and the entry's own `syscall`, for mkdir and kill | the guest's own calls, served by the Sentry: the libc call's result (mkdir), kill an error; exits 0 | n/a (no patching) |
 //! | (e) store into the stub's code | SIGSEGV, 139 | same |
 //! | (e) mprotect/mmap MAP_FIXED of the stub's page | ENOMEM (outside the guest's range); munmap 0 and changes nothing; the store then faults, 139 | same |
 //! | (e) scribbling the context page header | the guest goes on; writing 1 (EVENT) into the state word makes the Sentry serve the previous frame again, so the guest repeats some of its own calls (self-inflicted only); exits 0 | n/a |
@@ -779,6 +780,33 @@ fn jumping_to_systraps_command_executor_reaches_nothing() {
         line.contains("died") && line.contains("signal 31"),
         "{line}"
     );
+}
+
+#[test]
+fn jumping_into_systraps_fast_path_is_an_ordinary_call() {
+    let mut obs = Observers::new("escape-fast-path");
+    let args = obs.args();
+    let out = sandboxed(&["fast-path", &args[0], &args[1]]);
+    obs.assert_untouched("fast-path", &out);
+    assert_no_panic("fast-path", &out);
+    assert_eq!(out.status(), 0, "{}", out.describe());
+    record("fast-path", &out);
+    let stdout = out.stdout_str();
+    if stdout.contains("no patched site") {
+        assert!(!layout().is_systrap() || std::env::var_os("SANDBOX_TEST_PLATFORM").is_some(), "systrap patches by default\n{}", out.describe());
+        eprintln!("note: no patched site on this platform");
+        return;
+    }
+    // The trampoline and the entry's `syscall` give what the same call through libc gets
+    // from the Sentry: they are the guest's own calls, served as any other.
+    let control = values(&stdout, "control mkdir=");
+    assert_eq!(control.len(), 1, "{}", out.describe());
+    let mkdirs: Vec<&str> = values(&stdout, "trampoline mkdir=").into_iter().chain(values(&stdout, "entry mkdir=")).collect();
+    assert_eq!(mkdirs, vec![control[0]; 2], "{}", out.describe());
+    let kills: Vec<&str> = values(&stdout, "trampoline kill=").into_iter().chain(values(&stdout, "entry kill=")).collect();
+    assert_eq!(kills.len(), 2, "{}", out.describe());
+    assert!(kills.iter().all(|k| k.starts_with("-1 errno=")), "{}", out.describe());
+    assert_eq!(values(&stdout, "trampoline getppid="), vec!["0"], "{}", out.describe());
 }
 
 // (e) -------------------------------------------------------------------------------------------

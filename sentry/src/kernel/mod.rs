@@ -7,6 +7,7 @@
 pub mod events;
 pub mod fs_context;
 pub mod locks;
+pub mod patch;
 pub mod process;
 pub mod shm;
 pub mod signal;

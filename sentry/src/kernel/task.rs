@@ -154,27 +154,36 @@ impl Task {
             self.sigq.set_in_guest(0);
             match event? {
                 Event::Syscall => {
+                    super::patch::after_trap(self);
                     crate::syscalls::dispatch(self);
                     syscall = true;
                 }
-                Event::Fault(f) => {
-                    tracing::info!(signo = f.signo, code = f.code, addr = f.addr, ip = self.regs.ip(), "guest fault");
-                    // A fault with a handler (and not blocked) runs it; otherwise it ends the
-                    // process, as the kernel forces a blocked synchronous signal.
-                    let idx = f.signo as usize - 1;
-                    let act = self.signals.action(f.signo);
-                    let blocked = self.signals.mask & (1 << idx) != 0;
-                    match super::signal::action(f.signo, &act) {
-                        super::signal::Action::Handler(a) if !blocked => {
-                            let info = super::signal::SigInfo::fault(f.signo, f.code, f.addr);
-                            if self.setup_frame(&a, &info, f.addr).is_err() {
-                                return Ok(self.exit_group(ExitStatus::Signaled(libc::SIGSEGV)));
-                            }
-                            continue;
-                        }
-                        _ => return Ok(self.exit_group(ExitStatus::Signaled(f.signo))),
+                Event::Fault(f) => match super::patch::fault(self, f) {
+                    super::patch::Fault::Resume => continue,
+                    // A displaced `syscall` reached past its patch: served as any other.
+                    super::patch::Fault::Syscall => {
+                        crate::syscalls::dispatch(self);
+                        syscall = true;
                     }
-                }
+                    super::patch::Fault::Report(f) => {
+                        tracing::info!(signo = f.signo, code = f.code, addr = f.addr, ip = self.regs.ip(), "guest fault");
+                        // A fault with a handler (and not blocked) runs it; otherwise it ends the
+                        // process, as the kernel forces a blocked synchronous signal.
+                        let idx = f.signo as usize - 1;
+                        let act = self.signals.action(f.signo);
+                        let blocked = self.signals.mask & (1 << idx) != 0;
+                        match super::signal::action(f.signo, &act) {
+                            super::signal::Action::Handler(a) if !blocked => {
+                                let info = super::signal::SigInfo::fault(f.signo, f.code, f.addr);
+                                if self.setup_frame(&a, &info, f.addr).is_err() {
+                                    return Ok(self.exit_group(ExitStatus::Signaled(libc::SIGSEGV)));
+                                }
+                                continue;
+                            }
+                            _ => return Ok(self.exit_group(ExitStatus::Signaled(f.signo))),
+                        }
+                    }
+                },
                 // Sent by the Sentry to bring the guest back for a signal: delivered below.
                 Event::Signal(platform::KICK_SIGNAL) => {}
                 Event::Signal(sig) => {
@@ -325,6 +334,7 @@ impl Task {
     pub fn setup_frame(&mut self, act: &Sigaction, info: &super::signal::SigInfo, fault_addr: u64) -> Result<(), Errno> {
         let sig = info.signo();
         use super::signal::{sigcontext_regs, SA_NODEFER, SA_ONSTACK, SA_RESETHAND};
+        super::patch::before_frame(self);
         let fpu = self.ctx.fpu_state().map_err(|_| Errno::EFAULT)?;
         // Guest-given stack values: the arithmetic wraps, and a frame that lands nowhere
         // fails to copy out, which ends in SIGSEGV as on Linux.

@@ -63,6 +63,10 @@ const ARCH_GET_FS: u64 = 0x1003;
 const ARCH_GET_GS: u64 = 0x1004;
 
 fn sys_arch_prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    if matches!(a[0], ARCH_SET_FS | ARCH_SET_GS) && a[1] < TASK_SIZE {
+        // The base in the CPU may not be the last one set (`wrgsbase`): set it whatever.
+        t.ctx.reload_bases();
+    }
     let r = &mut t.regs.0;
     match a[0] {
         // As Linux: a base must be a user address.
