@@ -11,8 +11,9 @@
 #   startup           wall ms of running a static `true` (tests/guests/true.c): best, median
 #   Sentry peak RSS   MiB, VmHWM of the sandbox process running `sh -c` with a small pipeline
 #
-# Columns: native; `sandbox run --platform systrap` (the default); `--platform ptrace` with CPU
-# pinning on (the default) and off; gVisor `runsc --rootless --network=none --platform=ptrace do`.
+# Columns: native; `sandbox run --platform systrap` (the default, syscall-site patching on);
+# `--platform ptrace`; systrap with `--systrap-patching off` (every syscall a SIGSYS); gVisor
+# `runsc --rootless --network=none --platform=ptrace do`.
 # Ratios are to native.
 # Usage: scripts/bench.sh            (BENCH_CALLS=20000 BENCH_RUNS=20 to change the counts)
 set -euo pipefail
@@ -31,7 +32,7 @@ mkdir -p "$work/w"
 cargo build --release -p runsc >&2
 sandbox="${CARGO_TARGET_DIR:-target}/release/sandbox"
 
-names=(native "sandbox systrap" "sandbox ptrace" "sandbox ptrace pin=off" "gVisor ptrace")
+names=(native "sandbox systrap" "sandbox ptrace" "systrap unpatched" "gVisor ptrace")
 have_gvisor=0
 command -v runsc >/dev/null 2>&1 && have_gvisor=1
 
@@ -46,7 +47,7 @@ runner() {
     0) "${limit[@]}" "$@" ;;
     1) "${limit[@]}" "$sandbox" run --platform systrap -- "$@" ;;
     2) "${limit[@]}" "$sandbox" run --platform ptrace -- "$@" ;;
-    3) "${limit[@]}" "$sandbox" run --platform ptrace --ptrace-pinning off -- "$@" ;;
+    3) "${limit[@]}" "$sandbox" run --platform systrap --systrap-patching off -- "$@" ;;
     4) "${limit[@]}" runsc --rootless --network=none --platform=ptrace do "$@" ;;
   esac
 }
@@ -90,7 +91,7 @@ peak_rss() {
     0) cmd=() ;;
     1) cmd=("$sandbox" run --platform systrap --) ;;
     2) cmd=("$sandbox" run --platform ptrace --) ;;
-    3) cmd=("$sandbox" run --platform ptrace --ptrace-pinning off --) ;;
+    3) cmd=("$sandbox" run --platform systrap --systrap-patching off --) ;;
     *) echo n/a; return ;;
   esac
   "${cmd[@]}" /bin/sh -c 'ls /usr/bin | sort | wc -l' >/dev/null 2>&1 &
