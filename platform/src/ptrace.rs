@@ -81,6 +81,7 @@ impl PtracePlatform {
     /// Reserves the stub's address range in the Sentry (so no Sentry mapping is ever clobbered
     /// there in a stub) and prepares the stub's seccomp filter.
     pub fn new(opts: Options) -> Result<PtracePlatform, PlatformError> {
+        stub::all_cpus();
         let stub_addr = stub::reserve_region(STUB_SIZE, PAGE_SIZE)?;
         // Guest syscalls stop under PTRACE_SYSEMU before seccomp runs; what reaches the filter
         // from outside the stub (the kernel's vsyscall emulation) becomes a SIGSYS the Sentry
@@ -144,6 +145,8 @@ struct StubProcess {
 impl StubProcess {
     fn spawn(p: &PtracePlatform) -> Result<StubProcess, PlatformError> {
         if p.opts.pin_cpu {
+            // A task's host thread inherits its creator's pinning: it pins itself where it runs.
+            stub::unpin(0);
             stub::pin_to_current_cpu();
         }
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };

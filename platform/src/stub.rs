@@ -138,6 +138,32 @@ fn current_rseq_area() -> (u64, u32) {
     }
 }
 
+/// The CPUs the Sentry may use, as they were before any thread was pinned.
+static ALL_CPUS: std::sync::OnceLock<libc::cpu_set_t> = std::sync::OnceLock::new();
+
+/// The CPUs the Sentry may use. Recorded the first time (the platforms ask when they are made,
+/// before any pinning): threads inherit their creator's pinning, so their own mask says less.
+pub fn all_cpus() -> libc::cpu_set_t {
+    *ALL_CPUS.get_or_init(|| {
+        // SAFETY: the cpu_set_t is a plain bit array we own; on failure it says CPU 0 only.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                libc::CPU_SET(0, &mut set);
+            }
+            set
+        }
+    })
+}
+
+/// Lets thread `tid` (0: the caller) run on every CPU the Sentry may use again: a new Sentry
+/// thread or stub thread inherits the pinning of the one that made it.
+pub fn unpin(tid: i32) {
+    let set = all_cpus();
+    // SAFETY: a plain bit array we own; setting a thread's affinity touches no memory.
+    unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+}
+
 /// Pins the calling thread to the CPU it runs on; a stub cloned afterwards inherits it.
 pub fn pin_to_current_cpu() {
     // SAFETY: sched_getcpu has no arguments; the cpu_set_t is a plain bit array we own.

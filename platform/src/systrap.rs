@@ -531,6 +531,7 @@ impl SystrapPlatform {
     /// Reserves the stub region and prepares the filter. Fails where seccomp traps are not
     /// available; `--platform auto` then falls back to ptrace.
     pub fn new(opts: Options) -> Result<SystrapPlatform, PlatformError> {
+        stub::all_cpus();
         let region = stub::reserve_region(REGION_SIZE, SLOT_SIZE)?;
         let filter = stub::stub_filter(region..region + PAGE_SIZE, &STUB_ALLOWED_SYSCALLS);
         let mut cookie = [0u8; 8];
@@ -935,31 +936,25 @@ const fn stub_mask() -> u64 {
 
 /// How many CPUs this thread may run on.
 fn allowed_cpus() -> u32 {
-    // SAFETY: the cpu_set_t is a plain bit array we own.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return 1;
-        }
-        libc::CPU_COUNT(&set) as u32
-    }
+    // SAFETY: CPU_COUNT only reads the plain bit array.
+    unsafe { libc::CPU_COUNT(&stub::all_cpus()) as u32 }
 }
 
-/// Pins the calling thread to its current CPU and returns another allowed CPU for the stub,
-/// or None (and no pinning) when only one CPU is allowed.
+/// Pins the calling thread to the Sentry's CPU and returns another allowed CPU for the stub,
+/// or None (and no pinning) when only one CPU is allowed. The Sentry's CPU is the one the first
+/// placement ran on: every Sentry thread that serves a process's first thread goes there and
+/// every stub to the others, so that a hand-off between two processes (a pipe) wakes a thread
+/// on a CPU where the other process's Sentry thread, not its spinning stub, runs.
 fn place_threads() -> Option<u32> {
+    static SENTRY_CPU: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let set = stub::all_cpus();
     // SAFETY: sched_getcpu takes nothing; the cpu_set_t values are plain bit arrays we own.
     unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return None;
-        }
-        let here = libc::sched_getcpu();
-        if here < 0 {
-            return None;
-        }
-        let other = (0..libc::CPU_SETSIZE as usize).map(|c| (here as usize + 1 + c) % libc::CPU_SETSIZE as usize).find(|&c| c != here as usize && libc::CPU_ISSET(c, &set))?;
-        stub::pin_to_current_cpu();
+        let here = *SENTRY_CPU.get_or_init(|| libc::sched_getcpu().max(0) as usize);
+        let other = (0..libc::CPU_SETSIZE as usize).map(|c| (here + 1 + c) % libc::CPU_SETSIZE as usize).find(|&c| c != here && libc::CPU_ISSET(c, &set))?;
+        let mut mine: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(here, &mut mine);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mine);
         Some(other as u32)
     }
 }
@@ -1267,7 +1262,15 @@ struct SystrapThread {
 impl NewThread for SystrapThread {
     fn start(mut self: Box<Self>) -> Result<Box<dyn Context>, PlatformError> {
         let p = self.p.take().ok_or(PlatformError::Unexpected { pid: 0, what: "a stub thread started twice".into() })?;
-        p.slots()[self.slot].driver = SENTRY_TID.with(|t| *t);
+        let tid = {
+            let mut slots = p.slots();
+            slots[self.slot].driver = SENTRY_TID.with(|t| *t);
+            slots[self.slot].tid
+        };
+        // The thread and its Sentry thread run anywhere, not where their creators were pinned:
+        // a process's threads run in parallel (they hand over by futex, never spinning).
+        stub::unpin(0);
+        stub::unpin(tid);
         let ctx = SystrapContext::new(p, self.slot);
         // Its first event is the `ud2` after its setup: it is ready.
         let stub = ctx.stub();

@@ -16,8 +16,10 @@
 //! - it lies in one private, executable, non-writable mapping: never shared memory (another
 //!   process would jump into a table it does not have), never writable code (a JIT could be
 //!   rewriting it meanwhile), never the table itself;
-//! - writing costs no copy: memory a fork still shares with another address space is left for
-//!   later (see `mm::cow`), so a short-lived fork child never copies its parent's text.
+//! - writing costs no copy: memory a fork or the page cache still shares with another address
+//!   space is left for later (see `mm::cow`), so a short-lived process never copies its text;
+//!   once a thread has met [`COPY_AFTER`] such sites, the process is busy enough with system
+//!   calls for its own copy of the text to pay, and the sites are rewritten.
 //!
 //! What cannot be proven: that no jump lands on the `syscall` itself, skipping the load (the
 //! five bytes before it might also be the tail of a longer instruction). Compilers emit the
@@ -68,6 +70,9 @@ const MAGIC: u64 = u64::from_le_bytes(*b"sbxtrap1");
 const ENTRIES: u64 = TABLE_SIZE / ENTRY_SIZE;
 /// Sites a thread remembers as not worth another look.
 const SKIP_LEN: usize = 64;
+/// Traps at sites in shared text after which a thread's process takes its own copy of the
+/// text to patch it.
+const COPY_AFTER: u32 = 256;
 
 /// One thread's memory of its address space: where its table is, and sites that cannot be
 /// patched (so a hot unpatchable site costs no lock).
@@ -77,6 +82,8 @@ struct Cache {
     table: Option<u64>,
     skip: [u64; SKIP_LEN],
     next: usize,
+    /// Traps at sites left for later because their text is shared.
+    later: u32,
 }
 
 thread_local! {
@@ -89,7 +96,7 @@ fn with_cache<R>(mm: &Arc<MemoryManager>, f: impl FnOnce(&mut Cache) -> R) -> R 
         let mut c = c.borrow_mut();
         let stale = c.as_ref().is_none_or(|c| c.mm.as_ptr() != Arc::as_ptr(mm));
         if stale {
-            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: [u64::MAX; SKIP_LEN], next: 0 });
+            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: [u64::MAX; SKIP_LEN], next: 0, later: 0 });
         }
         // The cache was just filled if it was empty.
         f(c.as_mut().expect("cache"))
@@ -120,11 +127,12 @@ pub fn after_trap(t: &Task) {
             return;
         }
         let mut table = c.table;
-        let outcome = t.mm.with(|m| patch_site(m, &mut table, &fp, site, nr));
+        let may_copy = c.later >= COPY_AFTER;
+        let outcome = t.mm.with(|m| patch_site(m, &mut table, &fp, site, nr, may_copy));
         c.table = table;
         match outcome {
             Outcome::Done => tracing::debug!(site = format_args!("{site:#x}"), nr, "patched a syscall site"),
-            Outcome::Later => {}
+            Outcome::Later => c.later += 1,
             Outcome::Never => {
                 c.skip[c.next] = site;
                 c.next = (c.next + 1) % SKIP_LEN;
@@ -266,7 +274,9 @@ fn find_or_make_table(m: &mut Mappings, cached: &mut Option<u64>) -> Option<u64>
     found
 }
 
-fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u64, nr: u64) -> Outcome {
+/// Rewrites `site` when the rules allow; with `may_copy`, text shared with another address
+/// space is first copied (by the write itself).
+fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u64, nr: u64, may_copy: bool) -> Outcome {
     let mut old = [0u8; SITE_LEN];
     if m.copy_in(site, &mut old).is_err() {
         return Outcome::Never;
@@ -276,7 +286,7 @@ fn patch_site(m: &mut Mappings, cached: &mut Option<u64>, fp: &FastPath, site: u
     if site + SITE_LEN as u64 > v.end || !v.prot.exec || v.prot.write || v.shared.is_some() || table_at(m, site).is_some() {
         return Outcome::Never;
     }
-    if !own(m, &v) {
+    if !may_copy && !own(m, &v) {
         return Outcome::Later;
     }
     if !s.load_is_immediate() && (site % 16) as usize + 5 > 16 {
@@ -451,7 +461,7 @@ mod tests {
             let site = TEXT + 0x100 + lead;
             let mm = text_with(&SITE, site);
             let mut table = None;
-            let done = mm.with(|m| matches!(patch_site(m, &mut table, &FP, site, 39), Outcome::Done));
+            let done = mm.with(|m| matches!(patch_site(m, &mut table, &FP, site, 39, false), Outcome::Done));
             assert!(done, "lead {lead}");
             let table = table.expect("a table");
             assert!(patch::in_table_window(table));
@@ -462,7 +472,7 @@ mod tests {
             let s = patch::decode_site(&SITE, site, 39).unwrap();
             assert_eq!(bytes(&mm, entry, ENTRY_SIZE as usize), FP.entry(entry, &s).to_vec());
             // Once rewritten, the site is no site any more.
-            assert!(mm.with(|m| matches!(patch_site(m, &mut Some(table), &FP, site, 39), Outcome::Never)));
+            assert!(mm.with(|m| matches!(patch_site(m, &mut Some(table), &FP, site, 39, false), Outcome::Never)));
             assert!(mm.with(|m| is_patch_at(m, site)));
         }
     }
@@ -474,7 +484,7 @@ mod tests {
         for lead in 0..16u64 {
             let site = TEXT + 0x200 + lead;
             let mm = text_with(&SITE, site);
-            let outcome = mm.with(|m| patch_site(m, &mut None, &FP, site, 110));
+            let outcome = mm.with(|m| patch_site(m, &mut None, &FP, site, 110, false));
             if lead + 5 > 16 {
                 assert!(matches!(outcome, Outcome::Never), "lead {lead}");
                 assert_eq!(bytes(&mm, site, SITE_LEN), SITE.to_vec(), "lead {lead}");
@@ -490,9 +500,9 @@ mod tests {
         const SITE: [u8; 7] = [0xb8, 39, 0, 0, 0, 0x0f, 0x05];
         let mm = text_with(&SITE, TEXT + 0x10);
         // Another number than the call's.
-        assert!(mm.with(|m| matches!(patch_site(m, &mut None, &FP, TEXT + 0x10, 110), Outcome::Never)));
+        assert!(mm.with(|m| matches!(patch_site(m, &mut None, &FP, TEXT + 0x10, 110, false), Outcome::Never)));
         mm.protect(TEXT, 0x1000, Prot { read: true, write: true, exec: true }).unwrap();
-        assert!(mm.with(|m| matches!(patch_site(m, &mut None, &FP, TEXT + 0x10, 39), Outcome::Never)));
+        assert!(mm.with(|m| matches!(patch_site(m, &mut None, &FP, TEXT + 0x10, 39, false), Outcome::Never)));
         assert_eq!(bytes(&mm, TEXT + 0x10, SITE_LEN), SITE.to_vec());
         // The bytes changed between the read and the swap: no rewrite.
         mm.protect(TEXT, 0x1000, Prot { read: true, write: false, exec: true }).unwrap();
