@@ -82,6 +82,10 @@ struct Cache {
     table: Option<u64>,
     skip: [u64; SKIP_LEN],
     next: usize,
+    /// Sites that trapped once: a site is rewritten when it traps again, so code that runs
+    /// once (a program's start, a short-lived process) pays no patching.
+    seen: [u64; SKIP_LEN],
+    next_seen: usize,
     /// Traps at sites left for later because their text is shared.
     later: u32,
 }
@@ -96,7 +100,7 @@ fn with_cache<R>(mm: &Arc<MemoryManager>, f: impl FnOnce(&mut Cache) -> R) -> R 
         let mut c = c.borrow_mut();
         let stale = c.as_ref().is_none_or(|c| c.mm.as_ptr() != Arc::as_ptr(mm));
         if stale {
-            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: [u64::MAX; SKIP_LEN], next: 0, later: 0 });
+            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: [u64::MAX; SKIP_LEN], next: 0, seen: [u64::MAX; SKIP_LEN], next_seen: 0, later: 0 });
         }
         // The cache was just filled if it was empty.
         f(c.as_mut().expect("cache"))
@@ -124,6 +128,11 @@ pub fn after_trap(t: &Task) {
     let nr = t.regs.syscall_nr();
     with_cache(&t.mm, |c| {
         if c.skip.contains(&site) {
+            return;
+        }
+        if !c.seen.contains(&site) {
+            c.seen[c.next_seen] = site;
+            c.next_seen = (c.next_seen + 1) % SKIP_LEN;
             return;
         }
         let mut table = c.table;
