@@ -425,24 +425,10 @@ unsafe fn cas16(p: *mut u8, old: u128, new: u128) -> bool {
 mod tests {
     use std::sync::Arc;
 
-    use platform::{AddressSpace, PlatformError};
-
     use super::*;
     use crate::mm::MemoryFile;
 
-    struct FakeAs;
-
-    impl AddressSpace for FakeAs {
-        fn map(&mut self, _: u64, _: u64, _: Prot, _: u64) -> Result<(), PlatformError> {
-            Ok(())
-        }
-        fn unmap(&mut self, _: u64, _: u64) -> Result<(), PlatformError> {
-            Ok(())
-        }
-        fn protect(&mut self, _: u64, _: u64, _: Prot) -> Result<(), PlatformError> {
-            Ok(())
-        }
-    }
+    use crate::mm::tests::FakeAs;
 
     const TEXT: u64 = 0x40_0000;
     const FP: FastPath = FastPath { trampoline: 0x7fff_fefe_0110, cookie: 0x0123_4567_89ab_cdef, cookie_offset: 184 };

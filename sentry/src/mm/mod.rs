@@ -1180,4 +1180,4 @@ impl MemoryFile {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -147,24 +147,10 @@ fn skip_windows(windows: &[Window], skip: u64) -> Vec<Window> {
 mod tests {
     use std::sync::Arc;
 
-    use platform::{AddressSpace, PlatformError};
-
     use super::*;
     use crate::mm::MemoryFile;
 
-    struct FakeAs;
-
-    impl AddressSpace for FakeAs {
-        fn map(&mut self, _: u64, _: u64, _: Prot, _: u64) -> Result<(), PlatformError> {
-            Ok(())
-        }
-        fn unmap(&mut self, _: u64, _: u64) -> Result<(), PlatformError> {
-            Ok(())
-        }
-        fn protect(&mut self, _: u64, _: u64, _: Prot) -> Result<(), PlatformError> {
-            Ok(())
-        }
-    }
+    use crate::mm::tests::FakeAs;
 
     fn read_file(f: &FilePages, off: u64, n: usize) -> Vec<u8> {
         let mut buf = vec![0u8; n];

@@ -9,7 +9,9 @@ use syscalls::Errno;
 
 use super::*;
 
-struct FakeAs;
+/// An address space that accepts every change and does nothing: the memory manager's own state
+/// is what tests look at. Shared with other modules' tests.
+pub(crate) struct FakeAs;
 
 impl AddressSpace for FakeAs {
     fn map(&mut self, _: u64, _: u64, _: Prot, _: u64) -> Result<(), PlatformError> {
