@@ -1006,6 +1006,8 @@ const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 struct SystrapContext {
     p: Arc<StubProcess>,
     slot: usize,
+    /// The stub thread's host tid (read on every switch: kept here, not under the slots' lock).
+    tid: i32,
     /// The FS and GS bases the stub thread has (u64::MAX: unknown, not yet set).
     fs_base: u64,
     gs_base: u64,
@@ -1018,7 +1020,9 @@ struct SystrapContext {
 
 impl SystrapContext {
     fn new(p: Arc<StubProcess>, slot: usize) -> SystrapContext {
-        SystrapContext { p, slot, fs_base: u64::MAX, gs_base: u64::MAX, fast: false, trapped: false }
+        // The slot's tid is set before its context exists and never changes while it lives.
+        let tid = p.slots()[slot].tid;
+        SystrapContext { p, slot, tid, fs_base: u64::MAX, gs_base: u64::MAX, fast: false, trapped: false }
     }
 
     /// Makes the fast path's current event a signal frame, for what only a signal frame has
@@ -1177,7 +1181,7 @@ impl Context for SystrapContext {
     }
 
     fn host_tid(&self) -> i32 {
-        self.p.slots()[self.slot].tid
+        self.tid
     }
 
     fn host_pid(&self) -> i32 {

@@ -388,23 +388,30 @@ impl Mappings {
         self.map_memory(addr, len, prot, fixed, kind, Backing::Private)
     }
 
+    /// Where a new mapping of `len` bytes goes: at `addr` if `fixed` (checked against the user
+    /// range), else at the hint `addr` if it is free, else where mmap puts things.
+    fn placement(&self, addr: u64, len: u64, fixed: bool) -> Result<u64, Errno> {
+        if fixed {
+            self.check_range(addr, len)?;
+            return Ok(addr);
+        }
+        let hint = page_down(addr);
+        match hint.checked_add(len) {
+            Some(end) if hint != 0 && self.is_free(hint, end) => Ok(hint),
+            _ => self.find_free(len),
+        }
+    }
+
     /// As [`map_anon`](Self::map_anon), with the memory `backing` says.
     pub fn map_memory(&mut self, addr: u64, len: u64, prot: Prot, fixed: bool, kind: VmaKind, backing: Backing) -> Result<u64, Errno> {
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
         if len == 0 {
             return Err(Errno::EINVAL);
         }
-        let start = if fixed {
-            self.check_range(addr, len)?;
+        let start = self.placement(addr, len, fixed)?;
+        if fixed {
             self.unmap(addr, len)?;
-            addr
-        } else {
-            let hint = page_down(addr);
-            match hint.checked_add(len) {
-                Some(end) if hint != 0 && self.is_free(hint, end) => hint,
-                _ => self.find_free(len)?,
-            }
-        };
+        }
         let (offset, shared) = match backing {
             Backing::Private => (self.mf.allocate(len)?, None),
             Backing::NewShared => {

@@ -17,7 +17,7 @@ use platform::{Prot, PAGE_SIZE};
 use syscalls::Errno;
 
 use super::file_pages::{FilePages, PinnedWindows, Window};
-use super::{page_align_wrapping, page_down, Backing, Mappings, MemoryManager, Vma, VmaKind};
+use super::{page_align_wrapping, Backing, Mappings, MemoryManager, Vma, VmaKind};
 
 impl Vma {
     /// Whether the VMA may be made writable (VM_MAYWRITE): all memory but a shared file
@@ -36,16 +36,7 @@ impl Mappings {
         if len == 0 || windows.iter().map(|w| w.len).sum::<u64>() != len {
             return Err(Errno::EINVAL);
         }
-        let start = if fixed {
-            self.check_range(addr, len)?;
-            addr
-        } else {
-            let hint = page_down(addr);
-            match hint.checked_add(len) {
-                Some(end) if hint != 0 && self.is_free(hint, end) => hint,
-                _ => self.find_free(len)?,
-            }
-        };
+        let start = self.placement(addr, len, fixed)?;
         let mut at = start;
         for w in windows {
             if let Err(e) = self.map_memory(at, w.len, prot, true, kind, Backing::Window { region: w.region, offset: w.offset }) {
