@@ -68,6 +68,9 @@ const OFF_SELF: usize = 176;
 const OFF_COOKIE: usize = 184;
 /// A kick that came while the Sentry had the fast path's call, to report before the guest runs.
 const OFF_KICKED: usize = 192;
+/// Set while the Sentry thread serving the slot's call sleeps in it (a read of an empty pipe,
+/// a wait): the stub stops spinning and sleeps at once, leaving its CPU to others.
+const OFF_SENTRY_BLOCKED: usize = 196;
 /// The fast path's frame: a ucontext whose registers the fast path fills (no FPU state).
 const OFF_FAST_UC: usize = 1024;
 /// OFF_SIGNO's values for the fast path's events (the handler stores signal numbers).
@@ -108,8 +111,9 @@ const THREAD_FLAGS: u64 = (libc::CLONE_VM
 
 /// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, and a new
 /// thread's start (clone, only with THREAD_FLAGS) and end.
-const STUB_ALLOWED_SYSCALLS: [Allowed; 10] = [
+const STUB_ALLOWED_SYSCALLS: [Allowed; 11] = [
     Allowed(libc::SYS_futex as u32, None),
+    Allowed(libc::SYS_sched_yield as u32, None),
     Allowed(libc::SYS_rt_sigreturn as u32, None),
     Allowed(libc::SYS_mmap as u32, None),
     Allowed(libc::SYS_munmap as u32, None),
@@ -133,6 +137,7 @@ const SA_RESTORER: u64 = 0x0400_0000;
 /// that process's stub from running; 2000 loops made a pipe ping-pong 170 us, 800 makes it 65,
 /// with the same getppid).
 const SENTRY_SPIN: Duration = Duration::from_micros(20);
+const YIELD_AFTER: Duration = Duration::from_micros(2);
 const STUB_SPIN: u32 = 800;
 /// How often a sleeping Sentry thread checks that the stub is still alive.
 const LIVENESS_PERIOD: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
@@ -297,9 +302,19 @@ std::arch::global_asm!(
     "    je 8f",
     "    cmp $6, %eax",
     "    je 11f",
+    "    cmpl $0, 196(%r12)",             // the Sentry sleeps in the call: so does the stub
+    "    jne 14f",
     "    pause",
     "    dec %ecx",
+    "    jz 14f",
+    "    test $63, %ecx",                 // now and then, let a thread waiting for this CPU run
     "    jnz 4b",
+    "    mov %ecx, %r13d",
+    "    mov $24, %eax",                  // sched_yield
+    "    syscall",
+    "    mov %r13d, %ecx",
+    "    jmp 4b",
+    "14:",
     "    mov $1, %edx",
     "    xchg %edx, 8(%r12)",             // stub_sleeping = 1, full barrier
     "    mov 0(%r12), %edx",              // sleep only while the Sentry still owns the page
@@ -580,6 +595,23 @@ thread_local! {
         // SAFETY: gettid has no arguments and cannot fail.
         unsafe { libc::gettid() }
     };
+    /// The slot whose call the calling Sentry thread serves (its stub process and index), for
+    /// [`blocking`]; SERVING_KEY is (the process's address, the index), compared on every
+    /// switch (the Weak keeps the allocation, so no other process takes that address).
+    static SERVING: std::cell::RefCell<(std::sync::Weak<StubProcess>, usize)> = const { std::cell::RefCell::new((std::sync::Weak::new(), 0)) };
+    static SERVING_KEY: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The calling Sentry thread is about to sleep in the call it serves: the stub thread that
+/// made the call stops spinning for the answer and sleeps, leaving its CPU to others. The next
+/// hand-over clears it. Nothing when the thread serves no systrap stub.
+pub fn blocking() {
+    SERVING.with(|s| {
+        let (p, i) = &*s.borrow();
+        if let Some(p) = p.upgrade() {
+            p.slot(*i).atomic32(OFF_SENTRY_BLOCKED).store(1, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Who uses a slot of the context file.
@@ -769,6 +801,7 @@ impl Slot<'_> {
 
     /// Hands the context page to the stub with `state`.
     fn hand_over(&self, state: u32) {
+        self.atomic32(OFF_SENTRY_BLOCKED).store(0, Ordering::Relaxed);
         self.atomic32(OFF_STATE).swap(state, Ordering::SeqCst);
         if self.atomic32(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             self.futex(OFF_STATE, libc::FUTEX_WAKE, 1, None);
@@ -795,8 +828,18 @@ impl Slot<'_> {
                 return Ok(());
             }
             spins += 1;
-            if !spins.is_multiple_of(64) || start.elapsed() < spin {
+            if !spins.is_multiple_of(64) {
                 std::hint::spin_loop();
+                continue;
+            }
+            let waited = start.elapsed();
+            if waited < spin {
+                // Past the first microseconds, a thread this one keeps from its CPU (another
+                // process's Sentry thread, woken by this one's call) runs first.
+                if waited > YIELD_AFTER {
+                    // SAFETY: sched_yield takes nothing.
+                    unsafe { libc::sched_yield() };
+                }
                 continue;
             }
             self.atomic32(OFF_SENTRY_SLEEPING).swap(1, Ordering::SeqCst);
@@ -1117,6 +1160,10 @@ impl Context for SystrapContext {
         }
         self.stub().hand_over(STATE_RESUME);
         self.stub().wait_for(STATE_EVENT)?;
+        let key = (Arc::as_ptr(&self.p) as usize, self.slot);
+        if SERVING_KEY.with(|k| k.replace(key)) != key {
+            SERVING.with(|s| *s.borrow_mut() = (Arc::downgrade(&self.p), self.slot));
+        }
 
         let uc = self.ucontext()?;
         for (i, v) in gregs(&mut regs.0).into_iter().enumerate() {
@@ -1211,7 +1258,7 @@ impl Context for SystrapContext {
         };
         let mut seed = SystrapThread { p: Some(self.p.clone()), slot: n };
         let child = self.p.slot(n);
-        for off in [OFF_STATE, OFF_SENTRY_SLEEPING, OFF_STUB_SLEEPING, OFF_STUB_SPIN] {
+        for off in [OFF_STATE, OFF_SENTRY_SLEEPING, OFF_STUB_SLEEPING, OFF_STUB_SPIN, OFF_SENTRY_BLOCKED] {
             child.atomic32(off).store(0, Ordering::Relaxed);
         }
         // The child's sigaltstack (stack_t: sp, flags and padding, size) and signal mask.

@@ -30,6 +30,9 @@ struct State {
     writers: usize,
     /// Moves on every transfer (edge-triggered epoll).
     seq: u64,
+    /// Threads asleep in a read or write: a transfer wakes them only when there are some (a
+    /// condition variable's notify is a system call even with nobody waiting).
+    sleepers: usize,
 }
 
 /// The shared pipe.
@@ -58,7 +61,7 @@ impl Pipe {
     }
 
     fn with_ends(ino: u64, n: usize) -> Arc<Pipe> {
-        let state = State { buf: VecDeque::new(), capacity: PIPE_SIZE, readers: n, writers: n, seq: 0 };
+        let state = State { buf: VecDeque::new(), capacity: PIPE_SIZE, readers: n, writers: n, seq: 0, sleepers: 0 };
         Arc::new(Pipe { state: Mutex::new(state), changed: Condvar::new(), ino })
     }
 
@@ -66,9 +69,29 @@ impl Pipe {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn wait<'a>(self: &Arc<Self>, g: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>, Errno> {
+    fn wait<'a>(self: &Arc<Self>, mut g: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>, Errno> {
         let wake: Arc<dyn Wake> = self.clone();
-        signal::sleep(&self.changed, g, &wake)
+        g.sleepers += 1;
+        match signal::sleep(&self.changed, g, &wake) {
+            Ok(mut g) => {
+                g.sleepers -= 1;
+                Ok(g)
+            }
+            Err(e) => {
+                self.lock().sleepers -= 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// Wakes the sleepers, if any, once `g` (the state after a transfer) is released.
+    fn transferred(&self, g: MutexGuard<'_, State>) {
+        let sleepers = g.sleepers > 0;
+        drop(g);
+        if sleepers {
+            self.changed.notify_all();
+        }
+        events().notify();
     }
 
     fn stat(&self) -> Stat {
@@ -197,9 +220,7 @@ impl FileOps for PipeEnd {
         let n = want.min(s.buf.len());
         let data: Vec<u8> = s.buf.drain(..n).collect();
         s.seq += 1;
-        drop(s);
-        self.pipe.changed.notify_all();
-        events().notify();
+        self.pipe.transferred(s);
         Ok(copy_to_iov(&data, 0, iov))
     }
 
@@ -233,8 +254,13 @@ impl FileOps for PipeEnd {
             s.buf.extend(&data[done..done + n]);
             s.seq += 1;
             done += n;
-            self.pipe.changed.notify_all();
-            events().notify();
+            // Readers are woken with the lock released, so that one woken on this CPU does
+            // not run only to sleep again on the lock.
+            self.pipe.transferred(s);
+            if done == data.len() {
+                break;
+            }
+            s = self.pipe.lock();
         }
         Ok(done)
     }

@@ -4,6 +4,7 @@
 //! wake waiters; a poller rechecks its descriptors after each wake. Host descriptors cannot
 //! notify, so a poll that includes one also rechecks on a short period.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,9 +12,11 @@ use std::time::{Duration, Instant};
 pub struct Events {
     generation: Mutex<u64>,
     changed: Condvar,
+    /// Pollers asleep: a notify with none makes no system call.
+    sleepers: AtomicUsize,
 }
 
-static EVENTS: Events = Events { generation: Mutex::new(0), changed: Condvar::new() };
+static EVENTS: Events = Events { generation: Mutex::new(0), changed: Condvar::new(), sleepers: AtomicUsize::new(0) };
 
 /// The kernel's notifier.
 pub fn events() -> &'static Events {
@@ -24,7 +27,11 @@ impl Events {
     /// Something became readable or writable.
     pub fn notify(&self) {
         *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        self.changed.notify_all();
+        // A sleeper counts itself under the lock before it checks the generation, so one
+        // that missed this increment is counted by now.
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// The current generation, read before checking readiness.
@@ -34,7 +41,10 @@ impl Events {
 
     /// Waits until the generation moves past `seen` or `deadline` (None: forever) passes.
     pub fn wait(&self, seen: u64, deadline: Option<Instant>) {
+        platform::systrap::blocking();
         let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        let _counted = Counted(&self.sleepers);
         while *g == seen {
             match deadline {
                 None => g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner()),
@@ -47,6 +57,15 @@ impl Events {
                 }
             }
         }
+    }
+}
+
+/// Uncounts a sleeper however its wait ends.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -575,6 +575,7 @@ impl ThreadQueue {
     /// Sleeps until a signal outside `blocked` is pending or `deadline` passes; true when a
     /// signal came.
     pub fn wait(&self, blocked: u64, deadline: Option<Instant>) -> bool {
+        platform::systrap::blocking();
         let mut p = self.lock();
         while (p.set | self.process.pending_hint.load(Ordering::SeqCst)) & !blocked == 0 {
             match deadline {
@@ -618,7 +619,12 @@ fn with_waker<R>(wake: &Arc<dyn Wake>, wait: impl FnOnce() -> R) -> Result<R, Er
     let Some(q) = current() else { return Ok(wait()) };
     let slot = || q.waker.lock().unwrap_or_else(|e| e.into_inner());
     *slot() = Some(wake.clone());
-    let r = if q.interrupting() { Err(Errno::ERESTARTSYS) } else { Ok(wait()) };
+    let r = if q.interrupting() {
+        Err(Errno::ERESTARTSYS)
+    } else {
+        platform::systrap::blocking();
+        Ok(wait())
+    };
     *slot() = None;
     r
 }
