@@ -1,7 +1,8 @@
 //! What every stub-based platform shares: reserving the stub's address range, cloning a stub
 //! from the Sentry and stripping it down, the stub's seccomp filter, CPU pinning.
 //!
-//! A stub is a clone of the Sentry made with CLONE_UNTRACED (a host strace of the Sentry can
+//! A stub is a clone of the Sentry (or, under systrap, of a stub factory that is one) made with
+//! CLONE_UNTRACED (a host strace of the Sentry can
 //! not take it over). Between the clone and its first stop the child runs only raw system
 //! calls on data prepared before the clone: it may not allocate or take a lock, since another
 //! Sentry thread may have held one at the moment of the clone.
@@ -48,7 +49,7 @@ pub fn reserve_region(size: u64, align: u64) -> Result<u64, PlatformError> {
 }
 
 /// A system call the stub's own code may make: its number, and the exact value its first
-/// argument must have (None: any).
+/// argument must have (None: any). A number may come more than once, with different values.
 #[derive(Clone, Copy)]
 pub struct Allowed(pub u32, pub Option<u64>);
 
@@ -86,23 +87,32 @@ pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[Allowed]) -> Vec<libc:
             None => allow,
             Some(v) => {
                 let at = out + 1 + 6 * blocks.len();
-                blocks.push(v);
+                blocks.push((a.0, v));
                 at
             }
         };
+        // A number's later entries are reached through its first one's block.
         f.push(ins(JEQ, to(target, 8 + i), 0, a.0));
     }
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
     f.push(ins(RET, 0, 0, libc::SECCOMP_RET_TRAP));
-    for v in blocks {
-        // BPF jumps only forward, so each block ends in its own returns: allow, then kill.
+    const JA: u16 = (libc::BPF_JMP | libc::BPF_JA) as u16;
+    for (i, &(nr, v)) in blocks.iter().enumerate() {
+        // BPF jumps only forward, so each block ends in its own returns: allow, then kill (or
+        // on to the block of the number's next value).
         f.push(ins(LD_ABS, 0, 0, 16)); // args[0], low half
         f.push(ins(JEQ, 0, 3, v as u32));
         f.push(ins(LD_ABS, 0, 0, 20)); // args[0], high half
         f.push(ins(JEQ, 0, 1, (v >> 32) as u32));
         f.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
-        f.push(ins(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
+        match blocks[i + 1..].iter().position(|b| b.0 == nr) {
+            Some(j) => {
+                let at = f.len();
+                f.push(ins(JA, 0, 0, (out + 1 + 6 * (i + 1 + j) - at - 1) as u32));
+            }
+            None => f.push(ins(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS)),
+        }
     }
     f
 }

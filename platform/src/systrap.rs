@@ -12,7 +12,9 @@
 //! Hand-offs spin first and sleep on a futex after a while: while the guest makes system calls
 //! in quick succession, neither side sleeps (a cross-CPU hand-off by spinning costs ~0.15 us
 //! where a futex wake of a sleeping vCPU costs tens of microseconds); an idle guest costs
-//! nothing. Address-space operations are commands the Sentry writes into the context page and
+//! nothing. Spinners yield now and then, so that a thread waiting for their CPU (another
+//! process's Sentry thread or stub) runs; a Sentry thread about to sleep in a call it serves
+//! (an empty pipe, a wait) tells the stub, which then sleeps at once. Address-space operations are commands the Sentry writes into the context page and
 //! the stub executes from its code page, the only place its filter lets system calls through.
 //!
 //! Guest threads are threads of the stub process. Each has a slot of the context file: its
@@ -20,6 +22,12 @@
 //! its own slot from its stack pointer. A new thread is cloned by an existing one on the
 //! Sentry's request (a CLONE command) and starts by setting up its signal stack and mask from
 //! its slot, then traps once to say it is ready.
+//!
+//! Stub processes come from a factory: a stub that never runs a guest, whose FORK command
+//! clones it (a tiny address space: the stub region) as a child of the Sentry; the clone maps
+//! its own context from the context file, where every stub's context lives, and traps once.
+//! Only the first stub and the factory are clones of the Sentry itself, which copy and then
+//! strip the Sentry's address space, and lock it meanwhile.
 //!
 //! The context file is writable by guest code (it is in the guest's address space), so the
 //! Sentry treats everything in it as untrusted: pointers are bounds-checked before use.
@@ -54,6 +62,10 @@ const OFF_UCONTEXT: usize = 32;
 const OFF_CMD_NR: usize = 40;
 const OFF_CMD_ARGS: usize = 48;
 const OFF_CMD_RESULT: usize = 96;
+/// For the FORK command (the factory's slot): the context file's descriptor and the Sentry's
+/// pid, which the new stub checks is its parent.
+const OFF_FORK_FD: usize = 104;
+const OFF_FORK_PARENT: usize = 112;
 /// A new thread's stack_t (for sigaltstack) and signal mask, written before the clone.
 const OFF_ALTSTACK: usize = 128;
 const OFF_MASK: usize = 160;
@@ -97,6 +109,14 @@ const STATE_DONE: u32 = 4;
 const STATE_CLONE: u32 = 5;
 /// The Sentry needs a signal frame for the fast path's event (for the FPU state).
 const STATE_CONVERT: u32 = 6;
+/// The factory makes a stub: a clone of itself with FORK_FLAGS that puts its own context
+/// (the context file at the offset in the sixth argument) over the factory's.
+const STATE_FORK: u32 = 7;
+
+/// The flags of the factory's clone: a process, the Sentry's child (as if the Sentry had
+/// cloned it, so the Sentry reaps it), untraced, whose tid the kernel clears at its exit.
+const FORK_FLAGS: u64 = (libc::CLONE_PARENT | libc::CLONE_UNTRACED | libc::CLONE_CHILD_CLEARTID | libc::SIGCHLD) as u64;
+const _: () = assert!(CONTEXT_SIZE == 0x100_0000, "the FORK assembly maps 16 MiB");
 
 /// The flags of a stub thread's clone: a thread of the stub sharing everything, whose tid the
 /// kernel writes into its slot at start and clears at exit.
@@ -109,10 +129,14 @@ const THREAD_FLAGS: u64 = (libc::CLONE_VM
     | libc::CLONE_CHILD_SETTID
     | libc::CLONE_CHILD_CLEARTID) as u64;
 
-/// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, and a new
-/// thread's start (clone, only with THREAD_FLAGS) and end.
-const STUB_ALLOWED_SYSCALLS: [Allowed; 11] = [
+/// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, a new
+/// thread's start (clone, only with THREAD_FLAGS) and end, and a new stub's start (clone with
+/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG) and getppid).
+const STUB_ALLOWED_SYSCALLS: [Allowed; 14] = [
     Allowed(libc::SYS_futex as u32, None),
+    Allowed(libc::SYS_prctl as u32, Some(libc::PR_SET_PDEATHSIG as u64)),
+    Allowed(libc::SYS_getppid as u32, None),
+    Allowed(libc::SYS_clone as u32, Some(FORK_FLAGS)),
     Allowed(libc::SYS_sched_yield as u32, None),
     Allowed(libc::SYS_rt_sigreturn as u32, None),
     Allowed(libc::SYS_mmap as u32, None),
@@ -302,6 +326,8 @@ std::arch::global_asm!(
     "    je 8f",
     "    cmp $6, %eax",
     "    je 11f",
+    "    cmp $7, %eax",
+    "    je 15f",
     "    cmpl $0, 196(%r12)",             // the Sentry sleeps in the call: so does the stub
     "    jne 14f",
     "    pause",
@@ -389,6 +415,49 @@ std::arch::global_asm!(
     "    mov $14, %eax",
     "    syscall",
     "    ud2",                            // ready: the first event
+    "15:",                                // FORK: a new stub, a clone of this one (the factory)
+    "    mov 104(%r12), %r13",            // the context file
+    "    mov 112(%r12), %r14",            // the Sentry's pid
+    "    mov 160(%r12), %r15",            // the new stub's signal mask
+    "    mov 40(%r12), %rax",
+    "    mov 48(%r12), %rdi",
+    "    mov 56(%r12), %rsi",
+    "    mov 64(%r12), %rdx",
+    "    mov 72(%r12), %r10",
+    "    mov 80(%r12), %r8",
+    "    mov 88(%r12), %r9",
+    "    syscall",
+    "    test %rax, %rax",
+    "    jnz 10b",                        // the factory (or a failure): report it
+    "    mov %r12, %rdi",                 // the child: its context over the factory's
+    "    mov $0x1000000, %esi",           // (CONTEXT_SIZE, r9: its offset in the file)
+    "    mov $3, %edx",                   // PROT_READ | PROT_WRITE
+    "    mov $0x11, %r10d",               // MAP_SHARED | MAP_FIXED
+    "    mov %r13, %r8",
+    "    mov $9, %eax",
+    "    syscall",
+    "    cmp %rax, %r12",
+    "    jne 16f",
+    "    mov $157, %eax",                 // prctl(PR_SET_PDEATHSIG, SIGKILL)
+    "    mov $1, %edi",
+    "    mov $9, %esi",
+    "    syscall",
+    "    mov $110, %eax",                 // getppid: the Sentry did not die before that
+    "    syscall",
+    "    cmp %rax, %r14",
+    "    jne 16f",
+    "    push %r15",                      // rt_sigprocmask(SIG_SETMASK, &mask, NULL, 8)
+    "    mov $2, %edi",
+    "    mov %rsp, %rsi",
+    "    xor %edx, %edx",
+    "    mov $8, %r10d",
+    "    mov $14, %eax",
+    "    syscall",
+    "    ud2",                            // ready: the first event, in its own slot
+    "16:",
+    "    mov $60, %eax",                  // exit
+    "    xor %edi, %edi",
+    "    syscall",
     "11:",                                // CONVERT
     "    test %ebx, %ebx",
     "    jnz systrap_convert",
@@ -484,6 +553,72 @@ struct StubSpec {
     cookie: u64,
     /// Whether the threads' GS base is their slot, for the fast path.
     patching: bool,
+    contexts: ContextFile,
+}
+
+/// The file every stub's context lives in, CONTEXT_SIZE bytes each at an index of its own (the
+/// factory's clones take theirs with the descriptor they inherit).
+struct ContextFile {
+    fd: OwnedFd,
+    /// Indexes given back, and the next never used.
+    free: Mutex<(Vec<u64>, u64)>,
+}
+
+/// Stubs alive at once at most (the context file's size, sparse, over CONTEXT_SIZE).
+const MAX_STUBS: u64 = 8192;
+
+impl ContextFile {
+    fn new() -> Result<ContextFile, PlatformError> {
+        // SAFETY: a static name; the result is a new descriptor or -1.
+        let raw = unsafe { libc::memfd_create(c"sandbox-systrap-contexts".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(PlatformError::last_os("memfd_create of the stubs' context file"));
+        }
+        // SAFETY: a fresh descriptor nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: sizing our own memfd.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), (MAX_STUBS * CONTEXT_SIZE) as libc::off_t) } != 0 {
+            return Err(PlatformError::last_os("sizing the stubs' context file"));
+        }
+        Ok(ContextFile { fd, free: Mutex::new((Vec::new(), 0)) })
+    }
+
+    /// A context for a new stub: its offset in the file and the Sentry's (fresh, zeroed)
+    /// mapping of it.
+    fn allocate(&self) -> Result<(u64, *mut u8), PlatformError> {
+        let index = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            match free.0.pop() {
+                Some(i) => i,
+                None if free.1 < MAX_STUBS => {
+                    free.1 += 1;
+                    free.1 - 1
+                }
+                None => return Err(PlatformError::Host { op: "a stub context (all in use)", source: io::Error::from_raw_os_error(libc::EAGAIN) }),
+            }
+        };
+        let off = index * CONTEXT_SIZE;
+        // SAFETY: a new shared mapping of our memfd at an address the kernel picks.
+        let ctx = unsafe { libc::mmap(std::ptr::null_mut(), CONTEXT_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, self.fd.as_raw_fd(), off as libc::off_t) };
+        if ctx == libc::MAP_FAILED {
+            self.release(off, None);
+            return Err(PlatformError::last_os("mapping a stub context"));
+        }
+        Ok((off, ctx.cast()))
+    }
+
+    /// Gives back the context at `off` (and the Sentry's mapping of it): its pages are freed,
+    /// so that the next stub there starts from zeros.
+    fn release(&self, off: u64, ctx: Option<*mut u8>) {
+        // SAFETY: unmapping the Sentry's own mapping of the context; punching our own memfd.
+        unsafe {
+            if let Some(ctx) = ctx {
+                libc::munmap(ctx.cast(), CONTEXT_SIZE as usize);
+            }
+            libc::fallocate(self.fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off as libc::off_t, CONTEXT_SIZE as libc::off_t);
+        }
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).0.push(off / CONTEXT_SIZE);
+    }
 }
 
 // SAFETY: the filter is plain data (BPF instructions), never changed after creation.
@@ -491,9 +626,9 @@ unsafe impl Send for StubSpec {}
 // SAFETY: as above.
 unsafe impl Sync for StubSpec {}
 
-/// Stubs made ahead of need by a Sentry thread of their own, so that fork does not wait for a
-/// clone of the Sentry (~0.2 ms, more as the Sentry grows) and its stripping. A stub dies with
-/// the host thread that cloned it (PR_SET_PDEATHSIG): the filler lives as long as the Sentry.
+/// Stubs made ahead of need by a Sentry thread of their own, so that fork does not wait for
+/// one. A stub dies with the host thread that is its parent (PR_SET_PDEATHSIG): the filler,
+/// which made the factory whose clones take the factory's parent, lives as long as the Sentry.
 #[derive(Default)]
 struct StubPool {
     ready: Mutex<Vec<StubProcess>>,
@@ -527,14 +662,28 @@ impl StubPool {
         taken.filter(|p| p.slot(0).check_alive().is_ok())
     }
 
-    fn fill(&self, spec: &StubSpec) {
+    /// The filler: keeps POOL_SIZE stubs ready, cloned by a factory it keeps (a new one when
+    /// the last fails), or by itself when no factory can be had.
+    fn fill(&self, spec: &Arc<StubSpec>) {
+        let mut factory: Option<StubProcess> = None;
         loop {
             let mut ready = self.lock();
             while ready.len() >= POOL_SIZE {
                 ready = self.cv.wait(ready).unwrap_or_else(|e| e.into_inner());
             }
             drop(ready);
-            match StubProcess::spawn(spec) {
+            if factory.is_none() {
+                factory = StubProcess::spawn(spec).map_err(|e| tracing::warn!("no stub factory: {e}")).ok();
+            }
+            let made = match &factory {
+                Some(f) => StubProcess::fork_from(f),
+                None => StubProcess::spawn(spec),
+            };
+            if let (Err(e), Some(_)) = (&made, &factory) {
+                tracing::warn!("the stub factory failed: {e}");
+                factory = None;
+            }
+            match made {
                 Ok(p) => self.lock().push(p),
                 Err(e) => {
                     tracing::warn!("making a stub ahead: {e}");
@@ -557,7 +706,7 @@ impl SystrapPlatform {
         if unsafe { libc::getrandom(cookie.as_mut_ptr().cast(), 8, 0) } != 8 {
             return Err(PlatformError::last_os("getrandom for the systrap cookie"));
         }
-        let spec = Arc::new(StubSpec { memory_fd: opts.memory_fd, region, filter, cookie: u64::from_ne_bytes(cookie), patching: opts.patching });
+        let spec = Arc::new(StubSpec { memory_fd: opts.memory_fd, region, filter, cookie: u64::from_ne_bytes(cookie), patching: opts.patching, contexts: ContextFile::new()? });
         Ok(SystrapPlatform { opts, spec, pool: Arc::default() })
     }
 }
@@ -631,8 +780,10 @@ struct StubProcess {
     pid: i32,
     region: u64,
     memory_fd: i32,
-    /// The Sentry's mapping of the context file.
+    /// The Sentry's mapping of the stub's context, and its offset in the context file.
     ctx: *mut u8,
+    ctx_off: u64,
+    spec: Arc<StubSpec>,
     /// How long the Sentry spins before sleeping on the first thread (zero when both share a
     /// CPU). Other threads never spin: many of them on few CPUs would only burn time.
     spin: Duration,
@@ -652,59 +803,79 @@ unsafe impl Sync for StubProcess {}
 
 impl StubProcess {
     /// A new stub, set up and stripped, waiting in its handler; no Sentry thread drives it yet.
-    fn spawn(p: &StubSpec) -> Result<StubProcess, PlatformError> {
-        // SAFETY: a static name; the result is a new descriptor or -1.
-        let raw = unsafe { libc::memfd_create(c"sandbox-systrap-context".as_ptr(), libc::MFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(PlatformError::last_os("memfd_create of a stub context"));
-        }
-        // SAFETY: a fresh descriptor nobody else owns.
-        let ctx_fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: sizing our own memfd.
-        if unsafe { libc::ftruncate(ctx_fd.as_raw_fd(), CONTEXT_SIZE as libc::off_t) } != 0 {
-            return Err(PlatformError::last_os("sizing a stub context"));
-        }
-        // SAFETY: a new shared mapping of our memfd at an address the kernel picks.
-        let ctx = unsafe {
-            libc::mmap(std::ptr::null_mut(), CONTEXT_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, ctx_fd.as_raw_fd(), 0)
-        };
-        if ctx == libc::MAP_FAILED {
-            return Err(PlatformError::last_os("mapping a stub context"));
-        }
+    /// A clone of the Sentry: the first stub, the factory, and any made when the factory fails.
+    fn spawn(p: &Arc<StubSpec>) -> Result<StubProcess, PlatformError> {
+        let (ctx_off, ctx) = p.contexts.allocate()?;
         let (code, handler, restorer, _) = stub_code();
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
-        let mut fds = [p.memory_fd, ctx_fd.as_raw_fd()];
+        let ctx_fd = p.contexts.fd.as_raw_fd();
+        let mut fds = [p.memory_fd, ctx_fd];
         fds.sort_unstable();
         let mut args = stub::child_args(fds, p.region, code, &prog);
-        args.extra = [ctx_fd.as_raw_fd() as u64, p.region + handler, p.region + restorer, 0];
-        let pid = stub::clone_stub(&args, stub_child)?;
-        drop(ctx_fd);
-        let mut slots = vec![SlotUse::default(); MAX_THREADS];
-        slots[0] = SlotUse { used: true, tid: pid, driver: 0 };
-        let p = StubProcess {
-            pid,
-            region: p.region,
-            memory_fd: p.memory_fd,
-            ctx: ctx.cast(),
-            spin: Duration::ZERO,
-            slots: Mutex::new(slots),
-            cookie: p.cookie,
-            patching: p.patching,
+        args.extra = [ctx_fd as u64, p.region + handler, p.region + restorer, ctx_off];
+        let pid = match stub::clone_stub(&args, stub_child) {
+            Ok(pid) => pid,
+            Err(e) => {
+                p.contexts.release(ctx_off, Some(ctx));
+                return Err(e);
+            }
         };
-        let first = p.slot(0);
-        first.init_fast_path();
-        first.atomic32(OFF_TID).store(pid as u32, Ordering::SeqCst);
-        // The first event is the `ud2` at the start of the code: the handler is in place.
-        first.wait_for(STATE_EVENT)?;
-        let signo = first.word(OFF_SIGNO);
-        if signo != libc::SIGILL as u64 {
-            return Err(PlatformError::Unexpected { pid, what: format!("signal {signo} during setup") });
-        }
+        let stub = StubProcess::started(p, pid, ctx_off, ctx)?;
         // Strip the copy of the Sentry: everything but the stub region goes.
+        let first = stub.slot(0);
         first.command(libc::SYS_munmap, [0, p.region, 0, 0, 0, 0], "munmap in the stub")?;
         let end = p.region + REGION_SIZE;
         if end < stub::TASK_SIZE {
             first.command(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
+        }
+        Ok(stub)
+    }
+
+    /// A new stub cloned by `factory` (a stub made by [`spawn`](Self::spawn) that never runs
+    /// a guest): its address space is the stub region alone, so the clone copies next to
+    /// nothing, and the Sentry's own memory is not locked while it is made.
+    fn fork_from(factory: &StubProcess) -> Result<StubProcess, PlatformError> {
+        let spec = &factory.spec;
+        let (ctx_off, ctx) = spec.contexts.allocate()?;
+        let f = factory.slot(0);
+        f.atomic64(OFF_FORK_FD).store(spec.contexts.fd.as_raw_fd() as u64, Ordering::Relaxed);
+        f.atomic64(OFF_FORK_PARENT).store(u64::from(std::process::id()), Ordering::Relaxed);
+        f.atomic64(OFF_MASK).store(stub_mask(), Ordering::Relaxed);
+        let child_tid = factory.region + SLOT_SIZE + OFF_TID as u64;
+        let pid = match f.run(STATE_FORK, libc::SYS_clone, [FORK_FLAGS, 0, 0, child_tid, 0, ctx_off], "clone of the stub factory") {
+            Ok(pid) => pid as i32,
+            Err(e) => {
+                spec.contexts.release(ctx_off, Some(ctx));
+                return Err(e);
+            }
+        };
+        StubProcess::started(spec, pid, ctx_off, ctx)
+    }
+
+    /// The stub just started as `pid` with its context at `ctx`, once its handler has taken
+    /// the first event (the `ud2` at the start of the code).
+    fn started(spec: &Arc<StubSpec>, pid: i32, ctx_off: u64, ctx: *mut u8) -> Result<StubProcess, PlatformError> {
+        let mut slots = vec![SlotUse::default(); MAX_THREADS];
+        slots[0] = SlotUse { used: true, tid: pid, driver: 0 };
+        let p = StubProcess {
+            pid,
+            region: spec.region,
+            memory_fd: spec.memory_fd,
+            ctx,
+            ctx_off,
+            spec: spec.clone(),
+            spin: Duration::ZERO,
+            slots: Mutex::new(slots),
+            cookie: spec.cookie,
+            patching: spec.patching,
+        };
+        let first = p.slot(0);
+        first.init_fast_path();
+        first.atomic32(OFF_TID).store(pid as u32, Ordering::SeqCst);
+        first.wait_for(STATE_EVENT)?;
+        let signo = first.word(OFF_SIGNO);
+        if signo != libc::SIGILL as u64 {
+            return Err(PlatformError::Unexpected { pid, what: format!("signal {signo} during setup") });
         }
         Ok(p)
     }
@@ -758,8 +929,8 @@ impl Drop for StubProcess {
                 libc::kill(self.pid, libc::SIGKILL);
             }
             libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
-            libc::munmap(self.ctx.cast(), CONTEXT_SIZE as usize);
         }
+        self.spec.contexts.release(self.ctx_off, Some(self.ctx));
     }
 }
 
@@ -932,17 +1103,17 @@ impl Slot<'_> {
 /// # Safety
 /// Only in a child just cloned by `stub::clone_stub`.
 unsafe fn stub_child(a: &ChildArgs) -> ! {
-    let [ctx_fd, handler, restorer, _] = a.extra;
+    let [ctx_fd, handler, restorer, ctx_off] = a.extra;
     let ctx_addr = a.code_addr + SLOT_SIZE;
     // SAFETY: we are the stub child; raw system calls on copied data.
     unsafe {
         stub::child_common(a);
         let rw = (libc::PROT_READ | libc::PROT_WRITE) as u64;
-        let m = stub::sys(libc::SYS_mmap, [ctx_addr, CONTEXT_SIZE, rw, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, ctx_fd, 0]);
+        let m = stub::sys(libc::SYS_mmap, [ctx_addr, CONTEXT_SIZE, rw, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, ctx_fd, ctx_off]);
         if m as u64 != ctx_addr {
             stub::child_fail(9);
         }
-        stub::sys(libc::SYS_close, [ctx_fd, 0, 0, 0, 0, 0]);
+        // The context file stays open: a factory's clones map their own contexts from it.
         // The signal stack is the first slot after its context page: frames land in memory
         // the Sentry can read and edit.
         let ss = libc::stack_t { ss_sp: (ctx_addr + PAGE_SIZE) as *mut libc::c_void, ss_flags: 0, ss_size: (SLOT_SIZE - PAGE_SIZE) as usize };
