@@ -921,16 +921,44 @@ impl StubProcess {
 }
 
 impl Drop for StubProcess {
+    /// Kills the stub; a reaper thread waits for its end and frees its context, so that the
+    /// Sentry thread dropping it (a process's last, whose parent was just told of its end)
+    /// goes on at once.
     fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child (pid > 0: never a process group), then
-        // unmapping our context mapping.
-        unsafe {
-            if self.pid > 0 {
-                libc::kill(self.pid, libc::SIGKILL);
+        // SAFETY: killing our own child (pid > 0: never a process group).
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        let dead = DeadStub { pid: self.pid, ctx_off: self.ctx_off, ctx: self.ctx as usize, spec: self.spec.clone() };
+        static REAPER: std::sync::OnceLock<Mutex<Option<std::sync::mpsc::Sender<DeadStub>>>> = std::sync::OnceLock::new();
+        let reaper = REAPER.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<DeadStub>();
+            let spawned = std::thread::Builder::new().name("stub-reaper".into()).spawn(move || rx.into_iter().for_each(DeadStub::reap));
+            Mutex::new(spawned.ok().map(|_| tx))
+        });
+        let sender = reaper.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match sender {
+            Some(tx) => {
+                if let Err(std::sync::mpsc::SendError(dead)) = tx.send(dead) {
+                    dead.reap();
+                }
             }
-            libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+            None => dead.reap(),
         }
-        self.spec.contexts.release(self.ctx_off, Some(self.ctx));
+    }
+}
+
+/// A killed stub, for the reaper.
+struct DeadStub {
+    pid: i32,
+    ctx_off: u64,
+    ctx: usize,
+    spec: Arc<StubSpec>,
+}
+
+impl DeadStub {
+    fn reap(self) {
+        // SAFETY: reaping our own child, killed already.
+        unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL) };
+        self.spec.contexts.release(self.ctx_off, Some(self.ctx as *mut u8));
     }
 }
 
