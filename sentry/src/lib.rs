@@ -285,7 +285,7 @@ fn run_init(kernel: Arc<Kernel>, cfg: Config, fds: FdTable, image: &ElfImage, fi
     let maps = mm.published();
     let info = fs::proc::ProcessInfo { tgid: 1, ppid: 0, argv: cfg.argv, envp: cfg.envp, comm: fs::proc::comm_of(&cfg.exe), exe: cfg.exe.clone(), fds: fds.clone(), fs: fs.clone(), maps };
     kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(1, Arc::new(info));
-    fs::proc::set_current(1);
+    fs::proc::set_current(1, 1);
     let mut task = Task {
         kernel: kernel.clone(),
         tid: 1,

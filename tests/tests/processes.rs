@@ -19,6 +19,7 @@ x=$(echo sub | tr a-z A-Z); echo "command substitution: $x"
 (echo in a subshell; exit 3); echo "subshell status $?"
 echo c b a | tr ' ' '\n' | sort | head -2 | cat -n
 sleep 0.1 & pid=$!; wait $pid; echo "background status $?"
+sleep 0.1 & pid=$!; test -d /proc/$pid && echo "running: in /proc"; wait $pid; test -d /proc/$pid || echo "reaped: gone from /proc"
 for i in $(seq 100); do (exit 0) & done; wait; echo "100 background jobs done"
 f() { return 4; }; f || echo "function failed with $?"
 ( set -e; false; echo not reached ); echo "set -e status $?"

@@ -1,14 +1,19 @@
 //! Threads: the C guest (creation and join, ids, shared descriptors, a thread's exit and the
 //! last thread ending the process, exit_group and fatal signals from a thread, thread- and
 //! process-directed signals, sigwait in a thread, fork of a multithreaded process, execve from
-//! a thread other than the first, barriers), python3's threading and multiprocessing.Pool, run
-//! natively and sandboxed with the outputs compared.
+//! a thread other than the first, barriers), /proc/<pid>/task and /proc/thread-self, python3's
+//! threading and multiprocessing.Pool, run natively and sandboxed with the outputs compared.
 
 use sandbox_tests::{assert_same, guest, on_path};
 
 #[test]
 fn threads_match_native() {
     assert_same(&guest("threads"), &[], &[]);
+}
+
+#[test]
+fn proc_task_matches_native() {
+    assert_same(&guest("proctask"), &[], &[]);
 }
 
 #[test]

@@ -49,16 +49,17 @@ pub fn comm_of(exe: &[u8]) -> Mutex<Vec<u8>> {
 }
 
 thread_local! {
-    /// The thread group of the task this host thread runs (each task has its own thread).
-    static CURRENT: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    /// The thread group and thread id of the task this host thread runs (each task has its
+    /// own thread).
+    static CURRENT: std::cell::Cell<(i32, i32)> = const { std::cell::Cell::new((0, 0)) };
 }
 
-/// Marks the calling host thread as running a task of thread group `tgid`.
-pub fn set_current(tgid: i32) {
-    CURRENT.with(|c| c.set(tgid));
+/// Marks the calling host thread as running task `tid` of thread group `tgid`.
+pub fn set_current(tgid: i32, tid: i32) {
+    CURRENT.with(|c| c.set((tgid, tid)));
 }
 
-fn current() -> i32 {
+fn current() -> (i32, i32) {
     CURRENT.with(std::cell::Cell::get)
 }
 
@@ -131,6 +132,10 @@ enum Node {
     PidLink(i32, &'static str),
     FdDir(i32),
     FdInfoDir(i32),
+    /// /proc/<pid>/task, /proc/<pid>/task/<tid> and the files in it.
+    TaskDir(i32),
+    Task(i32, i32),
+    TaskFile(i32, i32, &'static str),
     Fd(i32, i32),
     FdInfo(i32, i32),
 }
@@ -138,6 +143,8 @@ enum Node {
 const ROOT_FILES: &[&str] = &["cpuinfo", "filesystems", "loadavg", "meminfo", "uptime", "version"];
 const PID_FILES: &[&str] = &["cmdline", "comm", "environ", "maps", "mountinfo", "mounts", "smaps", "smaps_rollup", "stat", "status"];
 const PID_LINKS: &[&str] = &["cwd", "exe", "root"];
+/// The files of /proc/<pid>/task/<tid>: the thread's own view where it has one (stat, status).
+const TASK_FILES: &[&str] = &["cmdline", "comm", "environ", "maps", "stat", "status"];
 const SYS_TREE: &[(&str, &[&str], &[&str])] = &[
     ("sys", &["kernel", "vm"], &[]),
     ("sys/kernel", &[], &["hostname", "osrelease", "ostype"]),
@@ -167,6 +174,9 @@ impl ProcInode {
             Node::FdInfoDir(p) => ((*p as u64) << 16) | 3,
             Node::Fd(p, fd) => ((*p as u64) << 32) | (*fd as u64) | 0x8000_0000,
             Node::FdInfo(p, fd) => ((*p as u64) << 32) | (*fd as u64) | 0x4000_0000,
+            Node::TaskDir(p) => ((*p as u64) << 16) | 4,
+            Node::Task(_, t) => ((*t as u64) << 16) | 5,
+            Node::TaskFile(_, t, n) => ((*t as u64) << 16) | (h(n) & 0xff) | 0x200,
         }
     }
 
@@ -196,7 +206,14 @@ impl ProcInode {
             Node::File("overcommit_memory") => b"0\n".to_vec(),
             Node::PidFile(pid, name) => {
                 let p = self.process(*pid)?;
-                pid_file(&k, &p, name)
+                pid_file(&k, &p, *pid, name)
+            }
+            Node::TaskFile(pid, tid, name) => {
+                let p = self.process(*pid)?;
+                if !threads(&k, *pid).contains(tid) {
+                    return Err(Errno::ENOENT);
+                }
+                pid_file(&k, &p, *tid, name)
             }
             Node::FdInfo(pid, fd) => {
                 let p = self.process(*pid)?;
@@ -215,8 +232,8 @@ impl ProcInode {
     fn target(&self) -> Result<Vec<u8>, Errno> {
         let k = self.fs.kernel().ok_or(Errno::ENOENT)?;
         Ok(match &self.node {
-            Node::Link("self") => current().to_string().into_bytes(),
-            Node::Link("thread-self") => format!("{0}/task/{0}", current()).into_bytes(),
+            Node::Link("self") => current().0.to_string().into_bytes(),
+            Node::Link("thread-self") => format!("{}/task/{}", current().0, current().1).into_bytes(),
             Node::Link("mounts") => b"self/mounts".to_vec(),
             Node::PidLink(pid, "exe") => self.process(*pid)?.exe.clone(),
             Node::PidLink(pid, "cwd") => {
@@ -249,7 +266,13 @@ fn describe_file(k: &Kernel, p: &ProcessInfo, f: &FileDescription) -> Vec<u8> {
     }
 }
 
-fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
+/// The live thread ids of process `pid` (the process's own id while it has no queue yet).
+fn threads(k: &Kernel, pid: i32) -> Vec<i32> {
+    k.procs.queue(pid).map(|q| q.thread_ids()).filter(|t| !t.is_empty()).unwrap_or_else(|| vec![pid])
+}
+
+/// File `name` of process `p` as thread `tid` of it sees it (tid = p.tgid: the process's).
+fn pid_file(k: &Kernel, p: &ProcessInfo, tid: i32, name: &str) -> Vec<u8> {
     let comm = String::from_utf8_lossy(&p.comm.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
     match name {
         "cmdline" => p.argv.iter().flat_map(|a| a.iter().copied().chain([0])).collect(),
@@ -259,18 +282,19 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
         "smaps" => maps::smaps(k, p),
         "smaps_rollup" => maps::smaps_rollup(k, p),
         "stat" => format!(
-            "{pid} ({comm}) R {ppid} {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+            "{tid} ({comm}) R {ppid} {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 {threads} 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
             pid = p.tgid,
-            ppid = p.ppid
+            ppid = p.ppid,
+            threads = threads(k, p.tgid).len()
         )
         .into_bytes(),
         "status" => {
             let (uid, gid) = (k.creds.uid, k.creds.gid);
             let fds = p.fds.snapshot().len();
-            let threads = k.procs.queue(p.tgid).map_or(1, |q| q.thread_count().max(1));
+            let threads = threads(k, p.tgid).len();
             let (vm_size, vm_rss) = maps::totals(k, p);
             format!(
-                "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+                "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
                  Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nFDSize:\t{fdsize}\nGroups:\t\n\
                  VmSize:\t{vm_size:>8} kB\nVmRSS:\t{vm_rss:>8} kB\nThreads:\t{threads}\n\
                  SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n",
@@ -304,9 +328,9 @@ fn pid_file(k: &Kernel, p: &ProcessInfo, name: &str) -> Vec<u8> {
 impl Inode for ProcInode {
     fn kind(&self) -> FileType {
         match &self.node {
-            Node::Root | Node::Dir(_) | Node::Pid(_) | Node::FdDir(_) | Node::FdInfoDir(_) => FileType::Directory,
+            Node::Root | Node::Dir(_) | Node::Pid(_) | Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_) | Node::Task(..) => FileType::Directory,
             Node::Link(_) | Node::PidLink(..) | Node::Fd(..) => FileType::Symlink,
-            Node::File(_) | Node::PidFile(..) | Node::FdInfo(..) => FileType::Regular,
+            Node::File(_) | Node::PidFile(..) | Node::FdInfo(..) | Node::TaskFile(..) => FileType::Regular,
         }
     }
 
@@ -328,6 +352,16 @@ impl Inode for ProcInode {
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         self.target()
+    }
+
+    fn revalidate(&self) -> bool {
+        let Some(k) = self.fs.kernel() else { return false };
+        match &self.node {
+            Node::Pid(p) | Node::PidFile(p, _) | Node::PidLink(p, _) | Node::FdDir(p) | Node::FdInfoDir(p) | Node::TaskDir(p) => self.fs.process(*p).is_some(),
+            Node::Task(p, t) | Node::TaskFile(p, t, _) => self.fs.process(*p).is_some() && threads(&k, *p).contains(t),
+            Node::Fd(p, fd) | Node::FdInfo(p, fd) => self.fs.process(*p).is_some_and(|p| p.fds.get(*fd).is_ok()),
+            Node::Root | Node::File(_) | Node::Dir(_) | Node::Link(_) => true,
+        }
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
@@ -359,6 +393,7 @@ impl Inode for ProcInode {
             Node::Pid(pid) => match name {
                 "fd" => Node::FdDir(*pid),
                 "fdinfo" => Node::FdInfoDir(*pid),
+                "task" => Node::TaskDir(*pid),
                 _ => match (PID_FILES.iter().find(|f| **f == name), PID_LINKS.iter().find(|f| **f == name)) {
                     (Some(f), _) => Node::PidFile(*pid, f),
                     (_, Some(l)) => Node::PidLink(*pid, l),
@@ -370,6 +405,12 @@ impl Inode for ProcInode {
                 self.process(*pid)?.fds.get(fd).map_err(|_| Errno::ENOENT)?;
                 if matches!(self.node, Node::FdDir(_)) { Node::Fd(*pid, fd) } else { Node::FdInfo(*pid, fd) }
             }
+            Node::TaskDir(pid) => {
+                let k = self.fs.kernel().ok_or(Errno::ENOENT)?;
+                let tid = num.filter(|t| threads(&k, *pid).contains(t)).ok_or(Errno::ENOENT)?;
+                Node::Task(*pid, tid)
+            }
+            Node::Task(pid, tid) => Node::TaskFile(*pid, *tid, TASK_FILES.iter().find(|f| **f == name).ok_or(Errno::ENOENT)?),
             _ => return Err(Errno::ENOTDIR),
         };
         Ok(self.child(node))
@@ -407,8 +448,14 @@ impl Inode for ProcInode {
                 v.extend(PID_LINKS.iter().map(|l| entry(Node::PidLink(*pid, l), l.to_string())));
                 v.push(entry(Node::FdDir(*pid), "fd".into()));
                 v.push(entry(Node::FdInfoDir(*pid), "fdinfo".into()));
+                v.push(entry(Node::TaskDir(*pid), "task".into()));
                 v
             }
+            Node::TaskDir(pid) => {
+                let k = self.fs.kernel().ok_or(Errno::ENOENT)?;
+                threads(&k, *pid).into_iter().map(|t| entry(Node::Task(*pid, t), t.to_string())).collect()
+            }
+            Node::Task(pid, tid) => TASK_FILES.iter().map(|f| entry(Node::TaskFile(*pid, *tid, f), f.to_string())).collect(),
             Node::FdDir(pid) | Node::FdInfoDir(pid) => {
                 let p = self.process(*pid)?;
                 let fds = p.fds.snapshot();

@@ -251,6 +251,11 @@ impl SignalQueue {
         self.threads.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|t| t.tid() == tid).cloned()
     }
 
+    /// The live threads' ids, in creation order.
+    pub fn thread_ids(&self) -> Vec<i32> {
+        self.threads.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|t| t.tid()).collect()
+    }
+
     /// How many threads live.
     pub fn thread_count(&self) -> usize {
         self.threads.lock().unwrap_or_else(|e| e.into_inner()).len()

@@ -223,13 +223,15 @@ impl Task {
     /// the others None.
     pub fn leave(&mut self, status: ExitStatus) -> Option<ExitStatus> {
         crate::syscalls::futex::exit_robust_list(self);
-        if self.clear_child_tid != 0 && self.mm.copy_out(self.clear_child_tid, &0u32.to_le_bytes()).is_ok() {
-            crate::syscalls::futex::wake(self, self.clear_child_tid, 1);
-        }
+        // Gone from the process (and /proc/<pid>/task) before a joiner can wake.
         if self.tid != self.tgid {
             self.kernel.procs.thread_exited(self.tid);
         }
-        self.sigq.process.remove_thread(self.tid, status)
+        let end = self.sigq.process.remove_thread(self.tid, status);
+        if self.clear_child_tid != 0 && self.mm.copy_out(self.clear_child_tid, &0u32.to_le_bytes()).is_ok() {
+            crate::syscalls::futex::wake(self, self.clear_child_tid, 1);
+        }
+        end
     }
 
     /// Sets the blocked mask (SIGKILL and SIGSTOP stay unblocked).

@@ -158,7 +158,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
 /// The body of a forked child's host thread.
 fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
     let pid = s.pid;
-    crate::fs::proc::set_current(pid);
+    crate::fs::proc::set_current(pid, pid);
     match start_child(&kernel, s, settid) {
         Ok(task) => run_task(task),
         Err(e) => {
@@ -334,7 +334,7 @@ unsafe impl Send for Unbound {}
 /// The body of a new thread's host thread: it binds the stub thread, then runs the task.
 fn thread_main(task: Unbound, seed: Box<dyn platform::NewThread>, fpu: Option<platform::FpuState>) {
     let mut task = task.0;
-    crate::fs::proc::set_current(task.tgid);
+    crate::fs::proc::set_current(task.tgid, task.tid);
     match seed.start() {
         Ok(ctx) => task.ctx = ctx,
         Err(e) => {
@@ -574,6 +574,7 @@ fn exec(t: &mut Task, dirfd: i32, path: Vec<u8>, mut argv: Vec<Vec<u8>>, envp: V
         t.kernel.procs.thread_exited(t.tid);
         t.sigq.set_tid(t.tgid);
         t.tid = t.tgid;
+        crate::fs::proc::set_current(t.tgid, t.tid);
     }
     // The point of no return: a fresh address space replaces the old one, in the same stub.
     let asp = t.ctx.fresh_address_space().map_err(|e| {

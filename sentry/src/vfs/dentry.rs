@@ -36,8 +36,12 @@ impl Dentry {
 
     /// The child called `name`, from the cache or the filesystem.
     pub fn lookup(self: &Arc<Self>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        if let Some(d) = self.children().get(name) {
-            return Ok(d.clone());
+        let cached = self.children().get(name).cloned();
+        if let Some(d) = cached {
+            if d.inode.revalidate() {
+                return Ok(d);
+            }
+            self.forget(name);
         }
         let inode = self.inode.lookup(name)?;
         Ok(self.insert(name, inode))

@@ -132,6 +132,12 @@ pub trait Inode: Send + Sync + Any {
         false
     }
 
+    /// Whether a cached name for this inode still holds (/proc's come and go with processes,
+    /// threads and descriptors); a stale one is looked up again.
+    fn revalidate(&self) -> bool {
+        true
+    }
+
     /// Looks `name` up in a directory.
     fn lookup(&self, _name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         Err(Errno::ENOTDIR)
