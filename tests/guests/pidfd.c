@@ -59,5 +59,15 @@ int main(void) {
   show("clone3(short size)", syscall(SYS_clone3, &args, 32));
   args.flags = 0xff;
   show("clone3(CSIGNAL in flags)", syscall(SYS_clone3, &args, sizeof args));
+  /* Linux ignores a bad parent_tid (the child is made), but not a bad pidfd pointer. */
+  long k = syscall(SYS_clone, CLONE_PARENT_SETTID | SIGCHLD, 0, (void *)8, 0, 0);
+  if (k == 0) _exit(7);
+  int st = 0;
+  int reaped = k > 0 && waitpid((pid_t)k, &st, 0) == k;
+  printf("clone(bad parent_tid) ok=%d status=%d\n", reaped, WEXITSTATUS(st));
+  k = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (void *)8, 0, 0);
+  if (k == 0) _exit(7);
+  show("clone(CLONE_PIDFD, bad pointer)", k);
+  show("no child left", waitpid(-1, &st, WNOHANG));
   return 0;
 }

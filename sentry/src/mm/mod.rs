@@ -169,6 +169,22 @@ pub struct ForkImage {
     brk: u64,
     mmap_top: u64,
     membarrier: Membarrier,
+    /// The child's VMAs as /proc shows them, there from the fork on.
+    published: Arc<std::sync::Mutex<Vec<Vma>>>,
+}
+
+impl ForkImage {
+    /// The child's VMAs as /proc shows them (kept current once the child runs).
+    pub fn published(&self) -> Arc<std::sync::Mutex<Vec<Vma>>> {
+        self.published.clone()
+    }
+
+    /// Gives back the memory of a fork that does not happen.
+    pub fn discard(self, mf: &MemoryFile) {
+        for v in &self.vmas {
+            mf.drop_vma(v);
+        }
+    }
 }
 
 /// Whether a guest access reads or writes guest memory.
@@ -263,7 +279,8 @@ impl Mappings {
             }
             vmas.push(Vma { offset: off, ..*v });
         }
-        Ok(ForkImage { vmas, brk_start: self.brk_start, brk: self.brk, mmap_top: self.mmap_top, membarrier: self.membarrier })
+        let published = Arc::new(std::sync::Mutex::new(vmas.clone()));
+        Ok(ForkImage { vmas, brk_start: self.brk_start, brk: self.brk, mmap_top: self.mmap_top, membarrier: self.membarrier, published })
     }
 
     /// The address space of a forked child over `asp`: maps every copied VMA.
@@ -271,6 +288,7 @@ impl Mappings {
         for v in &img.vmas {
             if let Err(e) = asp.map(v.start, v.end - v.start, v.prot, v.offset) {
                 tracing::error!("mapping a forked VMA: {e}");
+                img.discard(&mf);
                 return Err(Errno::ENOMEM);
             }
         }
@@ -285,7 +303,7 @@ impl Mappings {
             brk: img.brk,
             lock_future: VmaLock::Unlocked,
             membarrier: img.membarrier,
-            published: Arc::default(),
+            published: img.published.clone(),
         };
         mm.publish();
         Ok(mm)

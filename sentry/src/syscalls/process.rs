@@ -63,11 +63,8 @@ struct ChildStart {
     mask: u64,
     exe: Vec<u8>,
     rlimits: [syscalls::structs::Rlimit; crate::kernel::task::RLIM_NLIMITS],
-    argv: Vec<Vec<u8>>,
-    envp: Vec<Vec<u8>>,
     clear_child_tid: u64,
     altstack: Option<(u64, u64)>,
-    comm: Vec<u8>,
     no_new_privs: bool,
     dumpable: bool,
     creds: crate::kernel::Credentials,
@@ -113,31 +110,56 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     if flags & CLONE_SETTLS != 0 {
         regs.0.fs_base = tls;
     }
-    if flags & CLONE_PARENT_SETTID != 0 {
-        t.mm.copy_out(parent_tid, &pid.to_le_bytes())?;
+    let stored = (|| {
+        if flags & CLONE_PARENT_SETTID != 0 {
+            // As Linux: a bad pointer here does not stop the fork.
+            let _ = t.mm.copy_out(parent_tid, &pid.to_le_bytes());
+        }
+        if flags & CLONE_PIDFD != 0 {
+            let fd = install_pidfd(t, pid, true)?;
+            if let Err(e) = t.mm.copy_out(pidfd_out, &(fd as i32).to_le_bytes()) {
+                let _ = t.fds.remove(fd as i32);
+                return Err(e);
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = stored {
+        // A bad pointer: no child, and nothing of it kept.
+        mem.discard(t.mm.memory_file());
+        t.kernel.procs.abandon(pid);
+        return Err(e);
     }
-    if flags & CLONE_PIDFD != 0 {
-        let fd = install_pidfd(t, pid, true)?;
-        t.mm.copy_out(pidfd_out, &(fd as i32).to_le_bytes())?;
-    }
-    let info = t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&t.tgid).cloned();
-    let (argv, envp, comm) = info.map_or_else(Default::default, |i| (i.argv.clone(), i.envp.clone(), i.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()));
+    let fds = t.fds.fork();
+    let fs = t.fs.fork();
+    // The child is in /proc from the fork's return on, as on Linux.
+    let parent_info = t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&t.tgid).cloned();
+    let (argv, envp, comm) = parent_info.map_or_else(Default::default, |i| (i.argv.clone(), i.envp.clone(), i.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()));
+    let info = crate::fs::proc::ProcessInfo {
+        tgid: pid,
+        ppid: t.tgid,
+        argv,
+        envp,
+        exe: t.exe.clone(),
+        fds: fds.clone(),
+        fs: fs.clone(),
+        maps: mem.published(),
+        comm: std::sync::Mutex::new(comm),
+    };
+    t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, Arc::new(info));
     let start = ChildStart {
         pid,
         regs,
         fpu: t.ctx.fpu_state().ok(),
         mem,
-        fds: t.fds.fork(),
-        fs: t.fs.fork(),
+        fds,
+        fs,
         actions: *t.signals.lock(),
         mask: t.signals.mask,
         exe: t.exe.clone(),
         rlimits: t.rlimits,
-        argv,
-        envp,
         clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 },
         altstack: t.altstack,
-        comm,
         no_new_privs: t.no_new_privs,
         dumpable: t.dumpable,
         creds: t.creds.clone(),
@@ -146,6 +168,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     let kernel = t.kernel.clone();
     let spawned = std::thread::Builder::new().name(format!("task-{pid}")).spawn(move || child_main(kernel, start, settid));
     if spawned.is_err() {
+        t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
         t.kernel.procs.abandon(pid);
         return Err(Errno::EAGAIN);
     }
@@ -208,18 +231,6 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
     if let Some(addr) = settid {
         let _ = mm.copy_out(addr, &s.pid.to_le_bytes());
     }
-    let info = crate::fs::proc::ProcessInfo {
-        tgid: s.pid,
-        ppid: kernel.procs.ppid(s.pid),
-        argv: s.argv,
-        envp: s.envp,
-        exe: s.exe.clone(),
-        fds: s.fds.clone(),
-        fs: s.fs.clone(),
-        maps: mm.published(),
-        comm: std::sync::Mutex::new(s.comm),
-    };
-    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(s.pid, Arc::new(info));
     let task = Task {
         kernel: kernel.clone(),
         tid: s.pid,
