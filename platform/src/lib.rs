@@ -193,6 +193,11 @@ pub trait Context {
     fn syscall_trapped(&self) -> bool {
         false
     }
+    /// The CPU time the guest thread has used (its host thread's clock), where the platform can
+    /// read it; None where only the process's clock ([`Context::host_pid`]) can be.
+    fn thread_cpu_time(&mut self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// A guest thread made by [`Context::new_thread`], not yet bound to a host thread.

@@ -83,6 +83,8 @@ const OFF_KICKED: usize = 192;
 /// Set while the Sentry thread serving the slot's call sleeps in it (a read of an empty pipe,
 /// a wait): the stub stops spinning and sleeps at once, leaving its CPU to others.
 const OFF_SENTRY_BLOCKED: usize = 196;
+/// Where a thread CPU-time command leaves its timespec.
+const OFF_CPU_TIME: usize = 208;
 /// The fast path's frame: a ucontext whose registers the fast path fills (no FPU state).
 const OFF_FAST_UC: usize = 1024;
 /// OFF_SIGNO's values for the fast path's events (the handler stores signal numbers).
@@ -131,11 +133,12 @@ const THREAD_FLAGS: u64 = (libc::CLONE_VM
 
 /// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, a new
 /// thread's start (clone, only with THREAD_FLAGS) and end, and a new stub's start (clone with
-/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG) and getppid).
-const STUB_ALLOWED_SYSCALLS: [Allowed; 14] = [
+/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG) and getppid), and a thread's CPU clock.
+const STUB_ALLOWED_SYSCALLS: [Allowed; 15] = [
     Allowed(libc::SYS_futex as u32, None),
     Allowed(libc::SYS_prctl as u32, Some(libc::PR_SET_PDEATHSIG as u64)),
     Allowed(libc::SYS_getppid as u32, None),
+    Allowed(libc::SYS_clock_gettime as u32, Some(libc::CLOCK_THREAD_CPUTIME_ID as u64)),
     Allowed(libc::SYS_clone as u32, Some(FORK_FLAGS)),
     Allowed(libc::SYS_sched_yield as u32, None),
     Allowed(libc::SYS_rt_sigreturn as u32, None),
@@ -1432,6 +1435,15 @@ impl Context for SystrapContext {
 
     fn host_pid(&self) -> i32 {
         self.p.pid
+    }
+
+    fn thread_cpu_time(&mut self) -> Option<Duration> {
+        // The stub thread reads its own clock (Linux lets no other process read it).
+        let stub = self.stub();
+        let at = stub.addr + OFF_CPU_TIME as u64;
+        stub.command(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub").ok()?;
+        let (secs, nanos) = (stub.word(OFF_CPU_TIME), stub.word(OFF_CPU_TIME + 8));
+        Some(Duration::new(secs, nanos.min(999_999_999) as u32))
     }
 
     fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {

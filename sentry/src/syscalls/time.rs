@@ -33,7 +33,8 @@ fn host_clock(t: &Task, id: i32) -> Result<libc::clockid_t, Errno> {
     // CPU-time clocks encode a pid: ~pid << 3 | type (| 4 for one thread). The guest may name
     // only itself (pid 0 or its own id). The host clock is the process clock of the guest's
     // stub, a host process of its own: Linux lets a thread's clock be read only from within
-    // its process, so a thread's clock is its process's (exact while it runs one thread).
+    // its process, so a thread's clock is its process's (exact while it has had one thread)
+    // unless the platform reads the thread's own (see sys_clock_gettime).
     let stub = t.ctx.host_pid();
     match id {
         0 | 1 | 4..=9 | 11 => Ok(id),
@@ -49,6 +50,13 @@ fn host_clock(t: &Task, id: i32) -> Result<libc::clockid_t, Errno> {
     }
 }
 
+/// Whether `id` is the calling thread's own scheduler CPU-time clock: CLOCK_THREAD_CPUTIME_ID,
+/// or a per-thread clock (~tid << 3 | 4 | 2) naming the caller or 0.
+fn own_thread_clock(t: &Task, id: i32) -> bool {
+    const PER_THREAD_SCHED: i32 = 4 | 2;
+    id == CLOCK_THREAD_CPUTIME_ID || (id < 0 && id & 7 == PER_THREAD_SCHED && [0, t.tid].contains(&!(id >> 3)))
+}
+
 fn host_now(clock: libc::clockid_t) -> Result<Timespec, Errno> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: ts is a valid out-pointer.
@@ -59,7 +67,17 @@ fn host_now(clock: libc::clockid_t) -> Result<Timespec, Errno> {
 }
 
 fn sys_clock_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let now = host_now(host_clock(t, a[0] as i32)?)?;
+    let id = a[0] as i32;
+    let clock = host_clock(t, id)?;
+    // The caller's own thread clock: the host thread's clock where the platform reads it (the
+    // process's clock counts every thread the process has had).
+    if own_thread_clock(t, id) {
+        if let Some(d) = t.ctx.thread_cpu_time() {
+            t.mm.write_struct(a[1], &Timespec { tv_sec: d.as_secs() as i64, tv_nsec: i64::from(d.subsec_nanos()) })?;
+            return Ok(0);
+        }
+    }
+    let now = host_now(clock)?;
     t.mm.write_struct(a[1], &now)?;
     Ok(0)
 }
