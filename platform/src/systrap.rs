@@ -164,7 +164,9 @@ const SA_RESTORER: u64 = 0x0400_0000;
 /// that process's stub from running; 2000 loops made a pipe ping-pong 170 us, 800 makes it 65,
 /// with the same getppid).
 const SENTRY_SPIN: Duration = Duration::from_micros(20);
-const YIELD_AFTER: Duration = Duration::from_micros(2);
+const YIELD_AFTER: Duration = Duration::from_micros(10);
+/// The stub yields past its first 256 spins (the assembly compares with STUB_SPIN - 256).
+const _: () = assert!(STUB_SPIN - 256 == 544);
 const STUB_SPIN: u32 = 800;
 /// How often a sleeping Sentry thread checks that the stub is still alive.
 const LIVENESS_PERIOD: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
@@ -336,8 +338,10 @@ std::arch::global_asm!(
     "    pause",
     "    dec %ecx",
     "    jz 14f",
-    "    test $63, %ecx",                 // now and then, let a thread waiting for this CPU run
-    "    jnz 4b",
+    "    test $63, %ecx",                 // now and then, after the first 256 loops, let a
+    "    jnz 4b",                         // thread waiting for this CPU run
+    "    cmp $544, %ecx",
+    "    ja 4b",
     "    mov %ecx, %r13d",
     "    mov $24, %eax",                  // sched_yield
     "    syscall",
