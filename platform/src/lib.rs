@@ -35,6 +35,28 @@ pub fn kick(host_tid: i32) {
     unsafe { libc::syscall(libc::SYS_tkill, host_tid, KICK_SIGNAL) };
 }
 
+const MEMBARRIER_CMD_GLOBAL: i32 = 1;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: i32 = 1 << 1;
+/// What a stub registers with, so that the platform's barrier reaches it by IPI.
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u64 = 1 << 2;
+/// Whether every stub so far registered for MEMBARRIER_CMD_GLOBAL_EXPEDITED.
+static STUBS_REGISTERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Notes how a new stub's registration for the expedited barrier went.
+fn stub_registered<T, E>(r: Result<T, E>) {
+    if r.is_err() {
+        STUBS_REGISTERED.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn host_membarrier(cmd: i32) -> Result<(), PlatformError> {
+    // SAFETY: membarrier takes no pointers.
+    if unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) } != 0 {
+        return Err(PlatformError::last_os("membarrier"));
+    }
+    Ok(())
+}
+
 /// Memory protection of a mapping, as PROT_* bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Prot {
@@ -147,6 +169,14 @@ pub trait Platform: Send + Sync {
     /// has one and patching is on.
     fn fast_path(&self) -> Option<patch::FastPath> {
         None
+    }
+    /// A memory barrier on every thread running guest code (membarrier's expedited commands):
+    /// each passes through a state where its memory accesses match program order. The host's
+    /// expedited global barrier, which IPIs the CPUs running stubs (every stub registers for
+    /// it); the plain global one (which waits for every CPU: slow but sure) if one could not.
+    fn membarrier(&self) -> Result<(), PlatformError> {
+        let all_registered = STUBS_REGISTERED.load(std::sync::atomic::Ordering::Relaxed);
+        host_membarrier(if all_registered { MEMBARRIER_CMD_GLOBAL_EXPEDITED } else { MEMBARRIER_CMD_GLOBAL })
     }
 }
 

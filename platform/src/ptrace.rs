@@ -62,7 +62,8 @@ static STUB_CODE: [u8; 68] = [
 const THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
 /// The only system calls the stub's filter lets through from its code: the injected ones, a
 /// thread's clone and its parking, and a thread's exit.
-const STUB_ALLOWED_SYSCALLS: [Allowed; 6] = [
+const STUB_ALLOWED_SYSCALLS: [Allowed; 7] = [
+    Allowed(libc::SYS_membarrier as u32, Some(crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)),
     Allowed(libc::SYS_mmap as u32, None),
     Allowed(libc::SYS_munmap as u32, None),
     Allowed(libc::SYS_mprotect as u32, None),
@@ -177,6 +178,8 @@ impl StubProcess {
         if end < stub::TASK_SIZE {
             t.inject_checked(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
         }
+        // So that the platform's barrier reaches the stub by IPI (see Platform::membarrier).
+        crate::stub_registered(t.inject_checked(libc::SYS_membarrier, [crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0, 0, 0, 0], "membarrier registration"));
         Ok(sp)
     }
 

@@ -133,11 +133,13 @@ const THREAD_FLAGS: u64 = (libc::CLONE_VM
 
 /// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, a new
 /// thread's start (clone, only with THREAD_FLAGS) and end, and a new stub's start (clone with
-/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG) and getppid), and a thread's CPU clock.
-const STUB_ALLOWED_SYSCALLS: [Allowed; 15] = [
+/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG) and getppid), a thread's CPU clock, and the
+/// registration that lets [`Platform::membarrier`] reach the stub.
+const STUB_ALLOWED_SYSCALLS: [Allowed; 16] = [
     Allowed(libc::SYS_futex as u32, None),
     Allowed(libc::SYS_prctl as u32, Some(libc::PR_SET_PDEATHSIG as u64)),
     Allowed(libc::SYS_getppid as u32, None),
+    Allowed(libc::SYS_membarrier as u32, Some(crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)),
     Allowed(libc::SYS_clock_gettime as u32, Some(libc::CLOCK_THREAD_CPUTIME_ID as u64)),
     Allowed(libc::SYS_clone as u32, Some(FORK_FLAGS)),
     Allowed(libc::SYS_sched_yield as u32, None),
@@ -884,6 +886,8 @@ impl StubProcess {
         if signo != libc::SIGILL as u64 {
             return Err(PlatformError::Unexpected { pid, what: format!("signal {signo} during setup") });
         }
+        // So that the platform's barrier reaches the stub by IPI (see Platform::membarrier).
+        crate::stub_registered(first.command(libc::SYS_membarrier, [crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0, 0, 0, 0], "membarrier registration"));
         Ok(p)
     }
 

@@ -66,6 +66,7 @@ pub const ALLOWED: &[(libc::c_long, &str)] = &[
     (libc::SYS_sched_getaffinity, "CPU placement of stubs"),
     (libc::SYS_sched_setaffinity, "CPU placement of stubs"),
     (libc::SYS_sched_yield, "guest sched_yield"),
+    (libc::SYS_membarrier, "guest membarrier reaching the stubs' threads; stubs register for it"),
     (libc::SYS_getcpu, "CPU placement (vDSO fallback)"),
     // Signals.
     (libc::SYS_rt_sigaction, "stubs reset and install handlers"),

@@ -4,6 +4,7 @@
    bytes and errno names, never addresses. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,14 @@ static void test_mlock(void) {
 
 static long mb(int cmd, unsigned flags) { return syscall(SYS_membarrier, cmd, flags, 0); }
 
+static int stop_spinning;
+
+static void *spin_until_stopped(void *arg) {
+  while (!__atomic_load_n(&stop_spinning, __ATOMIC_SEQ_CST)) {
+  }
+  return arg;
+}
+
 static void test_membarrier(void) {
   long q = mb(MB_QUERY, 0);
   /* The RSEQ commands depend on the kernel: only the others are compared. */
@@ -415,6 +424,14 @@ static void test_membarrier(void) {
     _exit(0);
   }
   waitpid(pid, NULL, 0);
+  /* Barriers while another thread of the process runs guest code (they interrupt it). */
+  pthread_t spinner;
+  pthread_create(&spinner, NULL, spin_until_stopped, NULL);
+  long bad = 0;
+  for (int i = 0; i < 50; i++) bad += mb(MB_PRIVATE_EXPEDITED, 0) != 0;
+  __atomic_store_n(&stop_spinning, 1, __ATOMIC_SEQ_CST);
+  pthread_join(spinner, NULL);
+  printf("membarrier with a thread running: %ld failed of 50\n", bad);
 }
 
 int main(void) {

@@ -490,15 +490,21 @@ fn sys_membarrier(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !flags_ok {
         return Err(Errno::EINVAL);
     }
-    // The Sentry serving this call is a full barrier for the calling thread. Other threads of
-    // the process running guest code on other CPUs are not interrupted (Linux IPIs them):
-    // the expedited commands order only what passes through the Sentry.
+    // The barriers themselves: the platform's, on every thread running guest code (a superset
+    // of the process's, or of the registered ones; an interrupt's return also serializes the
+    // core, as SYNC_CORE asks).
     let kernel = t.kernel.clone();
+    let barrier = || {
+        kernel.platform.membarrier().map(|()| 0).map_err(|e| {
+            tracing::warn!("membarrier: {e}");
+            Errno::EINVAL
+        })
+    };
     t.mm.membarrier(|m| {
-        let ready = |bit: u32| if m.ready & bit != 0 { Ok(0) } else { Err(Errno::EPERM) };
+        let ready = |bit: u32| if m.ready & bit != 0 { barrier() } else { Err(Errno::EPERM) };
         match cmd {
             MEMBARRIER_CMD_QUERY => Ok(u64::from(MEMBARRIER_SUPPORTED)),
-            MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED => Ok(0),
+            MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED => barrier(),
             MEMBARRIER_CMD_PRIVATE_EXPEDITED => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
             MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE => ready(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE),
             MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED => {
