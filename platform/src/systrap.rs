@@ -14,8 +14,9 @@
 //! where a futex wake of a sleeping vCPU costs tens of microseconds); an idle guest costs
 //! nothing. Spinners yield now and then, so that a thread waiting for their CPU (another
 //! process's Sentry thread or stub) runs; a Sentry thread about to sleep in a call it serves
-//! (an empty pipe, a wait) tells the stub, which then sleeps at once. Address-space operations are commands the Sentry writes into the context page and
-//! the stub executes from its code page, the only place its filter lets system calls through.
+//! (an empty pipe, a wait) tells the stub, which then sleeps at once. Address-space operations
+//! are commands the Sentry writes into the context page and the stub executes from its code
+//! page, the only place its filter lets system calls through.
 //!
 //! Guest threads are threads of the stub process. Each has a slot of the context file: its
 //! context page, then its signal stack. Slots are aligned to their size, so the handler finds
