@@ -49,6 +49,14 @@ fn stub_registered<T, E>(r: Result<T, E>) {
     }
 }
 
+/// A raw system call result from a stub (-errno on failure), as a Result.
+fn raw_result(r: i64, op: &'static str) -> Result<i64, PlatformError> {
+    if (-4095..0).contains(&r) {
+        return Err(PlatformError::Host { op, source: std::io::Error::from_raw_os_error(-r as i32) });
+    }
+    Ok(r)
+}
+
 fn host_membarrier(cmd: i32) -> Result<(), PlatformError> {
     // SAFETY: membarrier takes no pointers.
     if unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) } != 0 {

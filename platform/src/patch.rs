@@ -181,17 +181,17 @@ impl FastPath {
         put(&[0x48, 0xb9]); // movabs $imm64,%rcx
         put(&self.cookie.to_le_bytes());
         put(&[0x4a, 0x8d, 0x4c, 0x19, 0x01]); // lea 0x1(%rcx,%r11,1),%rcx
-        put(&[0xe3, 8]); // jrcxz +8 (the fast path)
+        put(&[0xe3, (ENTRY_FAST - ENTRY_SYSCALL) as u8]); // jrcxz, to the fast path
         put(&[0x0f, 0x05]); // syscall
         put(&[0xff, 0x25]); // jmp *rel32(%rip), to E+8
         put(&(ENTRY_RET as i32 - (ENTRY_RESUME as i32 + 6)).to_le_bytes());
         put(&[0x48, 0x8d, 0x0d]); // lea rel32(%rip),%rcx, the resume point
-        put(&(ENTRY_RESUME as i32 - 65).to_le_bytes());
-        put(&[0xff, 0x25]); // jmp *rel32(%rip), to E+72
-        put(&1i32.to_le_bytes());
+        put(&(ENTRY_RESUME as i32 - (ENTRY_FAST as i32 + 7)).to_le_bytes());
+        put(&[0xff, 0x25]); // jmp *rel32(%rip), to the trampoline's address
+        put(&(ENTRY_TRAMPOLINE as i32 - (ENTRY_FAST as i32 + 13)).to_le_bytes());
         put(&[0xcc]);
         put(&self.trampoline.to_le_bytes());
-        debug_assert_eq!(at, 80);
+        debug_assert_eq!(at as u64, ENTRY_TRAMPOLINE + 8);
         e
     }
 }

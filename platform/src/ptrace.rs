@@ -108,14 +108,6 @@ impl Platform for PtracePlatform {
     }
 }
 
-thread_local! {
-    /// The calling Sentry thread's host tid.
-    static SENTRY_TID: i32 = {
-        // SAFETY: gettid has no arguments and cannot fail.
-        unsafe { libc::gettid() }
-    };
-}
-
 /// How a traced stub thread stopped.
 enum Stop {
     Syscall,
@@ -146,14 +138,13 @@ struct StubProcess {
 impl StubProcess {
     fn spawn(p: &PtracePlatform) -> Result<StubProcess, PlatformError> {
         if p.opts.pin_cpu {
-            // A task's host thread inherits its creator's pinning: it pins itself where it runs.
-            stub::unpin(0);
+            // The tracer stays on the CPU it runs on (a new host thread starts on its creator's).
             stub::pin_to_current_cpu();
         }
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
         let args = stub::child_args([p.opts.memory_fd, -1], p.stub_addr, &STUB_CODE, &prog);
         let pid = stub::clone_stub(&args, stub_child)?;
-        let tracer = SENTRY_TID.with(|t| *t);
+        let tracer = stub::sentry_tid();
         let mut sp = StubProcess {
             pid,
             stub_addr: p.stub_addr,
@@ -189,7 +180,7 @@ impl StubProcess {
 
     /// The thread the calling Sentry thread traces: address-space changes are injected there.
     fn traced(&self) -> Result<Tracee<'_>, PlatformError> {
-        let me = SENTRY_TID.with(|t| *t);
+        let me = stub::sentry_tid();
         let tid = self.threads().iter().find(|t| t.tracer == me).map(|t| t.tid);
         tid.map(|tid| Tracee { p: self, tid }).ok_or_else(|| PlatformError::Unexpected { pid: self.pid, what: "an address-space change from a Sentry thread that traces none of its threads".into() })
     }
@@ -310,10 +301,7 @@ impl Tracee<'_> {
 
     fn inject_checked(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<i64, PlatformError> {
         let r = self.inject_at(STUB_SYSCALL_OFFSET, STUB_AFTER_INJECT, nr, args)?;
-        if (-4095..0).contains(&r) {
-            return Err(PlatformError::Host { op, source: io::Error::from_raw_os_error(-r as i32) });
-        }
-        Ok(r)
+        crate::raw_result(r, op)
     }
 
     /// Ends the thread (the process lives on with its other threads): it exits, and is let go
@@ -430,7 +418,7 @@ struct PtraceThread {
 
 impl NewThread for PtraceThread {
     fn start(self: Box<Self>) -> Result<Box<dyn Context>, PlatformError> {
-        let tracer = SENTRY_TID.with(|t| *t);
+        let tracer = stub::sentry_tid();
         self.p.threads().push(StubThread { tid: self.tid, tracer, pending: Vec::new() });
         let ctx = PtraceContext { p: self.p.clone(), tid: self.tid };
         let t = ctx.tracee();

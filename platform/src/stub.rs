@@ -2,10 +2,10 @@
 //! from the Sentry and stripping it down, the stub's seccomp filter, CPU pinning.
 //!
 //! A stub is a clone of the Sentry (or, under systrap, of a stub factory that is one) made with
-//! CLONE_UNTRACED (a host strace of the Sentry can
-//! not take it over). Between the clone and its first stop the child runs only raw system
-//! calls on data prepared before the clone: it may not allocate or take a lock, since another
-//! Sentry thread may have held one at the moment of the clone.
+//! CLONE_UNTRACED (a host strace of the Sentry can not take it over). Between the clone and its
+//! first stop the child runs only raw system calls on data prepared before the clone: it may
+//! not allocate or take a lock, since another Sentry thread may have held one at the moment of
+//! the clone.
 
 use std::io;
 
@@ -174,17 +174,22 @@ pub fn unpin(tid: i32) {
     unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) };
 }
 
+/// Pins thread `tid` (0: the caller) to `cpu`.
+pub fn pin(tid: i32, cpu: usize) {
+    // SAFETY: a plain bit array we own; setting a thread's affinity touches no memory.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// Pins the calling thread to the CPU it runs on; a stub cloned afterwards inherits it.
 pub fn pin_to_current_cpu() {
-    // SAFETY: sched_getcpu has no arguments; the cpu_set_t is a plain bit array we own.
-    unsafe {
-        let cpu = libc::sched_getcpu();
-        if cpu < 0 {
-            return;
-        }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu as usize, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    // SAFETY: sched_getcpu has no arguments.
+    let cpu = unsafe { libc::sched_getcpu() };
+    if cpu >= 0 {
+        pin(0, cpu as usize);
     }
 }
 
@@ -192,7 +197,8 @@ pub fn pin_to_current_cpu() {
 pub struct ChildArgs {
     /// The Sentry's pid, to notice a parent that died before PR_SET_PDEATHSIG took effect.
     pub parent: i32,
-    /// Descriptors the stub keeps (the memory file; -1 for none). All others are closed.
+    /// Descriptors the stub keeps (the memory file; systrap's context file; -1 for none). All
+    /// others are closed.
     pub keep_fds: [i32; 2],
     /// Where the stub's code page goes.
     pub code_addr: u64,
@@ -204,7 +210,8 @@ pub struct ChildArgs {
     pub rseq_area: u64,
     /// Its registered length.
     pub rseq_len: u32,
-    /// Platform-specific words (systrap: the context file's descriptor and address).
+    /// Platform-specific words (systrap: the context file's descriptor, the handler's and the
+    /// restorer's addresses, the context's offset in the file).
     pub extra: [u64; 4],
 }
 
@@ -275,6 +282,18 @@ pub fn clone_stub(args: &ChildArgs, child: unsafe fn(&ChildArgs) -> !) -> Result
         return Err(PlatformError::last_os("clone of a stub process"));
     }
     Ok(pid as i32)
+}
+
+thread_local! {
+    static SENTRY_TID: i32 = {
+        // SAFETY: gettid has no arguments and cannot fail.
+        unsafe { libc::gettid() }
+    };
+}
+
+/// The calling Sentry thread's host tid (the thread that drives or traces a stub thread).
+pub fn sentry_tid() -> i32 {
+    SENTRY_TID.with(|t| *t)
 }
 
 /// Builds the arguments common to every stub. `prog` must outlive the clone.

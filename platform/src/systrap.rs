@@ -631,10 +631,6 @@ impl ContextFile {
     }
 }
 
-// SAFETY: the filter is plain data (BPF instructions), never changed after creation.
-unsafe impl Send for StubSpec {}
-// SAFETY: as above.
-unsafe impl Sync for StubSpec {}
 
 /// Stubs made ahead of need by a Sentry thread of their own, so that fork does not wait for
 /// one. A stub dies with the host thread that is its parent (PR_SET_PDEATHSIG): the filler,
@@ -744,21 +740,14 @@ impl Platform for SystrapPlatform {
 
     fn fast_path(&self) -> Option<crate::patch::FastPath> {
         let (_, _, _, fast) = stub_code();
-        self.opts.patching.then_some(crate::patch::FastPath { trampoline: self.spec.region + fast, cookie: self.spec.cookie, cookie_offset: OFF_COOKIE as u32 })
+        self.spec.patching.then_some(crate::patch::FastPath { trampoline: self.spec.region + fast, cookie: self.spec.cookie, cookie_offset: OFF_COOKIE as u32 })
     }
 }
 
 thread_local! {
-    /// The calling Sentry thread's host tid.
-    static SENTRY_TID: i32 = {
-        // SAFETY: gettid has no arguments and cannot fail.
-        unsafe { libc::gettid() }
-    };
     /// The slot whose call the calling Sentry thread serves (its stub process and index), for
-    /// [`blocking`]; SERVING_KEY is (the process's address, the index), compared on every
-    /// switch (the Weak keeps the allocation, so no other process takes that address).
+    /// [`blocking`].
     static SERVING: std::cell::RefCell<(std::sync::Weak<StubProcess>, usize)> = const { std::cell::RefCell::new((std::sync::Weak::new(), 0)) };
-    static SERVING_KEY: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 /// The calling Sentry thread is about to sleep in the call it serves: the stub thread that
@@ -788,8 +777,6 @@ struct SlotUse {
 /// its context file.
 struct StubProcess {
     pid: i32,
-    region: u64,
-    memory_fd: i32,
     /// The Sentry's mapping of the stub's context, and its offset in the context file.
     ctx: *mut u8,
     ctx_off: u64,
@@ -798,10 +785,6 @@ struct StubProcess {
     /// CPU). Other threads never spin: many of them on few CPUs would only burn time.
     spin: Duration,
     slots: Mutex<Vec<SlotUse>>,
-    /// The platform's cookie (see OFF_COOKIE).
-    cookie: u64,
-    /// Whether the threads' GS base is their slot, for the fast path.
-    patching: bool,
 }
 
 // SAFETY: `ctx` is a shared mapping owned by the StubProcess for its whole life. Each slot of
@@ -851,7 +834,7 @@ impl StubProcess {
         f.atomic64(OFF_FORK_FD).store(spec.contexts.fd.as_raw_fd() as u64, Ordering::Relaxed);
         f.atomic64(OFF_FORK_PARENT).store(u64::from(std::process::id()), Ordering::Relaxed);
         f.atomic64(OFF_MASK).store(stub_mask(), Ordering::Relaxed);
-        let child_tid = factory.region + SLOT_SIZE + OFF_TID as u64;
+        let child_tid = factory.spec.region + SLOT_SIZE + OFF_TID as u64;
         let pid = match f.run(STATE_FORK, libc::SYS_clone, [FORK_FLAGS, 0, 0, child_tid, 0, ctx_off], "clone of the stub factory") {
             Ok(pid) => pid as i32,
             Err(e) => {
@@ -869,15 +852,11 @@ impl StubProcess {
         slots[0] = SlotUse { used: true, tid: pid, driver: 0 };
         let p = StubProcess {
             pid,
-            region: spec.region,
-            memory_fd: spec.memory_fd,
             ctx,
             ctx_off,
             spec: spec.clone(),
             spin: Duration::ZERO,
             slots: Mutex::new(slots),
-            cookie: spec.cookie,
-            patching: spec.patching,
         };
         let first = p.slot(0);
         first.init_fast_path();
@@ -898,17 +877,12 @@ impl StubProcess {
     fn bind(&mut self, pin: bool) {
         let stub_cpu = if pin { place_threads() } else { None };
         if let Some(cpu) = stub_cpu {
-            // SAFETY: the cpu_set_t is a plain bit array we own; the stub is our child.
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(cpu as usize, &mut set);
-                libc::sched_setaffinity(self.pid, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            }
+            stub::pin(self.pid, cpu as usize);
         }
         self.spin = if stub_cpu.is_some() || (!pin && allowed_cpus() > 1) { SENTRY_SPIN } else { Duration::ZERO };
         let first = self.slot(0);
         first.atomic32(OFF_STUB_SPIN).store(if self.spin.is_zero() { 0 } else { STUB_SPIN }, Ordering::SeqCst);
-        self.slots()[0].driver = SENTRY_TID.with(|t| *t);
+        self.slots()[0].driver = stub::sentry_tid();
     }
 
     fn slots(&self) -> MutexGuard<'_, Vec<SlotUse>> {
@@ -921,12 +895,12 @@ impl StubProcess {
         let off = i as u64 * SLOT_SIZE;
         // SAFETY: slot i lies inside the context mapping (i < MAX_THREADS).
         let base = unsafe { self.ctx.add(off as usize) };
-        Slot { p: self, base, addr: self.region + SLOT_SIZE + off, index: i }
+        Slot { p: self, base, addr: self.spec.region + SLOT_SIZE + off, index: i }
     }
 
     /// The slot of the thread the calling Sentry thread drives: address-space changes run there.
     fn driven_slot(&self) -> Result<Slot<'_>, PlatformError> {
-        let me = SENTRY_TID.with(|t| *t);
+        let me = stub::sentry_tid();
         let i = self.slots().iter().position(|s| s.used && s.driver == me);
         i.map(|i| self.slot(i)).ok_or_else(|| PlatformError::Unexpected { pid: self.pid, what: "an address-space change from a Sentry thread that drives none of its threads".into() })
     }
@@ -1002,7 +976,7 @@ impl Slot<'_> {
     /// The words the fast path reads from a fresh slot.
     fn init_fast_path(&self) {
         self.atomic64(OFF_SELF).store(self.addr, Ordering::Relaxed);
-        self.atomic64(OFF_COOKIE).store(self.p.cookie, Ordering::Relaxed);
+        self.atomic64(OFF_COOKIE).store(self.p.spec.cookie, Ordering::Relaxed);
         self.atomic32(OFF_KICKED).store(0, Ordering::Relaxed);
     }
 
@@ -1098,11 +1072,7 @@ impl Slot<'_> {
         }
         self.hand_over(state);
         self.wait_for(STATE_DONE)?;
-        let r = self.word(OFF_CMD_RESULT) as i64;
-        if (-4095..0).contains(&r) {
-            return Err(PlatformError::Host { op, source: io::Error::from_raw_os_error(-r as i32) });
-        }
-        Ok(r)
+        crate::raw_result(self.word(OFF_CMD_RESULT) as i64, op)
     }
 
     /// Ends the slot's thread and waits until the kernel says it is gone (it clears the tid
@@ -1205,15 +1175,12 @@ fn allowed_cpus() -> u32 {
 fn place_threads() -> Option<u32> {
     static SENTRY_CPU: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let set = stub::all_cpus();
-    // SAFETY: sched_getcpu takes nothing; the cpu_set_t values are plain bit arrays we own.
-    unsafe {
-        let here = *SENTRY_CPU.get_or_init(|| libc::sched_getcpu().max(0) as usize);
-        let other = (0..libc::CPU_SETSIZE as usize).map(|c| (here + 1 + c) % libc::CPU_SETSIZE as usize).find(|&c| c != here && libc::CPU_ISSET(c, &set))?;
-        let mut mine: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(here, &mut mine);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mine);
-        Some(other as u32)
-    }
+    // SAFETY: sched_getcpu takes nothing.
+    let here = *SENTRY_CPU.get_or_init(|| unsafe { libc::sched_getcpu() }.max(0) as usize);
+    // SAFETY: CPU_ISSET only reads the plain bit array.
+    let other = (0..libc::CPU_SETSIZE as usize).map(|c| (here + 1 + c) % libc::CPU_SETSIZE as usize).find(|&c| c != here && unsafe { libc::CPU_ISSET(c, &set) })?;
+    stub::pin(0, here);
+    Some(other as u32)
 }
 
 struct SystrapAddressSpace {
@@ -1229,7 +1196,7 @@ impl SystrapAddressSpace {
 impl AddressSpace for SystrapAddressSpace {
     fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError> {
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        let fd = self.p.memory_fd as u64;
+        let fd = self.p.spec.memory_fd as u64;
         self.command(libc::SYS_mmap, [addr, len, prot.bits(), flags, fd, offset], "mmap in the stub")
     }
 
@@ -1356,7 +1323,7 @@ impl Context for SystrapContext {
         self.set_base(ARCH_SET_FS, regs.0.fs_base, |c| &mut c.fs_base)?;
         // With the fast path, a guest without a GS base of its own (nearly all: x86-64 Linux
         // userspace leaves it 0) runs with its slot there, where the fast path finds it.
-        let gs = if self.p.patching && regs.0.gs_base == 0 { self.stub().addr } else { regs.0.gs_base };
+        let gs = if self.p.spec.patching && regs.0.gs_base == 0 { self.stub().addr } else { regs.0.gs_base };
         // The fast path's way back reads its frame through the GS base: a call that changes
         // the base (arch_prctl ARCH_SET_GS from a patched site) returns by a signal frame.
         if self.fast && gs != self.gs_base {
@@ -1371,10 +1338,13 @@ impl Context for SystrapContext {
         }
         self.stub().hand_over(STATE_RESUME);
         self.stub().wait_for(STATE_EVENT)?;
-        let key = (Arc::as_ptr(&self.p) as usize, self.slot);
-        if SERVING_KEY.with(|k| k.replace(key)) != key {
-            SERVING.with(|s| *s.borrow_mut() = (Arc::downgrade(&self.p), self.slot));
-        }
+        SERVING.with(|s| {
+            let mut s = s.borrow_mut();
+            // Compared by address: the Weak keeps the allocation, so no other process has it.
+            if s.0.as_ptr() != Arc::as_ptr(&self.p) || s.1 != self.slot {
+                *s = (Arc::downgrade(&self.p), self.slot);
+            }
+        });
 
         let uc = self.ucontext()?;
         for (i, v) in gregs(&mut regs.0).into_iter().enumerate() {
@@ -1460,7 +1430,7 @@ impl Context for SystrapContext {
     }
 
     fn syscall_trapped(&self) -> bool {
-        self.trapped && self.p.patching
+        self.trapped && self.p.spec.patching
     }
 
     fn reload_bases(&mut self) {
@@ -1506,7 +1476,7 @@ impl Context for SystrapContext {
 
 impl SystrapContext {
     fn fresh(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
-        let guest_end = self.p.region;
+        let guest_end = self.p.spec.region;
         self.stub().command(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, guest_end - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
         Ok(Box::new(SystrapAddressSpace { p: self.p.clone() }))
     }
@@ -1538,7 +1508,7 @@ impl NewThread for SystrapThread {
         let p = self.p.take().ok_or(PlatformError::Unexpected { pid: 0, what: "a stub thread started twice".into() })?;
         let tid = {
             let mut slots = p.slots();
-            slots[self.slot].driver = SENTRY_TID.with(|t| *t);
+            slots[self.slot].driver = stub::sentry_tid();
             slots[self.slot].tid
         };
         // The thread and its Sentry thread run anywhere, not where their creators were pinned:
