@@ -56,11 +56,9 @@ pub fn forget(pid: i32) {
     state().watches.remove(&pid);
 }
 
+/// The stub's CPU time (user + system, CPUCLOCK_PROF) in whole seconds.
 fn cpu_seconds(stub: i32) -> Option<u64> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: ts is a valid out-pointer; the clock id names the stub's process CPU clock
-    // (user + system, CPUCLOCK_PROF).
-    (unsafe { libc::clock_gettime(!stub << 3, &mut ts) } == 0).then_some(ts.tv_sec as u64)
+    crate::syscalls::sched::process_cpu_clock(stub, 0).ok().map(|ns| ns / 1_000_000_000)
 }
 
 fn run() {

@@ -1,8 +1,8 @@
 //! The kernel proper: the [`Kernel`] shared by every task of a sandbox, and [`Task`], one guest
 //! thread with its registers, address space, descriptors and signal state.
 //!
-//! Today a sandbox runs one single-threaded process; thread groups, sessions and the pid
-//! namespace arrive with processes (clone, fork, execve).
+//! Processes and their threads live in the [`process::ProcessTable`] (the sandbox's own pid
+//! namespace) and the signal queues of [`signal`]; each task runs on a host thread of its own.
 
 pub mod events;
 pub mod fs_context;

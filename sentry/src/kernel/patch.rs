@@ -80,14 +80,32 @@ struct Cache {
     /// Held so that the address space's allocation (compared by address) is not reused.
     mm: Weak<MemoryManager>,
     table: Option<u64>,
-    skip: [u64; SKIP_LEN],
-    next: usize,
+    /// Sites never to patch.
+    skip: Ring,
     /// Sites that trapped once: a site is rewritten when it traps again, so code that runs
     /// once (a program's start, a short-lived process) pays no patching.
-    seen: [u64; SKIP_LEN],
-    next_seen: usize,
+    seen: Ring,
     /// Traps at sites left for later because their text is shared.
     later: u32,
+}
+
+/// The last SKIP_LEN site addresses noted.
+struct Ring {
+    sites: [u64; SKIP_LEN],
+    next: usize,
+}
+
+impl Ring {
+    const EMPTY: Ring = Ring { sites: [u64::MAX; SKIP_LEN], next: 0 };
+
+    fn contains(&self, site: u64) -> bool {
+        self.sites.contains(&site)
+    }
+
+    fn push(&mut self, site: u64) {
+        self.sites[self.next] = site;
+        self.next = (self.next + 1) % SKIP_LEN;
+    }
 }
 
 thread_local! {
@@ -100,7 +118,7 @@ fn with_cache<R>(mm: &Arc<MemoryManager>, f: impl FnOnce(&mut Cache) -> R) -> R 
         let mut c = c.borrow_mut();
         let stale = c.as_ref().is_none_or(|c| c.mm.as_ptr() != Arc::as_ptr(mm));
         if stale {
-            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: [u64::MAX; SKIP_LEN], next: 0, seen: [u64::MAX; SKIP_LEN], next_seen: 0, later: 0 });
+            *c = Some(Cache { mm: Arc::downgrade(mm), table: None, skip: Ring::EMPTY, seen: Ring::EMPTY, later: 0 });
         }
         // The cache was just filled if it was empty.
         f(c.as_mut().expect("cache"))
@@ -120,32 +138,25 @@ enum Outcome {
 /// Called for every system call that trapped the slow way, before it is served: rewrites its
 /// site when the rules above allow.
 pub fn after_trap(t: &Task) {
-    let Some(fp) = t.kernel.platform.fast_path() else { return };
     if !t.ctx.syscall_trapped() {
         return;
     }
+    let Some(fp) = t.kernel.platform.fast_path() else { return };
     let Some(site) = t.regs.ip().checked_sub(SITE_LEN as u64) else { return };
     let nr = t.regs.syscall_nr();
     with_cache(&t.mm, |c| {
-        if c.skip.contains(&site) {
+        if c.skip.contains(site) {
             return;
         }
-        if !c.seen.contains(&site) {
-            c.seen[c.next_seen] = site;
-            c.next_seen = (c.next_seen + 1) % SKIP_LEN;
+        if !c.seen.contains(site) {
+            c.seen.push(site);
             return;
         }
-        let mut table = c.table;
         let may_copy = c.later >= COPY_AFTER;
-        let outcome = t.mm.with(|m| patch_site(m, &mut table, &fp, site, nr, may_copy));
-        c.table = table;
-        match outcome {
+        match t.mm.with(|m| patch_site(m, &mut c.table, &fp, site, nr, may_copy)) {
             Outcome::Done => tracing::debug!(site = format_args!("{site:#x}"), nr, "patched a syscall site"),
             Outcome::Later => c.later += 1,
-            Outcome::Never => {
-                c.skip[c.next] = site;
-                c.next = (c.next + 1) % SKIP_LEN;
-            }
+            Outcome::Never => c.skip.push(site),
         }
     });
 }
@@ -194,7 +205,7 @@ pub fn fault(t: &mut Task, f: FaultInfo) -> Fault {
             }
         }
         libc::SIGSEGV | libc::SIGBUS if patch::in_table_window(rip) => {
-            let Some(entry) = t.mm.with(|m| table_at(m, rip)).map(|table| table + (rip - table) / ENTRY_SIZE * ENTRY_SIZE) else {
+            let Some((_, entry)) = t.mm.with(|m| entry_at(m, rip)) else {
                 return Fault::Report(f);
             };
             match rip - entry {
@@ -227,8 +238,7 @@ pub fn before_frame(t: &mut Task) {
     if !patch::in_table_window(rip) || t.kernel.platform.fast_path().is_none() {
         return;
     }
-    let Some(table) = t.mm.with(|m| table_at(m, rip)) else { return };
-    let entry = table + (rip - table) / ENTRY_SIZE * ENTRY_SIZE;
+    let Some((table, entry)) = t.mm.with(|m| entry_at(m, rip)) else { return };
     if entry != table && patch::in_gs_window(rip - entry) {
         t.regs.0.rip = entry + patch::ENTRY_PROBE;
     }
@@ -238,6 +248,11 @@ pub fn before_frame(t: &mut Task) {
 fn is_patch_at(m: &Mappings, addr: u64) -> bool {
     let mut b = [0u8; SITE_LEN];
     m.copy_in(addr, &mut b).is_ok() && patch::patched_entry(&b).is_some_and(|e| table_at(m, e).is_some())
+}
+
+/// The table holding `addr` and the start of the entry `addr` is in.
+fn entry_at(m: &Mappings, addr: u64) -> Option<(u64, u64)> {
+    table_at(m, addr).map(|table| (table, table + (addr - table) / ENTRY_SIZE * ENTRY_SIZE))
 }
 
 /// The table containing `addr`, if there is one there.

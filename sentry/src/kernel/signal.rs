@@ -156,7 +156,16 @@ impl SignalQueue {
 
     /// A new thread of the process, with `tid` and blocking `blocked`.
     pub fn add_thread(self: &Arc<Self>, tid: i32, blocked: u64) -> Arc<ThreadQueue> {
-        let t = Arc::new(ThreadQueue { tid: tid.into(), blocked: AtomicU64::new(blocked), ..ThreadQueue::default_for(self) });
+        let t = Arc::new(ThreadQueue {
+            process: self.clone(),
+            tid: tid.into(),
+            pending: Mutex::default(),
+            pending_hint: AtomicU64::new(0),
+            cv: Condvar::new(),
+            blocked: AtomicU64::new(blocked),
+            waker: Mutex::new(None),
+            in_guest: 0.into(),
+        });
         self.threads.lock().unwrap_or_else(|e| e.into_inner()).push(t.clone());
         t
     }
@@ -456,19 +465,6 @@ pub struct ThreadQueue {
 }
 
 impl ThreadQueue {
-    fn default_for(process: &Arc<SignalQueue>) -> ThreadQueue {
-        ThreadQueue {
-            process: process.clone(),
-            tid: 0.into(),
-            pending: Mutex::default(),
-            pending_hint: AtomicU64::new(0),
-            cv: Condvar::new(),
-            blocked: AtomicU64::new(0),
-            waker: Mutex::new(None),
-            in_guest: 0.into(),
-        }
-    }
-
     fn lock(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -139,6 +139,7 @@ impl Task {
     pub fn run(&mut self) -> Result<ExitStatus, PlatformError> {
         super::signal::set_current(self.sigq.clone());
         self.set_mask(self.signals.mask);
+        self.publish_signal_state();
         loop {
             let mut syscall = false;
             // In the guest from here: a signal posted from now on kicks it out again.
@@ -237,16 +238,17 @@ impl Task {
     /// Sets the blocked mask (SIGKILL and SIGSTOP stay unblocked).
     pub fn set_mask(&mut self, mask: u64) {
         self.signals.mask = mask & !UNBLOCKABLE;
-        self.publish_signal_state();
+        self.sigq.set_blocked(self.signals.mask);
     }
 
-    /// Tells senders what the task blocks and ignores (after a mask or disposition change).
+    /// Tells senders what the process ignores (after a disposition change; the blocked mask is
+    /// published by [`Task::set_mask`]).
     pub fn publish_signal_state(&self) {
         use super::signal::{action, bit, Action, SA_NOCLDSTOP};
-        let actions = *self.signals.lock();
+        let actions = self.signals.lock();
         let ignored = (1..=64).filter(|&s| matches!(action(s, &actions[s as usize - 1]), Action::Ignore)).fold(0, |m, s| m | bit(s));
         let no_child_stop = actions[libc::SIGCHLD as usize - 1].sa_flags & SA_NOCLDSTOP != 0;
-        self.sigq.set_blocked(self.signals.mask);
+        drop(actions);
         self.sigq.process.set_dispositions(ignored, no_child_stop);
     }
 

@@ -239,8 +239,13 @@ pub fn offsets() -> Offsets {
 /// host kernel sees it (`/proc/cpuinfo` flags `constant_tsc` and `nonstop_tsc`). Read before
 /// the Sentry's seccomp filter forbids opening files.
 pub fn tsc_is_invariant(cpuinfo: &str) -> bool {
-    let flags: Vec<&str> = cpuinfo.lines().find(|l| l.starts_with("flags")).and_then(|l| l.split_once(':')).map(|(_, f)| f.split_whitespace().collect()).unwrap_or_default();
-    flags.contains(&"constant_tsc") && flags.contains(&"nonstop_tsc")
+    cpu_has(cpuinfo, "constant_tsc") && cpu_has(cpuinfo, "nonstop_tsc")
+}
+
+/// Whether /proc/cpuinfo's (first) flags line lists `flag`.
+pub fn cpu_has(cpuinfo: &str, flag: &str) -> bool {
+    let flags = cpuinfo.lines().find(|l| l.starts_with("flags")).and_then(|l| l.split_once(':'));
+    flags.is_some_and(|(_, f)| f.split_whitespace().any(|f| f == flag))
 }
 
 #[cfg(test)]

@@ -65,11 +65,11 @@ struct HostSupport {
 
 impl HostSupport {
     fn probe() -> HostSupport {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let has = |flag: &str| cpuinfo.lines().find(|l| l.starts_with("flags")).is_some_and(|l| l.split_whitespace().any(|f| f == flag));
         if std::env::var_os("SANDBOX_VDSO_FALLBACK").is_some_and(|v| v == "1") {
             return HostSupport { tsc: false, getcpu: GETCPU_SYSCALL };
         }
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let has = |flag: &str| timekeeper::cpu_has(&cpuinfo, flag);
         let getcpu = if has("rdpid") && tsc_aux_is_cpu(read_rdpid) {
             GETCPU_RDPID
         } else if has("rdtscp") && tsc_aux_is_cpu(read_rdtscp) {

@@ -40,7 +40,7 @@ pub const HANDLERS: &[Registration] = &[
         nr: nr::GET_ROBUST_LIST,
         handler: sys_get_robust_list,
         support: Support::Partial,
-        note: "the caller's own list (pid 0 or its own); another live process's: EPERM",
+        note: "the caller's own list (pid 0 or its own); another live thread's: EPERM",
     },
 ];
 
@@ -232,8 +232,8 @@ fn task_alive(t: &Task, tid: u32) -> bool {
     i32::try_from(tid).is_ok_and(|tid| t.kernel.procs.thread(tid).is_some())
 }
 
-/// Wakes up to `n` waiters of the futex word at `addr`, as a thread's exit does for its
-/// clear_child_tid word (a shared futex, as Linux's mm_release wakes it).
+/// Wakes up to `n` waiters of the futex word at `addr` as a non-private FUTEX_WAKE would: a
+/// thread's exit for its clear_child_tid word (as Linux's mm_release) and its robust futexes.
 pub fn wake(t: &Task, addr: u64, n: i32) {
     if let Ok(k) = key(t, addr, false) {
         let _ = wake_key(&mut table(), k, n, u32::MAX);
@@ -583,8 +583,8 @@ fn sys_get_robust_list(t: &mut Task, a: [u64; 6]) -> SysResult {
         if pid < 0 || t.kernel.procs.thread(pid).is_none() {
             return Err(Errno::ESRCH);
         }
-        // Another process's list lives in its own Task, out of reach from here.
-        t.kernel.audit.unsupported_command("get_robust_list of another process", 0);
+        // Another thread's list lives in its own Task, out of reach from here.
+        t.kernel.audit.unsupported_command("get_robust_list of another thread", 0);
         return Err(Errno::EPERM);
     }
     // Linux reports the size of the head, whatever length was registered.
@@ -653,7 +653,7 @@ fn handle_futex_death(t: &Task, addr: u64, pi: bool, pending: bool) -> Option<()
         // A plain lock released (or never taken) while the operation was pending: a waiter
         // may have been owed a wakeup the task did not live to send.
         if pending && !pi && owner == 0 {
-            wake_robust(t, addr);
+            wake(t, addr, 1);
             return Some(());
         }
         if owner != tid {
@@ -666,15 +666,8 @@ fn handle_futex_death(t: &Task, addr: u64, pi: bool, pending: bool) -> Option<()
         }
         // PI waiters are woken by exit_robust_list's nudge.
         if !pi && uval & FUTEX_WAITERS != 0 {
-            wake_robust(t, addr);
+            wake(t, addr, 1);
         }
         return Some(());
-    }
-}
-
-/// Wakes one waiter of the futex at `addr` as a non-private FUTEX_WAKE would.
-fn wake_robust(t: &Task, addr: u64) {
-    if let Ok(k) = key(t, addr, false) {
-        let _ = wake_key(&mut table(), k, 1, u32::MAX);
     }
 }

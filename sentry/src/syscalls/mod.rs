@@ -23,7 +23,7 @@ mod prctl;
 pub(crate) mod process;
 mod stat;
 mod sync;
-mod sched;
+pub(crate) mod sched;
 mod shm;
 mod signal;
 mod signal_send;

@@ -88,10 +88,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         return Err(Errno::ENOSYS);
     }
     let vfork = flags & CLONE_VFORK != 0;
-    // RLIMIT_NPROC, which root ignores. Every guest process shares the sandbox's few users,
-    // so all of them count.
-    let nproc = t.rlimits[crate::kernel::task::RLIMIT_NPROC].rlim_cur;
-    if !(t.creds.capable(cap::SYS_RESOURCE) || t.creds.capable(cap::SYS_ADMIN)) && t.kernel.procs.count() as u64 >= nproc {
+    if nproc_reached(t) {
         return Err(Errno::EAGAIN);
     }
     let pid = t.kernel.procs.fork(t.tgid, vfork)?;
@@ -186,10 +183,18 @@ fn child_main(kernel: Arc<Kernel>, s: ChildStart, settid: Option<u64>) {
         Ok(task) => run_task(task),
         Err(e) => {
             tracing::error!(pid, "could not start a forked process: {e}");
-            kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-            kernel.procs.exited(pid, ExitStatus::Signaled(libc::SIGKILL), 0, (0, 0));
+            end_process(&kernel, pid, ExitStatus::Signaled(libc::SIGKILL), 0, (0, 0));
         }
     }
+}
+
+/// Process `pid` ended with `status`: it leaves /proc, its timers and CPU limit go, and its
+/// parent hears of it.
+fn end_process(kernel: &Kernel, pid: i32, status: ExitStatus, uid: u32, usage: (u64, u64)) {
+    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+    crate::kernel::timers::delete_process(pid, false);
+    crate::kernel::cpulimit::forget(pid);
+    kernel.procs.exited(pid, status, uid, usage);
 }
 
 /// Runs a task to its end. The last thread of a process to leave ends the process: its parent
@@ -203,12 +208,8 @@ fn run_task(mut task: Task) {
     let usage = super::sched::cpu_times(&task);
     match task.leave(status) {
         Some(status) => {
-            let (kernel, pid, uid) = (task.kernel.clone(), task.tgid, task.creds.uid);
-            kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-            crate::kernel::timers::delete_process(pid, false);
-            crate::kernel::cpulimit::forget(pid);
             // The parent hears of the end at once; the stub is killed and reaped after.
-            kernel.procs.exited(pid, status, uid, usage);
+            end_process(&task.kernel, task.tgid, status, task.creds.uid, usage);
             drop(task);
         }
         None if task.tid == task.tgid => {
@@ -263,9 +264,15 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
 }
 
 /// Creates a thread of the calling task's process (clone with CLONE_THREAD).
-fn new_thread(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> SysResult {
+/// RLIMIT_NPROC, which root ignores, is reached. Every guest task shares the sandbox's few
+/// users, so all of them count.
+fn nproc_reached(t: &Task) -> bool {
     let nproc = t.rlimits[crate::kernel::task::RLIMIT_NPROC].rlim_cur;
-    if !(t.creds.capable(cap::SYS_RESOURCE) || t.creds.capable(cap::SYS_ADMIN)) && t.kernel.procs.count() as u64 >= nproc {
+    !(t.creds.capable(cap::SYS_RESOURCE) || t.creds.capable(cap::SYS_ADMIN)) && t.kernel.procs.count() as u64 >= nproc
+}
+
+fn new_thread(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> SysResult {
+    if nproc_reached(t) {
         return Err(Errno::EAGAIN);
     }
     // A process that is ending or execing makes no threads.
@@ -350,9 +357,9 @@ fn thread_main(task: Unbound, seed: Box<dyn platform::NewThread>, fpu: Option<pl
         Ok(ctx) => task.ctx = ctx,
         Err(e) => {
             tracing::error!(tid = task.tid, "could not start a thread: {e}");
-            task.exit_group(ExitStatus::Signaled(libc::SIGKILL));
-            if let Some(status) = task.leave(ExitStatus::Signaled(libc::SIGKILL)) {
-                task.kernel.procs.exited(task.tgid, status, task.creds.uid, (0, 0));
+            let status = task.exit_group(ExitStatus::Signaled(libc::SIGKILL));
+            if let Some(status) = task.leave(status) {
+                end_process(&task.kernel, task.tgid, status, task.creds.uid, (0, 0));
             }
             return;
         }

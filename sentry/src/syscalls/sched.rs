@@ -10,9 +10,10 @@
 //! attributes live in this module's table, per process, since a Task has no field for them.
 //!
 //! CPU times are the host kernel's accounting of the stub process that runs the guest's code
-//! (one per address space; a process has one thread): user time is the guest's code (with the
-//! stub's brief spinning at hand-offs), system time the host's work on the stub's behalf. The
-//! Sentry's own time serving system calls is not counted. A new stub at execve starts from zero.
+//! (one per address space, its threads the guest's threads): user time is the guest's code
+//! (with the stub's brief spinning at hand-offs), system time the host's work on the stub's
+//! behalf. The Sentry's own time serving system calls is not counted. execve keeps the stub,
+//! and so the process's CPU time, as on Linux.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, Weak};
@@ -441,7 +442,7 @@ fn sys_setpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// A host CPU clock of process `pid` (CPUCLOCK_PROF, _VIRT or _SCHED) in nanoseconds. The stub
 /// is another host process, so its process clock is read: Linux reads a per-thread CPU clock
 /// only within the caller's own thread group.
-fn process_cpu_clock(pid: i32, which: i32) -> Result<u64, Errno> {
+pub(crate) fn process_cpu_clock(pid: i32, which: i32) -> Result<u64, Errno> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: ts is a valid out-pointer.
     if unsafe { libc::clock_gettime((!pid << 3) | which, &mut ts) } != 0 {
@@ -513,7 +514,8 @@ fn sys_getrusage(t: &mut Task, a: [u64; 6]) -> SysResult {
     const RUSAGE_CHILDREN: i32 = -1;
     const RUSAGE_THREAD: i32 = 1;
     let who = a[0] as i32;
-    // One thread per process: the process's usage is its thread's.
+    // The stub's usage is its process's: a thread's own is not read (RUSAGE_THREAD gives the
+    // process's).
     let usage = match who {
         RUSAGE_SELF | RUSAGE_THREAD => cpu_times(t),
         RUSAGE_CHILDREN => t.kernel.procs.children_usage(t.tgid),
