@@ -233,7 +233,10 @@ impl ProcInode {
         let k = self.fs.kernel().ok_or(Errno::ENOENT)?;
         Ok(match &self.node {
             Node::Link("self") => current().0.to_string().into_bytes(),
-            Node::Link("thread-self") => format!("{}/task/{}", current().0, current().1).into_bytes(),
+            Node::Link("thread-self") => {
+                let (tgid, tid) = current();
+                format!("{tgid}/task/{tid}").into_bytes()
+            }
             Node::Link("mounts") => b"self/mounts".to_vec(),
             Node::PidLink(pid, "exe") => self.process(*pid)?.exe.clone(),
             Node::PidLink(pid, "cwd") => {

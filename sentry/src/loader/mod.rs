@@ -109,14 +109,7 @@ fn map_image(mm: &mut MemoryManager, img: &ElfImage, file: &[u8], base: u64) -> 
     let mf = mm.memory_file().clone();
     for (a, b, off, prot, id) in cached {
         let key = page_cache::Key::new(id, off, b - a);
-        let region = mf.page_cache.region(&mf, key, |iov, at| {
-            let src = file.get(at as usize..).unwrap_or_default();
-            let n = src.len().min(iov[0].iov_len);
-            // SAFETY: the iovec is the page cache's destination in the memory file mapping,
-            // iov_len bytes long; `src` is a distinct Sentry buffer.
-            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), iov[0].iov_base.cast::<u8>(), n) };
-            Ok(n)
-        })?;
+        let region = mf.page_cache.region(&mf, key, |iov, at| Ok(crate::fs::copy_to_iov(file, at, iov)))?;
         mm.map_memory(a, b - a, prot, true, VmaKind::Image, Backing::CopyOnWrite(region))?;
     }
     Ok(hi)

@@ -331,7 +331,7 @@ pub fn before_protect(mm: &MemoryManager, addr: u64, len: u64, prot: Prot) -> Re
 pub fn check_remove(mm: &MemoryManager, addr: u64, len: u64) -> Result<(), Errno> {
     let Some(r) = regions_of(mm.memory_file()) else { return Ok(()) };
     let end = addr.saturating_add(len);
-    if mm.vmas().iter().any(|v| v.start < end && addr < v.end && (v.shared == Some(r.vvar) || v.shared == Some(r.text))) {
+    if mm.with(|m| m.vmas().any(|v| v.start < end && addr < v.end && (v.shared == Some(r.vvar) || v.shared == Some(r.text)))) {
         return Err(Errno::EINVAL);
     }
     Ok(())

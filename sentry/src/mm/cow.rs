@@ -25,7 +25,8 @@ impl Mappings {
     /// Makes every VMA overlapping `[start, end)` that shares memory since a fork this address
     /// space's own. ENOMEM when the memory file is full.
     pub(super) fn unshare_cow(&mut self, start: u64, end: u64) -> Result<(), Errno> {
-        let doomed: Vec<Vma> = self.overlapping(start, end).into_iter().filter(|v| v.cow.is_some()).collect();
+        // No allocation when no VMA there is copy-on-write (an empty collect allocates nothing).
+        let doomed: Vec<Vma> = self.overlaps(start, end).filter(|v| v.cow.is_some()).copied().collect();
         for v in doomed {
             self.take_own(v)?;
         }

@@ -180,7 +180,7 @@ impl MemoryFile {
     /// Allocates a shared region of `len` bytes with one reference; returns its start.
     pub fn allocate_shared(&self, len: u64) -> Result<u64, Errno> {
         let start = self.allocate(len)?;
-        self.shared.lock().unwrap_or_else(|e| e.into_inner()).insert(start, (len, 1));
+        self.adopt_region(start, len);
         Ok(start)
     }
 

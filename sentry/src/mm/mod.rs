@@ -1,13 +1,15 @@
 //! The memory manager: a guest address space as VMAs over the memory file.
 //!
-//! The MemoryManager owns the VMA tree of one address space and the platform's view of it, and
-//! keeps the two in step: every VMA is mapped in the stub as a window of the memory file at
-//! the VMA's offset. It also owns copy-in and copy-out: guest pointers are translated through
-//! the VMAs (checking permissions, as the kernel's page tables would) to the Sentry's mapping
-//! of the memory file, so no copy needs a system call.
+//! [`Mappings`] owns the VMA tree of one address space and the platform's view of it, and keeps
+//! the two in step (the [`MemoryManager`] is the lock its threads share): every VMA is mapped
+//! in the stub as a window of the memory file at the VMA's offset. It also owns copy-in and
+//! copy-out: guest pointers are translated through the VMAs (checking permissions, as the
+//! kernel's page tables would) to the Sentry's mapping of the memory file, so no copy needs a
+//! system call.
 //!
 //! Mappings are populated eagerly for now (the memfd is sparse, so untouched pages cost
-//! nothing); demand paging and copy-on-write come with file-backed mappings and fork.
+//! nothing). Copy-on-write is by VMA (`cow`): read-only private memory is shared with a
+//! forked child, and read-only file pages through the [`page_cache`], until written.
 //!
 //! In-memory files keep their data in the memory file as well ([`file_pages`]), so a
 //! MAP_SHARED mapping of one is a window of the file's own pages ([`shared_file`]).
@@ -162,7 +164,7 @@ pub struct Membarrier {
     pub ready: u32,
 }
 
-/// A forked child's memory, copied from its parent.
+/// A forked child's memory: its parent's writable private memory copied, the rest shared.
 pub struct ForkImage {
     vmas: Vec<Vma>,
     brk_start: u64,
@@ -181,9 +183,7 @@ impl ForkImage {
 
     /// Gives back the memory of a fork that does not happen.
     pub fn discard(self, mf: &MemoryFile) {
-        for v in &self.vmas {
-            mf.drop_vma(v);
-        }
+        mf.drop_vmas(&self.vmas);
     }
 }
 
@@ -200,6 +200,11 @@ impl Vma {
     /// Whether RLIMIT_DATA counts it (mm->data_vm): private writable memory but the stack.
     pub fn is_data(&self) -> bool {
         self.prot.write && self.shared.is_none() && self.kind != VmaKind::Stack
+    }
+
+    /// The memory-file region it shares with others (MAP_SHARED, or copy-on-write), if any.
+    pub fn region(&self) -> Option<u64> {
+        self.shared.or(self.cow)
     }
 
     fn allows(&self, a: Access) -> bool {
@@ -259,7 +264,7 @@ impl Mappings {
                 continue;
             }
             let v = &Vma { lock: VmaLock::Unlocked, ..*v };
-            if let Some(region) = v.shared.or(v.cow) {
+            if let Some(region) = v.region() {
                 self.mf.share(region);
                 vmas.push(*v);
                 continue;
@@ -268,9 +273,7 @@ impl Mappings {
             let off = match self.mf.allocate(len) {
                 Ok(o) => o,
                 Err(e) => {
-                    for done in &vmas {
-                        self.mf.drop_vma(done);
-                    }
+                    self.mf.drop_vmas(&vmas);
                     return Err(e);
                 }
             };
@@ -303,9 +306,9 @@ impl Mappings {
             brk: img.brk,
             lock_future: VmaLock::Unlocked,
             membarrier: img.membarrier,
-            published: img.published.clone(),
+            // Published at the fork already.
+            published: img.published,
         };
-        mm.publish();
         Ok(mm)
     }
 
@@ -362,7 +365,8 @@ impl Mappings {
         }
     }
 
-    /// A free range of `len` bytes where mmap would place it (for the program interpreter).
+    /// A free range of `len` bytes where mmap would place it (the program interpreter, the
+    /// vDSO).
     pub fn free_area(&self, len: u64) -> Result<u64, Errno> {
         self.find_free(page_up(len).ok_or(Errno::ENOMEM)?)
     }
@@ -393,7 +397,7 @@ impl Mappings {
         lo.end = addr;
         hi.start = addr;
         hi.offset = v.offset + (addr - s);
-        if let Some(region) = v.shared.or(v.cow) {
+        if let Some(region) = v.region() {
             self.mf.share(region);
         }
         self.vmas.insert(s, lo);
@@ -703,8 +707,13 @@ impl Mappings {
 
     /// The VMAs overlapping `[start, end)`, in order.
     fn overlapping(&self, start: u64, end: u64) -> Vec<Vma> {
+        self.overlaps(start, end).copied().collect()
+    }
+
+    /// The VMAs overlapping `[start, end)`, in address order.
+    fn overlaps(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
         let first = self.vmas.range(..=start).next_back().map_or(start, |(&s, v)| if v.end > start { s } else { start });
-        self.vmas.range(first..end).map(|(_, v)| *v).filter(|v| v.end > start).collect()
+        self.vmas.range(first..end).map(|(_, v)| v).filter(move |v| v.end > start)
     }
 
     /// Makes `[addr, end)` one VMA if Linux would see one there: the VMA holding `addr` and
@@ -1196,8 +1205,14 @@ impl Drop for Mappings {
 
 impl MemoryFile {
     /// Gives back what a VMA held: its private range, or its reference to a shared region.
+    fn drop_vmas(&self, vmas: &[Vma]) {
+        for v in vmas {
+            self.drop_vma(v);
+        }
+    }
+
     fn drop_vma(&self, v: &Vma) {
-        match v.shared.or(v.cow) {
+        match v.region() {
             Some(region) => self.unshare(region),
             None => self.release(v.offset, v.end - v.start),
         }

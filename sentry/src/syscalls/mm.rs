@@ -189,7 +189,7 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         if addr < user.start || end > user.end {
             return Err(Errno::ENOMEM);
         }
-        if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 && t.mm.vmas().iter().any(|v| v.start < end && addr < v.end) {
+        if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 && t.mm.with(|m| m.vmas().any(|v| v.start < end && addr < v.end)) {
             return Err(Errno::EEXIST);
         }
     }

@@ -134,7 +134,7 @@ fn sys_shmat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = page_up(s.size).ok_or(Errno::EINVAL)?;
     if addr != 0 {
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
-        if flags & SHM_REMAP == 0 && t.mm.vmas().iter().any(|v| v.start < end && addr < v.end) {
+        if flags & SHM_REMAP == 0 && t.mm.with(|m| m.vmas().any(|v| v.start < end && addr < v.end)) {
             return Err(Errno::EINVAL);
         }
     }
@@ -161,7 +161,7 @@ fn sys_shmdt(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = t.kernel.memory_file.shared_len(region).unwrap_or(v.end - v.start);
     // Every piece of this attach: the segment's VMAs from `addr` on, within its size.
     let end = addr.saturating_add(len);
-    let pieces: Vec<(u64, u64)> = t.mm.vmas().into_iter().filter(|w| w.shared == Some(region) && w.start >= addr && w.end <= end).map(|w| (w.start, w.end - w.start)).collect();
+    let pieces: Vec<(u64, u64)> = t.mm.with(|m| m.vmas().filter(|w| w.shared == Some(region) && w.start >= addr && w.end <= end).map(|w| (w.start, w.end - w.start)).collect());
     for (start, n) in pieces {
         t.mm.unmap(start, n)?;
     }

@@ -40,7 +40,7 @@ fn shown(k: &Kernel, p: &ProcessInfo) -> Vec<Shown> {
 fn backed(k: &Kernel, v: &Vma) -> (u64, u64) {
     let mut rss = 0;
     k.memory_file.data_ranges(v.offset, v.end - v.start, |a, b| rss += b - a);
-    let sharers = v.shared.or(v.cow).and_then(|r| k.memory_file.share_count(r)).unwrap_or(1).max(1) as u64;
+    let sharers = v.region().and_then(|r| k.memory_file.share_count(r)).unwrap_or(1).max(1) as u64;
     (rss, rss / sharers)
 }
 
