@@ -1,6 +1,7 @@
 //! Signal delivery compared with native runs: handlers and their frames, masks, sigaltstack,
 //! queued real-time signals, sigtimedwait, signalfd, blocking calls cut short (EINTR) or
-//! restarted (SA_RESTART), SIGCHLD's siginfo, faults handled in the guest.
+//! restarted (SA_RESTART), SIGCHLD's siginfo, faults handled in the guest, job control (stops,
+//! SIGCONT to the process or one thread).
 
 use sandbox_tests::{assert_same, guest};
 
@@ -17,6 +18,11 @@ fn segv_retry_queued_signals_signalfd_and_interrupted_sleeps_match_native() {
 #[test]
 fn stop_continue_and_waitid_match_native() {
     assert_same(&guest("jobctl"), &[], &[]);
+}
+
+#[test]
+fn sigcont_and_stop_signals_act_whoever_they_are_sent_to_as_native() {
+    assert_same(&guest("sigcont"), &[], &[]);
 }
 
 #[test]

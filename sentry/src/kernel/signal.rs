@@ -282,18 +282,7 @@ impl SignalQueue {
         let threads = self.threads();
         let queued = {
             let mut p = self.lock();
-            if sig == libc::SIGCONT {
-                p.continues += 1;
-                p.stop_at = None;
-                self.stopping.store(false, Ordering::SeqCst);
-                for t in &threads {
-                    t.lock().discard(STOP_SIGNALS);
-                }
-            } else if b & STOP_SIGNALS != 0 {
-                for t in &threads {
-                    t.lock().discard(bit(libc::SIGCONT));
-                }
-            }
+            self.job_control(sig, &mut p, &threads);
             // A signal every thread blocks stays pending (and is not ignored) until one takes it.
             let all_block = !threads.is_empty() && threads.iter().all(|t| t.blocked() & b != 0);
             let ignored = b & self.ignored.load(Ordering::Relaxed) != 0 && !all_block;
@@ -321,6 +310,27 @@ impl SignalQueue {
         }
         crate::kernel::events::events().notify();
         true
+    }
+
+    /// What sending `sig` does before it is queued, whoever it is sent to (Linux's
+    /// prepare_signal): SIGCONT continues the process and drops pending stop signals from every
+    /// queue; a stop signal drops a pending SIGCONT. `p` is the process's locked queue.
+    fn job_control(&self, sig: i32, p: &mut Pending, threads: &[Arc<ThreadQueue>]) {
+        let drop = if sig == libc::SIGCONT {
+            p.continues += 1;
+            p.stop_at = None;
+            self.stopping.store(false, Ordering::SeqCst);
+            STOP_SIGNALS
+        } else if bit(sig) & STOP_SIGNALS != 0 {
+            bit(libc::SIGCONT)
+        } else {
+            return;
+        };
+        p.discard(drop);
+        self.pending_hint.store(p.set, Ordering::SeqCst);
+        for t in threads {
+            t.discard(drop);
+        }
     }
 
     /// Ends every thread: SIGKILL for each, which nothing blocks or catches.
@@ -469,6 +479,13 @@ impl ThreadQueue {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Drops pending signals in `mask`.
+    fn discard(&self, mask: u64) {
+        let mut p = self.lock();
+        p.discard(mask);
+        self.pending_hint.store(p.set, Ordering::SeqCst);
+    }
+
     /// The thread's id.
     pub fn tid(&self) -> i32 {
         self.tid.load(Ordering::Relaxed)
@@ -486,11 +503,17 @@ impl ThreadQueue {
             return false;
         }
         let b = bit(sig);
+        if sig == libc::SIGCONT || b & STOP_SIGNALS != 0 {
+            // The process's queue first, as SignalQueue::post locks them.
+            let process = &self.process;
+            let threads = process.threads();
+            process.job_control(sig, &mut process.lock(), &threads);
+            if sig == libc::SIGCONT {
+                process.cv.notify_all();
+            }
+        }
         let queued = {
             let mut p = self.lock();
-            if b & STOP_SIGNALS != 0 {
-                p.discard(bit(libc::SIGCONT));
-            }
             let ignored = b & self.process.ignored.load(Ordering::Relaxed) & !self.blocked() != 0;
             let queued = p.add(info, ignored);
             self.pending_hint.store(p.set, Ordering::SeqCst);
