@@ -37,8 +37,7 @@ impl Mappings {
         let Some(region) = v.cow else { return Ok(()) };
         let len = v.end - v.start;
         if !self.mf.take_region(region, v.offset, len) {
-            let off = self.mf.allocate(len)?;
-            self.mf.copy_data(v.offset, off, len);
+            let off = self.mf.copy_new(len, &[(v.offset, 0, len)])?;
             if let Err(e) = self.asp.map(v.start, len, v.prot, off) {
                 tracing::error!("mapping a copied VMA {:#x}+{len:#x}: {e}", v.start);
                 self.mf.release(off, len);

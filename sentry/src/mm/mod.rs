@@ -270,16 +270,14 @@ impl Mappings {
                 continue;
             }
             let len = v.end - v.start;
-            let off = match self.mf.allocate(len) {
+            let copied = if v.wipe_on_fork { self.mf.allocate(len) } else { self.mf.copy_new(len, &[(v.offset, 0, len)]) };
+            let off = match copied {
                 Ok(o) => o,
                 Err(e) => {
                     self.mf.drop_vmas(&vmas);
                     return Err(e);
                 }
             };
-            if !v.wipe_on_fork {
-                self.mf.copy_data(v.offset, off, len);
-            }
             vmas.push(Vma { offset: off, ..*v });
         }
         let published = Arc::new(std::sync::Mutex::new(vmas.clone()));
@@ -739,10 +737,8 @@ impl Mappings {
         let contiguous = run.windows(2).all(|w| w[1].offset == w[0].offset + (w[0].end - w[0].start));
         if !contiguous {
             // Only private pieces can be discontiguous (mergeable shared ones are contiguous).
-            let off = self.mf.allocate(len)?;
-            for v in &run {
-                self.mf.copy_data(v.offset, off + (v.start - first.start), v.end - v.start);
-            }
+            let pieces: Vec<_> = run.iter().map(|v| (v.offset, v.start - first.start, v.end - v.start)).collect();
+            let off = self.mf.copy_new(len, &pieces)?;
             if let Err(e) = self.asp.map(first.start, len, first.prot, off) {
                 tracing::error!("mapping a coalesced VMA {:#x}+{len:#x}: {e}", first.start);
                 self.mf.release(off, len);
@@ -871,8 +867,7 @@ impl Mappings {
                 return Err(Errno::ENOMEM);
             }
         } else {
-            let off = self.mf.allocate(len + delta)?;
-            self.mf.copy_data(v.offset, off, len);
+            let off = self.mf.copy_new(len + delta, &[(v.offset, 0, len)])?;
             if let Err(e) = self.asp.map(v.start, len + delta, v.prot, off) {
                 tracing::error!("growing {:#x}..{:#x} in the stub: {e}", v.start, end);
                 self.mf.release(off, len + delta);
@@ -909,8 +904,7 @@ impl Mappings {
                 if self.mf.claim(old + old_len, new_len - old_len) {
                     fresh = Some((old + old_len, new_len - old_len));
                 } else {
-                    let off = self.mf.allocate(new_len)?;
-                    self.mf.copy_data(old, off, old_len);
+                    let off = self.mf.copy_new(new_len, &[(old, 0, old_len)])?;
                     new.offset = off;
                     fresh = Some((off, new_len));
                 }
