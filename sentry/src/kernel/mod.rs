@@ -2,7 +2,8 @@
 //! thread with its registers, address space, descriptors and signal state.
 //!
 //! Processes and their threads live in the [`process::ProcessTable`] (the sandbox's own pid
-//! namespace) and the signal queues of [`signal`]; each task runs on a host thread of its own.
+//! namespace) and the signal queues of [`signal`]; each task runs on a host thread of its own
+//! (from [`workers`]).
 
 pub mod events;
 pub mod fs_context;
@@ -15,6 +16,7 @@ pub mod task;
 pub mod timekeeper;
 pub mod cpulimit;
 pub mod timers;
+pub mod workers;
 
 use std::sync::Arc;
 

@@ -163,7 +163,7 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     };
     let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
     let kernel = t.kernel.clone();
-    let spawned = std::thread::Builder::new().name(format!("task-{pid}")).spawn(move || child_main(kernel, start, settid));
+    let spawned = crate::kernel::workers::spawn(format!("task-{pid}"), move || child_main(kernel, start, settid));
     if spawned.is_err() {
         t.kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
         t.kernel.procs.abandon(pid);
@@ -331,7 +331,7 @@ fn new_thread(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid: 
     };
     let fpu = t.ctx.fpu_state().ok();
     let child = Unbound(child);
-    let spawned = std::thread::Builder::new().name(format!("task-{tid}")).spawn(move || thread_main(child, seed, fpu));
+    let spawned = crate::kernel::workers::spawn(format!("task-{tid}"), move || thread_main(child, seed, fpu));
     if spawned.is_err() {
         // The closure (and with it the task and the stub thread) is gone.
         t.sigq.process.remove_thread(tid, ExitStatus::Exited(0));
