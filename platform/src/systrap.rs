@@ -567,15 +567,28 @@ struct StubSpec {
 }
 
 /// The file every stub's context lives in, CONTEXT_SIZE bytes each at an index of its own (the
-/// factory's clones take theirs with the descriptor they inherit).
+/// factory's clones take theirs with the descriptor they inherit). The Sentry maps it whole,
+/// once: a stub's start and end change no mapping of the Sentry's (an unmap in a process of
+/// many threads interrupts every CPU they ran on).
 struct ContextFile {
     fd: OwnedFd,
+    base: *mut u8,
     /// Indexes given back, and the next never used.
     free: Mutex<(Vec<u64>, u64)>,
 }
 
+// SAFETY: `base` is a shared mapping that lives as long as the ContextFile; each context in it
+// is used by the one StubProcess it was allocated to.
+unsafe impl Send for ContextFile {}
+// SAFETY: as above; the allocator's state is behind a Mutex.
+unsafe impl Sync for ContextFile {}
+
 /// Stubs alive at once at most (the context file's size, sparse, over CONTEXT_SIZE).
 const MAX_STUBS: u64 = 8192;
+
+/// The pages of a context every stub uses, kept from one stub to the next: the first
+/// thread's context page and the top of its signal stack, where signal frames go. In order.
+const KEPT_PAGES: [Range<u64>; 2] = [0..PAGE_SIZE, SLOT_SIZE - 2 * PAGE_SIZE..SLOT_SIZE];
 
 impl ContextFile {
     fn new() -> Result<ContextFile, PlatformError> {
@@ -586,15 +599,22 @@ impl ContextFile {
         }
         // SAFETY: a fresh descriptor nobody else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let size = (MAX_STUBS * CONTEXT_SIZE) as usize;
         // SAFETY: sizing our own memfd.
-        if unsafe { libc::ftruncate(fd.as_raw_fd(), (MAX_STUBS * CONTEXT_SIZE) as libc::off_t) } != 0 {
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } != 0 {
             return Err(PlatformError::last_os("sizing the stubs' context file"));
         }
-        Ok(ContextFile { fd, free: Mutex::new((Vec::new(), 0)) })
+        // SAFETY: a new shared mapping of our memfd at an address the kernel picks.
+        let base = unsafe { libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_NORESERVE, fd.as_raw_fd(), 0) };
+        if base == libc::MAP_FAILED {
+            return Err(PlatformError::last_os("mapping the stubs' context file"));
+        }
+        // SAFETY: advising on the mapping just made: stubs cloned from the Sentry do not copy it.
+        unsafe { libc::madvise(base, size, libc::MADV_DONTFORK) };
+        Ok(ContextFile { fd, base: base.cast(), free: Mutex::new((Vec::new(), 0)) })
     }
 
-    /// A context for a new stub: its offset in the file and the Sentry's (fresh, zeroed)
-    /// mapping of it.
+    /// A context for a new stub: its offset in the file and the Sentry's pointer to it (zeros).
     fn allocate(&self) -> Result<(u64, *mut u8), PlatformError> {
         let index = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
@@ -608,29 +628,37 @@ impl ContextFile {
             }
         };
         let off = index * CONTEXT_SIZE;
-        // SAFETY: a new shared mapping of our memfd at an address the kernel picks.
-        let ctx = unsafe { libc::mmap(std::ptr::null_mut(), CONTEXT_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, self.fd.as_raw_fd(), off as libc::off_t) };
-        if ctx == libc::MAP_FAILED {
-            self.release(off, None);
-            return Err(PlatformError::last_os("mapping a stub context"));
+        // SAFETY: off + CONTEXT_SIZE <= the mapping's size (index < MAX_STUBS).
+        let ctx = unsafe { self.base.add(off as usize) };
+        for page in KEPT_PAGES {
+            // SAFETY: the page lies in this context (KEPT_PAGES are inside its first slot),
+            // which no stub uses now.
+            unsafe { std::ptr::write_bytes(ctx.add(page.start as usize), 0, (page.end - page.start) as usize) };
         }
-        Ok((off, ctx.cast()))
+        Ok((off, ctx))
     }
 
-    /// Gives back the context at `off` (and the Sentry's mapping of it): its pages are freed,
-    /// so that the next stub there starts from zeros.
-    fn release(&self, off: u64, ctx: Option<*mut u8>) {
-        // SAFETY: unmapping the Sentry's own mapping of the context; punching our own memfd.
-        unsafe {
-            if let Some(ctx) = ctx {
-                libc::munmap(ctx.cast(), CONTEXT_SIZE as usize);
-            }
-            libc::fallocate(self.fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off as libc::off_t, CONTEXT_SIZE as libc::off_t);
+    /// Gives back the context at `off`: its pages are freed, but for those every stub touches
+    /// (KEPT_PAGES, zeroed when the context is next given out: a page new to the host costs
+    /// microseconds of faults and zeroing).
+    fn release(&self, off: u64) {
+        let mut from = 0;
+        for page in KEPT_PAGES.into_iter().chain([CONTEXT_SIZE..CONTEXT_SIZE]) {
+            // SAFETY: punching our own memfd, inside this context.
+            unsafe { libc::fallocate(self.fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, (off + from) as libc::off_t, (page.start - from) as libc::off_t) };
+            from = page.end;
         }
         self.free.lock().unwrap_or_else(|e| e.into_inner()).0.push(off / CONTEXT_SIZE);
     }
 }
 
+impl Drop for ContextFile {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `new`; no stub (which holds the spec that
+        // holds this) is left to use it.
+        unsafe { libc::munmap(self.base.cast(), (MAX_STUBS * CONTEXT_SIZE) as usize) };
+    }
+}
 
 /// Stubs made ahead of need by a Sentry thread of their own, so that fork does not wait for
 /// one. A stub dies with the host thread that is its parent (PR_SET_PDEATHSIG): the filler,
@@ -809,7 +837,7 @@ impl StubProcess {
         let pid = match stub::clone_stub(&args, stub_child) {
             Ok(pid) => pid,
             Err(e) => {
-                p.contexts.release(ctx_off, Some(ctx));
+                p.contexts.release(ctx_off);
                 return Err(e);
             }
         };
@@ -838,7 +866,7 @@ impl StubProcess {
         let pid = match f.run(STATE_FORK, libc::SYS_clone, [FORK_FLAGS, 0, 0, child_tid, 0, ctx_off], "clone of the stub factory") {
             Ok(pid) => pid as i32,
             Err(e) => {
-                spec.contexts.release(ctx_off, Some(ctx));
+                spec.contexts.release(ctx_off);
                 return Err(e);
             }
         };
@@ -913,7 +941,7 @@ impl Drop for StubProcess {
     fn drop(&mut self) {
         // SAFETY: killing our own child (pid > 0: never a process group).
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
-        let dead = DeadStub { pid: self.pid, ctx_off: self.ctx_off, ctx: self.ctx as usize, spec: self.spec.clone() };
+        let dead = DeadStub { pid: self.pid, ctx_off: self.ctx_off, spec: self.spec.clone() };
         static REAPER: std::sync::OnceLock<Mutex<Option<std::sync::mpsc::Sender<DeadStub>>>> = std::sync::OnceLock::new();
         let reaper = REAPER.get_or_init(|| {
             let (tx, rx) = std::sync::mpsc::channel::<DeadStub>();
@@ -936,7 +964,6 @@ impl Drop for StubProcess {
 struct DeadStub {
     pid: i32,
     ctx_off: u64,
-    ctx: usize,
     spec: Arc<StubSpec>,
 }
 
@@ -944,7 +971,7 @@ impl DeadStub {
     fn reap(self) {
         // SAFETY: reaping our own child, killed already.
         unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL) };
-        self.spec.contexts.release(self.ctx_off, Some(self.ctx as *mut u8));
+        self.spec.contexts.release(self.ctx_off);
     }
 }
 
