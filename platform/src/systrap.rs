@@ -643,10 +643,10 @@ impl ContextFile {
     /// microseconds of faults and zeroing).
     fn release(&self, off: u64) {
         let mut from = 0;
-        for page in KEPT_PAGES.into_iter().chain([CONTEXT_SIZE..CONTEXT_SIZE]) {
+        for (start, end) in KEPT_PAGES.iter().map(|p| (p.start, p.end)).chain(std::iter::once((CONTEXT_SIZE, CONTEXT_SIZE))) {
             // SAFETY: punching our own memfd, inside this context.
-            unsafe { libc::fallocate(self.fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, (off + from) as libc::off_t, (page.start - from) as libc::off_t) };
-            from = page.end;
+            unsafe { libc::fallocate(self.fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, (off + from) as libc::off_t, (start - from) as libc::off_t) };
+            from = end;
         }
         self.free.lock().unwrap_or_else(|e| e.into_inner()).0.push(off / CONTEXT_SIZE);
     }
