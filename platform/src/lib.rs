@@ -197,6 +197,11 @@ pub trait AddressSpace: Send {
     /// Maps `[addr, addr+len)` to the memory file at `offset` with `prot`, replacing what was
     /// there. `addr`, `len` and `offset` are page-aligned.
     fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError>;
+    /// Makes each `(addr, len, prot, offset)` mapping as [`map`](Self::map) does, in order,
+    /// stopping at the first failure (systrap makes them in one hand-off).
+    fn map_all(&mut self, maps: &[(u64, u64, Prot, u64)]) -> Result<(), PlatformError> {
+        maps.iter().try_for_each(|&(addr, len, prot, offset)| self.map(addr, len, prot, offset))
+    }
     /// Unmaps `[addr, addr+len)`.
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError>;
     /// Changes the protection of `[addr, addr+len)`.

@@ -115,6 +115,16 @@ const STATE_CONVERT: u32 = 6;
 /// The factory makes a stub: a clone of itself with FORK_FLAGS that puts its own context
 /// (the context file at the offset in the sixth argument) over the factory's.
 const STATE_FORK: u32 = 7;
+/// Several commands in one hand-off: OFF_CMD_NR holds their count, OFF_BATCH the calls (the
+/// number and six arguments each). The stub stops at the first failure and leaves how many
+/// succeeded in OFF_CMD_ARGS, the last result in OFF_CMD_RESULT.
+const STATE_BATCH: u32 = 8;
+const OFF_BATCH: usize = 2048;
+const BATCH_ENTRY: usize = 56;
+/// The calls in one batch at most: they fit between OFF_BATCH and the fast path's stack at the
+/// top of the context page.
+const BATCH_MAX: usize = 32;
+const _: () = assert!(OFF_BATCH == CHILD_SP as usize && OFF_BATCH + BATCH_MAX * BATCH_ENTRY <= 3840 && BATCH_ENTRY == 56);
 
 /// The flags of the factory's clone: a process, the Sentry's child (as if the Sentry had
 /// cloned it, so the Sentry reaps it), untraced, whose tid the kernel clears at its exit.
@@ -336,6 +346,8 @@ std::arch::global_asm!(
     "    je 11f",
     "    cmp $7, %eax",
     "    je 15f",
+    "    cmp $8, %eax",
+    "    je 17f",
     "    cmpl $0, 196(%r12)",             // the Sentry sleeps in the call: so does the stub
     "    jne 14f",
     "    pause",
@@ -402,6 +414,30 @@ std::arch::global_asm!(
     "    mov $4, %eax",
     "    xchg %eax, 0(%r12)",             // state = DONE
     "    jmp systrap_loop",
+    "17:",                                // BATCH: the calls listed at 2048, count at 40
+    "    mov 40(%r12), %r13",
+    "    lea 2048(%r12), %r14",
+    "    xor %r15d, %r15d",
+    "    xor %eax, %eax",
+    "18:",
+    "    cmp %r13, %r15",
+    "    jae 19f",
+    "    mov 0(%r14), %rax",
+    "    mov 8(%r14), %rdi",
+    "    mov 16(%r14), %rsi",
+    "    mov 24(%r14), %rdx",
+    "    mov 32(%r14), %r10",
+    "    mov 40(%r14), %r8",
+    "    mov 48(%r14), %r9",
+    "    syscall",
+    "    cmp $-4095, %rax",               // a failure (-4095..-1) ends the batch
+    "    jae 19f",
+    "    inc %r15",
+    "    add $56, %r14",
+    "    jmp 18b",
+    "19:",
+    "    mov %r15, 48(%r12)",             // how many succeeded
+    "    jmp 10b",                        // the last result, state = DONE
     "8:",                                 // CLONE: make a thread whose slot holds its stack
     "    mov 40(%r12), %rax",
     "    mov 48(%r12), %rdi",
@@ -1102,6 +1138,29 @@ impl Slot<'_> {
         crate::raw_result(self.word(OFF_CMD_RESULT) as i64, op)
     }
 
+    /// Has the stub thread run `calls` (number and arguments each) in order, BATCH_MAX per
+    /// hand-off; stops at the first failure.
+    fn batch(&self, calls: &[(libc::c_long, [u64; 6])], op: &'static str) -> Result<(), PlatformError> {
+        for chunk in calls.chunks(BATCH_MAX) {
+            for (i, (nr, args)) in chunk.iter().enumerate() {
+                let entry = OFF_BATCH + i * BATCH_ENTRY;
+                self.atomic64(entry).store(*nr as u64, Ordering::Relaxed);
+                for (j, a) in args.iter().enumerate() {
+                    self.atomic64(entry + 8 * (j + 1)).store(*a, Ordering::Relaxed);
+                }
+            }
+            self.atomic64(OFF_CMD_NR).store(chunk.len() as u64, Ordering::Relaxed);
+            self.hand_over(STATE_BATCH);
+            self.wait_for(STATE_DONE)?;
+            if self.word(OFF_CMD_ARGS) < chunk.len() as u64 {
+                // The failure's result; a forged count with a success is an error too.
+                crate::raw_result(self.word(OFF_CMD_RESULT) as i64, op)?;
+                return Err(self.unexpected(format!("{op}: a batch stopped without a failure")));
+            }
+        }
+        Ok(())
+    }
+
     /// Ends the slot's thread and waits until the kernel says it is gone (it clears the tid
     /// word at the thread's exit).
     fn end_thread(&self) -> Result<(), PlatformError> {
@@ -1215,6 +1274,10 @@ struct SystrapAddressSpace {
 }
 
 impl SystrapAddressSpace {
+    fn mmap_args(&self, addr: u64, len: u64, prot: Prot, offset: u64) -> [u64; 6] {
+        [addr, len, prot.bits(), (libc::MAP_SHARED | libc::MAP_FIXED) as u64, self.p.spec.memory_fd as u64, offset]
+    }
+
     fn command(&self, nr: libc::c_long, args: [u64; 6], op: &'static str) -> Result<(), PlatformError> {
         self.p.driven_slot()?.command(nr, args, op).map(|_| ())
     }
@@ -1222,9 +1285,12 @@ impl SystrapAddressSpace {
 
 impl AddressSpace for SystrapAddressSpace {
     fn map(&mut self, addr: u64, len: u64, prot: Prot, offset: u64) -> Result<(), PlatformError> {
-        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        let fd = self.p.spec.memory_fd as u64;
-        self.command(libc::SYS_mmap, [addr, len, prot.bits(), flags, fd, offset], "mmap in the stub")
+        self.command(libc::SYS_mmap, self.mmap_args(addr, len, prot, offset), "mmap in the stub")
+    }
+
+    fn map_all(&mut self, maps: &[(u64, u64, Prot, u64)]) -> Result<(), PlatformError> {
+        let calls: Vec<_> = maps.iter().map(|&(a, l, p, o)| (libc::SYS_mmap, self.mmap_args(a, l, p, o))).collect();
+        self.p.driven_slot()?.batch(&calls, "mmap in the stub")
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), PlatformError> {

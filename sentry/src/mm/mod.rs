@@ -286,12 +286,11 @@ impl Mappings {
 
     /// The address space of a forked child over `asp`: maps every copied VMA.
     pub fn from_fork(mf: Arc<MemoryFile>, mut asp: Box<dyn AddressSpace>, user: Range<u64>, img: ForkImage) -> Result<Mappings, Errno> {
-        for v in &img.vmas {
-            if let Err(e) = asp.map(v.start, v.end - v.start, v.prot, v.offset) {
-                tracing::error!("mapping a forked VMA: {e}");
-                img.discard(&mf);
-                return Err(Errno::ENOMEM);
-            }
+        let maps: Vec<_> = img.vmas.iter().map(|v| (v.start, v.end - v.start, v.prot, v.offset)).collect();
+        if let Err(e) = asp.map_all(&maps) {
+            tracing::error!("mapping a forked process's VMAs: {e}");
+            img.discard(&mf);
+            return Err(Errno::ENOMEM);
         }
         let vmas = img.vmas.iter().map(|v| (v.start, *v)).collect();
         let mm = Mappings {
