@@ -57,6 +57,18 @@ fn raw_result(r: i64, op: &'static str) -> Result<i64, PlatformError> {
     Ok(r)
 }
 
+/// A host CPU clock of process `pid` (CPUCLOCK_PROF, _VIRT or _SCHED: 0, 1, 2) in
+/// nanoseconds. Linux lets another process's clock be read, a thread's only from within its
+/// own process.
+pub fn process_cpu_clock(pid: i32, which: i32) -> Result<u64, PlatformError> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid out-pointer.
+    if unsafe { libc::clock_gettime((!pid << 3) | which, &mut ts) } != 0 {
+        return Err(PlatformError::last_os("clock_gettime of a stub's CPU clock"));
+    }
+    Ok(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
 fn host_membarrier(cmd: i32) -> Result<(), PlatformError> {
     // SAFETY: membarrier takes no pointers.
     if unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) } != 0 {
@@ -240,6 +252,12 @@ pub trait Context {
     /// read it; None where only the process's clock ([`Context::host_pid`]) can be.
     fn thread_cpu_time(&mut self) -> Option<std::time::Duration> {
         None
+    }
+    /// The address space's host process clocks ([`process_cpu_clock`]'s three) when it was
+    /// given to this guest process: a stub may have served another process before, whose time
+    /// is not this one's. Zeros for a new stub.
+    fn cpu_base(&self) -> [u64; 3] {
+        [0; 3]
     }
 }
 

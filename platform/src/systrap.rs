@@ -600,6 +600,8 @@ struct StubSpec {
     /// Whether the threads' GS base is their slot, for the fast path.
     patching: bool,
     contexts: ContextFile,
+    /// Where the stubs of ended processes go back to (see StubPool::recycle).
+    pool: std::sync::Weak<StubPool>,
 }
 
 /// The file every stub's context lives in, CONTEXT_SIZE bytes each at an index of its own (the
@@ -706,8 +708,14 @@ struct StubPool {
     filling: std::sync::OnceLock<()>,
 }
 
-/// Stubs kept ready.
-const POOL_SIZE: usize = 2;
+/// Stubs kept ready: the filler makes more once no more than LOW_WATER are left, up to
+/// FILL_TO, and an ended process's stub comes back while fewer than POOL_SIZE are ready. A
+/// fork loop then takes back the stubs of earlier children and makes none.
+const FILL_TO: usize = 2;
+/// How long the clean-up of an ended process's stub may take before the stub is killed.
+const RECYCLE_WAIT: Duration = Duration::from_millis(20);
+const POOL_SIZE: usize = 4;
+const LOW_WATER: usize = 1;
 
 impl StubPool {
     fn lock(&self) -> MutexGuard<'_, Vec<StubProcess>> {
@@ -725,21 +733,83 @@ impl StubPool {
         });
     }
 
-    /// A ready stub, if any is (and still alive); the filler is told to make another.
+    /// A ready stub, if any is (and still alive); the filler is told when few are left.
     fn take(&self) -> Option<StubProcess> {
-        let taken = self.lock().pop();
-        self.cv.notify_all();
+        let mut ready = self.lock();
+        let taken = ready.pop();
+        if ready.len() <= LOW_WATER {
+            self.cv.notify_all();
+        }
+        drop(ready);
         taken.filter(|p| p.slot(0).check_alive().is_ok())
     }
 
-    /// The filler: keeps POOL_SIZE stubs ready, cloned by a factory it keeps (a new one when
+    /// Takes back the stub of a process that ended, if the pool has room and the stub is in a
+    /// state to serve another: one thread, waiting for the Sentry. Its guest mappings go, its
+    /// event becomes a signal frame (as a new stub's first is), and its CPU clocks are noted,
+    /// so that the next process counts only its own time.
+    ///
+    /// What else the guest could have changed in its stub is what any guest can do to any
+    /// other through the known gap in the stub's filter (README): map the memory or context
+    /// file anywhere; a reused stub gives it nothing it has not.
+    fn recycle(&self, p: &mut StubProcess) -> bool {
+        let alone = {
+            let slots = p.slots();
+            slots[0].used && slots[0].driver != 0 && slots.iter().skip(1).all(|s| !s.used)
+        };
+        if !alone || self.lock().len() >= POOL_SIZE {
+            return false;
+        }
+        // A stub the guest left unable to answer (it can scribble on its context page) is not
+        // waited for long.
+        let first = Slot { deadline: Some(Instant::now() + RECYCLE_WAIT), ..p.slot(0) };
+        if !matches!(first.atomic32(OFF_STATE).load(Ordering::SeqCst), STATE_EVENT | STATE_DONE) {
+            return false;
+        }
+        first.atomic32(OFF_STUB_SPIN).store(0, Ordering::SeqCst);
+        let region = p.spec.region;
+        let cleaned = (|| {
+            first.command(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, region - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
+            first.hand_over(STATE_CONVERT);
+            first.wait_for(STATE_EVENT)?;
+            let at = first.addr + OFF_CPU_TIME as u64;
+            first.command(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub")?;
+            let mut base = [0u64; 3];
+            for (which, b) in base.iter_mut().enumerate() {
+                *b = crate::process_cpu_clock(p.pid, which as i32)?;
+            }
+            Ok::<_, PlatformError>(base)
+        })();
+        let cpu_base = match cleaned {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::debug!("a stub not reused: {e}");
+                return false;
+            }
+        };
+        let thread_base = Duration::new(first.word(OFF_CPU_TIME), first.word(OFF_CPU_TIME + 8).min(999_999_999) as u32);
+        first.init_fast_path();
+        first.atomic32(OFF_SENTRY_BLOCKED).store(0, Ordering::SeqCst);
+        let mut slots = vec![SlotUse::default(); MAX_THREADS];
+        slots[0] = SlotUse { used: true, tid: p.pid, driver: 0, cpu_base: thread_base };
+        let mut ready = self.lock();
+        if ready.len() >= POOL_SIZE {
+            return false;
+        }
+        ready.push(StubProcess { pid: p.pid, ctx: p.ctx, ctx_off: p.ctx_off, spec: p.spec.clone(), spin: Duration::ZERO, slots: Mutex::new(slots), cpu_base });
+        true
+    }
+
+    /// The filler: keeps LOW_WATER to FILL_TO stubs ready, cloned by a factory it keeps (a new one when
     /// the last fails), or by itself when no factory can be had.
     fn fill(&self, spec: &Arc<StubSpec>) {
         let mut factory: Option<StubProcess> = None;
         loop {
             let mut ready = self.lock();
-            while ready.len() >= POOL_SIZE {
-                ready = self.cv.wait(ready).unwrap_or_else(|e| e.into_inner());
+            if ready.len() >= FILL_TO {
+                while ready.len() > LOW_WATER {
+                    ready = self.cv.wait(ready).unwrap_or_else(|e| e.into_inner());
+                }
             }
             drop(ready);
             if factory.is_none() {
@@ -776,8 +846,17 @@ impl SystrapPlatform {
         if unsafe { libc::getrandom(cookie.as_mut_ptr().cast(), 8, 0) } != 8 {
             return Err(PlatformError::last_os("getrandom for the systrap cookie"));
         }
-        let spec = Arc::new(StubSpec { memory_fd: opts.memory_fd, region, filter, cookie: u64::from_ne_bytes(cookie), patching: opts.patching, contexts: ContextFile::new()? });
-        Ok(SystrapPlatform { opts, spec, pool: Arc::default() })
+        let pool = Arc::<StubPool>::default();
+        let spec = Arc::new(StubSpec {
+            memory_fd: opts.memory_fd,
+            region,
+            filter,
+            cookie: u64::from_ne_bytes(cookie),
+            patching: opts.patching,
+            contexts: ContextFile::new()?,
+            pool: Arc::downgrade(&pool),
+        });
+        Ok(SystrapPlatform { opts, spec, pool })
     }
 }
 
@@ -835,6 +914,8 @@ struct SlotUse {
     tid: i32,
     /// The Sentry thread that drives it (0: none yet).
     driver: i32,
+    /// Its thread CPU clock when the stub was last given to a process (see StubPool::recycle).
+    cpu_base: Duration,
 }
 
 /// One stub process (a guest address space), its threads' slots, and the Sentry's mapping of
@@ -849,6 +930,9 @@ struct StubProcess {
     /// CPU). Other threads never spin: many of them on few CPUs would only burn time.
     spin: Duration,
     slots: Mutex<Vec<SlotUse>>,
+    /// The stub's process CPU clocks (CPUCLOCK_PROF, _VIRT, _SCHED, ns) when it was last given
+    /// to a process: what earlier processes used. Zeros for a new stub.
+    cpu_base: [u64; 3],
 }
 
 // SAFETY: `ctx` is a shared mapping owned by the StubProcess for its whole life. Each slot of
@@ -913,7 +997,7 @@ impl StubProcess {
     /// the first event (the `ud2` at the start of the code).
     fn started(spec: &Arc<StubSpec>, pid: i32, ctx_off: u64, ctx: *mut u8) -> Result<StubProcess, PlatformError> {
         let mut slots = vec![SlotUse::default(); MAX_THREADS];
-        slots[0] = SlotUse { used: true, tid: pid, driver: 0 };
+        slots[0] = SlotUse { used: true, tid: pid, ..SlotUse::default() };
         let p = StubProcess {
             pid,
             ctx,
@@ -921,6 +1005,7 @@ impl StubProcess {
             spec: spec.clone(),
             spin: Duration::ZERO,
             slots: Mutex::new(slots),
+            cpu_base: [0; 3],
         };
         let first = p.slot(0);
         first.init_fast_path();
@@ -959,7 +1044,7 @@ impl StubProcess {
         let off = i as u64 * SLOT_SIZE;
         // SAFETY: slot i lies inside the context mapping (i < MAX_THREADS).
         let base = unsafe { self.ctx.add(off as usize) };
-        Slot { p: self, base, addr: self.spec.region + SLOT_SIZE + off, index: i }
+        Slot { p: self, base, addr: self.spec.region + SLOT_SIZE + off, index: i, deadline: None }
     }
 
     /// The slot of the thread the calling Sentry thread drives: address-space changes run there.
@@ -975,6 +1060,9 @@ impl Drop for StubProcess {
     /// Sentry thread dropping it (a process's last, whose parent was just told of its end)
     /// goes on at once.
     fn drop(&mut self) {
+        if self.spec.pool.upgrade().is_some_and(|pool| pool.recycle(self)) {
+            return;
+        }
         // SAFETY: killing our own child (pid > 0: never a process group).
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         let dead = DeadStub { pid: self.pid, ctx_off: self.ctx_off, spec: self.spec.clone() };
@@ -1017,6 +1105,8 @@ struct Slot<'a> {
     base: *mut u8,
     addr: u64,
     index: usize,
+    /// When waiting for the stub gives up (None: never, while it lives).
+    deadline: Option<Instant>,
 }
 
 impl Slot<'_> {
@@ -1090,10 +1180,15 @@ impl Slot<'_> {
                 }
                 continue;
             }
+            let left = self.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                return Err(self.unexpected(format!("no answer (state {v}, waiting for {want}) in time")));
+            }
+            let period = left.map_or(LIVENESS_PERIOD, |l| libc::timespec { tv_sec: 0, tv_nsec: l.as_nanos().min(LIVENESS_PERIOD.tv_nsec as u128) as i64 });
             self.atomic32(OFF_SENTRY_SLEEPING).swap(1, Ordering::SeqCst);
             let v = state.load(Ordering::SeqCst);
             if v != want {
-                let r = self.futex(OFF_STATE, libc::FUTEX_WAIT, v, Some(&LIVENESS_PERIOD));
+                let r = self.futex(OFF_STATE, libc::FUTEX_WAIT, v, Some(&period));
                 if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT) {
                     self.check_alive()?;
                 }
@@ -1515,7 +1610,12 @@ impl Context for SystrapContext {
         let at = stub.addr + OFF_CPU_TIME as u64;
         stub.command(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub").ok()?;
         let (secs, nanos) = (stub.word(OFF_CPU_TIME), stub.word(OFF_CPU_TIME + 8));
-        Some(Duration::new(secs, nanos.min(999_999_999) as u32))
+        let base = self.p.slots()[self.slot].cpu_base;
+        Some(Duration::new(secs, nanos.min(999_999_999) as u32).saturating_sub(base))
+    }
+
+    fn cpu_base(&self) -> [u64; 3] {
+        self.p.cpu_base
     }
 
     fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {
@@ -1536,7 +1636,7 @@ impl Context for SystrapContext {
         let n = {
             let mut slots = self.p.slots();
             let n = slots.iter().position(|s| !s.used).ok_or(PlatformError::Host { op: "a new stub thread", source: io::Error::from_raw_os_error(libc::EAGAIN) })?;
-            slots[n] = SlotUse { used: true, tid: 0, driver: 0 };
+            slots[n] = SlotUse { used: true, ..SlotUse::default() };
             n
         };
         let mut seed = SystrapThread { p: Some(self.p.clone()), slot: n };
@@ -1577,15 +1677,16 @@ impl SystrapContext {
 
 impl Drop for SystrapContext {
     fn drop(&mut self) {
-        // The last thread goes with the stub process; any other ends alone and frees its slot.
+        // The last thread goes with the stub process (which may serve another process: it
+        // keeps its slot); any other ends alone and frees its slot.
         let others = self.p.slots().iter().enumerate().any(|(i, s)| s.used && i != self.slot);
         if others {
             if let Err(e) = self.stub().end_thread() {
                 tracing::debug!("ending a stub thread: {e}");
                 return;
             }
+            self.p.slots()[self.slot] = SlotUse::default();
         }
-        self.p.slots()[self.slot] = SlotUse::default();
     }
 }
 

@@ -14,8 +14,10 @@ use super::signal::{SigInfo, SignalQueue, SI_KERNEL};
 /// One process under a finite RLIMIT_CPU.
 struct Watch {
     process: Arc<SignalQueue>,
-    /// The stub's host pid, whose process CPU clock is the guest's.
+    /// The stub's host pid, whose process CPU clock is the guest's, and the clocks' readings
+    /// when the stub was given to the process (Context::cpu_base).
     stub: i32,
+    base: [u64; 3],
     hard: u64,
     /// The CPU second at which the next SIGXCPU is due.
     next_warning: u64,
@@ -33,14 +35,15 @@ fn state() -> MutexGuard<'static, State> {
     STATE.0.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Process `pid` (stub `stub`) has `limit`: watched while the limit is finite.
-pub fn set(pid: i32, stub: i32, process: &Arc<SignalQueue>, limit: Rlimit) {
+/// Process `pid` (stub `stub`, whose clocks read `base` when it became the process's) has
+/// `limit`: watched while the limit is finite.
+pub fn set(pid: i32, stub: i32, base: [u64; 3], process: &Arc<SignalQueue>, limit: Rlimit) {
     let mut s = state();
     if limit.rlim_cur == u64::MAX && limit.rlim_max == u64::MAX {
         s.watches.remove(&pid);
         return;
     }
-    s.watches.insert(pid, Watch { process: process.clone(), stub, hard: limit.rlim_max, next_warning: limit.rlim_cur });
+    s.watches.insert(pid, Watch { process: process.clone(), stub, base, hard: limit.rlim_max, next_warning: limit.rlim_cur });
     if !s.running {
         s.running = true;
         if std::thread::Builder::new().name("cpu-limits".into()).spawn(run).is_err() {
@@ -57,8 +60,8 @@ pub fn forget(pid: i32) {
 }
 
 /// The stub's CPU time (user + system, CPUCLOCK_PROF) in whole seconds.
-fn cpu_seconds(stub: i32) -> Option<u64> {
-    crate::syscalls::sched::process_cpu_clock(stub, 0).ok().map(|ns| ns / 1_000_000_000)
+fn cpu_seconds(stub: i32, base: [u64; 3]) -> Option<u64> {
+    crate::syscalls::sched::process_cpu_clock(stub, base, 0).ok().map(|ns| ns / 1_000_000_000)
 }
 
 fn run() {
@@ -68,7 +71,7 @@ fn run() {
             s = STATE.1.wait(s).unwrap_or_else(|e| e.into_inner());
         }
         for w in s.watches.values_mut() {
-            let Some(used) = cpu_seconds(w.stub) else { continue };
+            let Some(used) = cpu_seconds(w.stub, w.base) else { continue };
             if used >= w.hard {
                 w.process.post(SigInfo::new(libc::SIGKILL, SI_KERNEL));
             } else if used >= w.next_warning {

@@ -258,7 +258,7 @@ fn start_child(kernel: &Arc<Kernel>, s: ChildStart, settid: Option<u64>) -> Resu
     // A finite RLIMIT_CPU is inherited, on the child's own (fresh) CPU time.
     let cpu = task.rlimits[crate::kernel::task::RLIMIT_CPU];
     if cpu.rlim_cur != u64::MAX || cpu.rlim_max != u64::MAX {
-        crate::kernel::cpulimit::set(task.tgid, task.ctx.host_pid(), &task.sigq.process, cpu);
+        crate::kernel::cpulimit::set(task.tgid, task.ctx.host_pid(), task.ctx.cpu_base(), &task.sigq.process, cpu);
     }
     Ok(task)
 }

@@ -439,16 +439,15 @@ fn sys_setpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
 // ---------------------------------------------------------------------------------------------
 // Accounting.
 
-/// A host CPU clock of process `pid` (CPUCLOCK_PROF, _VIRT or _SCHED) in nanoseconds. The stub
-/// is another host process, so its process clock is read: Linux reads a per-thread CPU clock
-/// only within the caller's own thread group.
-pub(crate) fn process_cpu_clock(pid: i32, which: i32) -> Result<u64, Errno> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: ts is a valid out-pointer.
-    if unsafe { libc::clock_gettime((!pid << 3) | which, &mut ts) } != 0 {
-        return Err(last_errno());
-    }
-    Ok(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+/// The process CPU clock `which` (CPUCLOCK_PROF, _VIRT or _SCHED) of the guest process of a
+/// stub in nanoseconds: the stub's host process clock (Linux reads a per-thread CPU clock only
+/// within the caller's own thread group) less `base`, what the stub counted before it served
+/// this process (see Context::cpu_base). EINVAL for another `which` (as Linux), ESRCH when
+/// the stub is gone.
+pub(crate) fn process_cpu_clock(stub: i32, base: [u64; 3], which: i32) -> Result<u64, Errno> {
+    let base = *usize::try_from(which).ok().and_then(|w| base.get(w)).ok_or(Errno::EINVAL)?;
+    let ns = platform::process_cpu_clock(stub, which).map_err(|_| Errno::ESRCH)?;
+    Ok(ns.saturating_sub(base))
 }
 
 /// cputime_adjust: splits `rtime` (precise) in the ratio of the tick-sampled `utime` and
@@ -478,9 +477,10 @@ pub(crate) fn cpu_times(t: &Task) -> (u64, u64) {
     const PROF: i32 = 0;
     const VIRT: i32 = 1;
     const SCHED: i32 = 2;
-    let stub = t.ctx.host_pid();
+    let (stub, base) = (t.ctx.host_pid(), t.ctx.cpu_base());
     // Read SCHED last: the precise total then covers at least what the samples counted.
-    let sample = (|| Ok::<_, Errno>((process_cpu_clock(stub, PROF)?, process_cpu_clock(stub, VIRT)?, process_cpu_clock(stub, SCHED)?)))();
+    let clock = |which| process_cpu_clock(stub, base, which);
+    let sample = (|| Ok::<_, Errno>((clock(PROF)?, clock(VIRT)?, clock(SCHED)?)))();
     let Ok((prof, virt, rtime)) = sample else {
         // The stub is gone (the process is being killed): nothing newer to report.
         return with_entry(t, t.tgid, &t.sigq.process, |e| (e.cpu.utime, e.cpu.stime));

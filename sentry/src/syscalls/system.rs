@@ -83,7 +83,7 @@ fn rlimit(t: &mut Task, resource: u64, new: u64, old: u64) -> SysResult {
     if let Some(n) = new {
         t.rlimits[r] = n;
         if r == crate::kernel::task::RLIMIT_CPU {
-            crate::kernel::cpulimit::set(t.tgid, t.ctx.host_pid(), &t.sigq.process, n);
+            crate::kernel::cpulimit::set(t.tgid, t.ctx.host_pid(), t.ctx.cpu_base(), &t.sigq.process, n);
         }
     }
     Ok(0)
