@@ -712,10 +712,10 @@ struct StubPool {
 /// FILL_TO, and an ended process's stub comes back while fewer than POOL_SIZE are ready. A
 /// fork loop then takes back the stubs of earlier children and makes none.
 const FILL_TO: usize = 2;
-/// How long the clean-up of an ended process's stub may take before the stub is killed.
-const RECYCLE_WAIT: Duration = Duration::from_millis(20);
 const POOL_SIZE: usize = 4;
 const LOW_WATER: usize = 1;
+/// How long the clean-up of an ended process's stub may take before the stub is killed.
+const RECYCLE_WAIT: Duration = Duration::from_millis(20);
 
 impl StubPool {
     fn lock(&self) -> MutexGuard<'_, Vec<StubProcess>> {
@@ -744,8 +744,9 @@ impl StubPool {
         taken.filter(|p| p.slot(0).check_alive().is_ok())
     }
 
-    /// Takes back the stub of a process that ended, if the pool has room and the stub is in a
-    /// state to serve another: one thread, waiting for the Sentry. Its guest mappings go, its
+    /// Takes back the stub of a process that ended, if the pool has room and the stub can
+    /// serve another: it outlives the thread that made it (`lasting`), and has one thread,
+    /// waiting for the Sentry. Its guest mappings go, its
     /// event becomes a signal frame (as a new stub's first is), and its CPU clocks are noted,
     /// so that the next process counts only its own time.
     ///
@@ -755,7 +756,7 @@ impl StubPool {
     fn recycle(&self, p: &mut StubProcess) -> bool {
         let alone = {
             let slots = p.slots();
-            slots[0].used && slots[0].driver != 0 && slots.iter().skip(1).all(|s| !s.used)
+            p.lasting && slots[0].used && slots[0].driver != 0 && slots.iter().skip(1).all(|s| !s.used)
         };
         if !alone || self.lock().len() >= POOL_SIZE {
             return false;
@@ -772,22 +773,20 @@ impl StubPool {
             first.command(libc::SYS_munmap, [stub::MMAP_MIN_ADDR, region - stub::MMAP_MIN_ADDR, 0, 0, 0, 0], "munmap in the stub")?;
             first.hand_over(STATE_CONVERT);
             first.wait_for(STATE_EVENT)?;
-            let at = first.addr + OFF_CPU_TIME as u64;
-            first.command(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub")?;
-            let mut base = [0u64; 3];
-            for (which, b) in base.iter_mut().enumerate() {
+            let thread = first.thread_cpu_time()?;
+            let mut process = [0u64; 3];
+            for (which, b) in process.iter_mut().enumerate() {
                 *b = crate::process_cpu_clock(p.pid, which as i32)?;
             }
-            Ok::<_, PlatformError>(base)
+            Ok::<_, PlatformError>((thread, process))
         })();
-        let cpu_base = match cleaned {
+        let (thread_base, cpu_base) = match cleaned {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!("a stub not reused: {e}");
                 return false;
             }
         };
-        let thread_base = Duration::new(first.word(OFF_CPU_TIME), first.word(OFF_CPU_TIME + 8).min(999_999_999) as u32);
         first.init_fast_path();
         first.atomic32(OFF_SENTRY_BLOCKED).store(0, Ordering::SeqCst);
         let mut slots = vec![SlotUse::default(); MAX_THREADS];
@@ -796,12 +795,12 @@ impl StubPool {
         if ready.len() >= POOL_SIZE {
             return false;
         }
-        ready.push(StubProcess { pid: p.pid, ctx: p.ctx, ctx_off: p.ctx_off, spec: p.spec.clone(), spin: Duration::ZERO, slots: Mutex::new(slots), cpu_base });
+        ready.push(StubProcess { pid: p.pid, ctx: p.ctx, ctx_off: p.ctx_off, spec: p.spec.clone(), spin: Duration::ZERO, slots: Mutex::new(slots), cpu_base, lasting: true });
         true
     }
 
-    /// The filler: keeps LOW_WATER to FILL_TO stubs ready, cloned by a factory it keeps (a new one when
-    /// the last fails), or by itself when no factory can be had.
+    /// The filler: keeps LOW_WATER to FILL_TO stubs ready, cloned by a factory it keeps (a new
+    /// one when the last fails), or by itself when no factory can be had.
     fn fill(&self, spec: &Arc<StubSpec>) {
         let mut factory: Option<StubProcess> = None;
         loop {
@@ -818,7 +817,11 @@ impl StubPool {
             let made = match &factory {
                 Some(f) => StubProcess::fork_from(f),
                 None => StubProcess::spawn(spec),
-            };
+            }
+            .map(|mut p| {
+                p.lasting = true;
+                p
+            });
             if let (Err(e), Some(_)) = (&made, &factory) {
                 tracing::warn!("the stub factory failed: {e}");
                 factory = None;
@@ -933,6 +936,9 @@ struct StubProcess {
     /// The stub's process CPU clocks (CPUCLOCK_PROF, _VIRT, _SCHED, ns) when it was last given
     /// to a process: what earlier processes used. Zeros for a new stub.
     cpu_base: [u64; 3],
+    /// Made by a thread that lives as long as the Sentry (the pool's filler), so that it may
+    /// outlive its process (PR_SET_PDEATHSIG kills a stub with the thread that made it).
+    lasting: bool,
 }
 
 // SAFETY: `ctx` is a shared mapping owned by the StubProcess for its whole life. Each slot of
@@ -1006,6 +1012,7 @@ impl StubProcess {
             spin: Duration::ZERO,
             slots: Mutex::new(slots),
             cpu_base: [0; 3],
+            lasting: false,
         };
         let first = p.slot(0);
         first.init_fast_path();
@@ -1231,6 +1238,14 @@ impl Slot<'_> {
         self.hand_over(state);
         self.wait_for(STATE_DONE)?;
         crate::raw_result(self.word(OFF_CMD_RESULT) as i64, op)
+    }
+
+    /// The stub thread's CPU clock, which it reads itself (Linux lets no other process read it).
+    fn thread_cpu_time(&self) -> Result<Duration, PlatformError> {
+        let at = self.addr + OFF_CPU_TIME as u64;
+        self.command(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub")?;
+        let (secs, nanos) = (self.word(OFF_CPU_TIME), self.word(OFF_CPU_TIME + 8));
+        Ok(Duration::new(secs, nanos.min(999_999_999) as u32))
     }
 
     /// Has the stub thread run `calls` (number and arguments each) in order, BATCH_MAX per
@@ -1605,13 +1620,8 @@ impl Context for SystrapContext {
     }
 
     fn thread_cpu_time(&mut self) -> Option<Duration> {
-        // The stub thread reads its own clock (Linux lets no other process read it).
-        let stub = self.stub();
-        let at = stub.addr + OFF_CPU_TIME as u64;
-        stub.command(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub").ok()?;
-        let (secs, nanos) = (stub.word(OFF_CPU_TIME), stub.word(OFF_CPU_TIME + 8));
         let base = self.p.slots()[self.slot].cpu_base;
-        Some(Duration::new(secs, nanos.min(999_999_999) as u32).saturating_sub(base))
+        Some(self.stub().thread_cpu_time().ok()?.saturating_sub(base))
     }
 
     fn cpu_base(&self) -> [u64; 3] {
