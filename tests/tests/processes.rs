@@ -67,3 +67,8 @@ fn capabilities_match_native() {
 fn rlimit_cpu_sends_sigxcpu_then_sigkill_as_native() {
     assert_same(&guest("cpulimit"), &[], &[]);
 }
+
+#[test]
+fn cpu_time_of_a_child_is_its_own() {
+    assert_same(&guest("cpubase"), &[], &[]);
+}
