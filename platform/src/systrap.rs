@@ -28,7 +28,9 @@
 //! clones it (a tiny address space: the stub region) as a child of the Sentry; the clone maps
 //! its own context from the context file, where every stub's context lives, and traps once.
 //! Only the first stub and the factory are clones of the Sentry itself, which copy and then
-//! strip the Sentry's address space, and lock it meanwhile.
+//! strip the Sentry's address space, and lock it meanwhile. The stub of a process that ended
+//! goes back to the pool, emptied, for the next process (StubPool::recycle): a fork loop makes
+//! and kills no stub.
 //!
 //! The context file is writable by guest code (it is in the guest's address space), so the
 //! Sentry treats everything in it as untrusted: pointers are bounds-checked before use.
