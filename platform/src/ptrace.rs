@@ -29,8 +29,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::stub::{self, Allowed};
 use crate::{AddressSpace, Context, Event, NewAddressSpace, NewThread, FaultInfo, FpuState, Options, Platform, PlatformError, Prot, Registers, PAGE_SIZE};
 
-/// The stub's code page. Offsets below are into it.
-const STUB_SIZE: u64 = PAGE_SIZE;
+/// The stub's code page, then a page of its own memory (what injected calls write, such as a
+/// thread's CPU clock). Offsets below are into the code page.
+const STUB_SIZE: u64 = 2 * PAGE_SIZE;
+const STUB_SCRATCH: u64 = PAGE_SIZE;
 const STUB_SYSCALL_OFFSET: u64 = 16;
 /// Where the instruction pointer is when the injected syscall's trailing int3 traps.
 const STUB_AFTER_INJECT: u64 = STUB_SYSCALL_OFFSET + 3;
@@ -62,7 +64,8 @@ static STUB_CODE: [u8; 68] = [
 const THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
 /// The only system calls the stub's filter lets through from its code: the injected ones, a
 /// thread's clone and its parking, and a thread's exit.
-const STUB_ALLOWED_SYSCALLS: [Allowed; 7] = [
+const STUB_ALLOWED_SYSCALLS: [Allowed; 8] = [
+    Allowed(libc::SYS_clock_gettime as u32, Some(libc::CLOCK_THREAD_CPUTIME_ID as u64)),
     Allowed(libc::SYS_membarrier as u32, Some(crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)),
     Allowed(libc::SYS_mmap as u32, None),
     Allowed(libc::SYS_munmap as u32, None),
@@ -87,7 +90,7 @@ impl PtracePlatform {
         // Guest syscalls stop under PTRACE_SYSEMU before seccomp runs; what reaches the filter
         // from outside the stub (the kernel's vsyscall emulation) becomes a SIGSYS the Sentry
         // sees as a fault, rather than killing the stub.
-        let filter = stub::stub_filter(stub_addr..stub_addr + STUB_SIZE, &STUB_ALLOWED_SYSCALLS);
+        let filter = stub::stub_filter(stub_addr..stub_addr + PAGE_SIZE, &STUB_ALLOWED_SYSCALLS);
         Ok(PtracePlatform { opts, stub_addr, filter })
     }
 }
@@ -169,6 +172,8 @@ impl StubProcess {
         if end < stub::TASK_SIZE {
             t.inject_checked(libc::SYS_munmap, [end, stub::TASK_SIZE - end, 0, 0, 0, 0], "munmap in the stub")?;
         }
+        let scratch = [p.stub_addr + STUB_SCRATCH, PAGE_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u64, (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64, u64::MAX, 0];
+        t.inject_checked(libc::SYS_mmap, scratch, "mmap of the stub's own page")?;
         // So that the platform's barrier reaches the stub by IPI (see Platform::membarrier).
         crate::stub_registered(t.inject_checked(libc::SYS_membarrier, [crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0, 0, 0, 0], "membarrier registration"));
         Ok(sp)
@@ -296,6 +301,20 @@ impl Tracee<'_> {
                 }
                 Stop::Syscall | Stop::Exiting => return Err(PlatformError::Unexpected { pid, what: "syscall stop during an injected syscall".into() }),
             }
+        }
+    }
+
+    /// The word at `addr` in the stub (PTRACE_PEEKDATA).
+    fn peek(&self, addr: u64) -> Result<u64, PlatformError> {
+        // SAFETY: PEEKDATA reads the tracee's memory and returns the word; no pointer of ours.
+        // errno tells a word of -1 from a failure.
+        unsafe {
+            *libc::__errno_location() = 0;
+            let v = libc::ptrace(libc::PTRACE_PEEKDATA, self.tid, addr as *mut libc::c_void, std::ptr::null_mut::<libc::c_void>());
+            if v == -1 && *libc::__errno_location() != 0 {
+                return Err(self.host_error("PTRACE_PEEKDATA"));
+            }
+            Ok(v as u64)
         }
     }
 
@@ -510,6 +529,16 @@ impl Context for PtraceContext {
 
     fn host_pid(&self) -> i32 {
         self.p.pid
+    }
+
+    fn thread_cpu_time(&mut self) -> Option<std::time::Duration> {
+        // The stub thread reads its own clock (Linux lets no other process read it) into the
+        // stub's own page, where the tracer peeks.
+        let at = self.p.stub_addr + STUB_SCRATCH;
+        let t = self.tracee();
+        t.inject_checked(libc::SYS_clock_gettime, [libc::CLOCK_THREAD_CPUTIME_ID as u64, at, 0, 0, 0, 0], "clock_gettime in the stub").ok()?;
+        let (secs, nanos) = (t.peek(at).ok()?, t.peek(at + 8).ok()?);
+        Some(std::time::Duration::new(secs, nanos.min(999_999_999) as u32))
     }
 
     fn fresh_address_space(&mut self) -> Result<Box<dyn AddressSpace>, PlatformError> {

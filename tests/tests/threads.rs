@@ -19,12 +19,6 @@ fn proc_task_matches_native() {
 
 #[test]
 fn thread_cpu_clocks_match_native() {
-    // ptrace reads only a process's CPU clock (Linux lets no other process read a thread's,
-    // and the ptrace stub has no memory of its own to run clock_gettime into).
-    if std::env::var("SANDBOX_TEST_PLATFORM").as_deref() == Ok("ptrace") {
-        eprintln!("note: a thread's own CPU clock is systrap's only");
-        return;
-    }
     assert_same(&guest("threadclock"), &[], &[]);
 }
 
