@@ -511,15 +511,40 @@ impl Context for PtraceContext {
     }
 
     fn fpu_state(&mut self) -> Result<FpuState, PlatformError> {
-        let mut buf = vec![0u8; 4096];
+        let x = xsave_layout();
+        let mut buf = vec![0u8; x.full];
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
         self.tracee().ptrace(libc::PTRACE_GETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_GETREGSET")?;
-        buf.truncate(iov.iov_len);
+        if iov.iov_len < x.frame {
+            let what = format!("NT_X86_XSTATE gave {} bytes, short of {}", iov.iov_len, x.frame);
+            return Err(PlatformError::Unexpected { pid: self.p.pid, what });
+        }
+        // As a signal frame has it (the systrap platform's come from real ones): without the
+        // dynamic component, the software area filled in, the end marked.
+        buf.truncate(x.frame);
+        let word = |buf: &[u8], at: usize| u64::from_le_bytes(buf[at..at + 8].try_into().unwrap_or_default());
+        let in_use = word(&buf, XSAVE_HEADER) & x.features;
+        buf[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&in_use.to_le_bytes());
+        buf[SW_MAGIC..SW_MAGIC + 4].copy_from_slice(&FP_XSTATE_MAGIC1.to_le_bytes());
+        buf[SW_EXTENDED_SIZE..SW_EXTENDED_SIZE + 4].copy_from_slice(&(x.frame as u32 + 4).to_le_bytes());
+        buf[SW_XFEATURES..SW_XFEATURES + 8].copy_from_slice(&x.features.to_le_bytes());
+        buf[SW_XSTATE_SIZE..SW_XSTATE_SIZE + 4].copy_from_slice(&(x.frame as u32).to_le_bytes());
+        buf.extend_from_slice(&FP_XSTATE_MAGIC2.to_le_bytes());
         Ok(FpuState(buf))
     }
 
     fn set_fpu_state(&mut self, state: &FpuState) -> Result<(), PlatformError> {
-        let mut iov = libc::iovec { iov_base: state.0.as_ptr().cast_mut().cast(), iov_len: state.0.len() };
+        // The kernel takes back only the whole area; what a frame leaves out stays in its
+        // initial state (its XSTATE_BV bit is clear).
+        let x = xsave_layout();
+        let mut full = vec![0u8; x.full];
+        let n = state.0.len().min(x.frame);
+        full[..n].copy_from_slice(&state.0[..n]);
+        if n >= XSAVE_HEADER + 8 {
+            let bv = u64::from_le_bytes(full[XSAVE_HEADER..XSAVE_HEADER + 8].try_into().unwrap_or_default()) & x.features;
+            full[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&bv.to_le_bytes());
+        }
+        let mut iov = libc::iovec { iov_base: full.as_mut_ptr().cast(), iov_len: full.len() };
         self.tracee().ptrace(libc::PTRACE_SETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_SETREGSET")
     }
 
@@ -557,3 +582,49 @@ impl Context for PtraceContext {
 }
 
 const NT_X86_XSTATE: u64 = 0x202;
+
+/// In the XSAVE area: the header's XSTATE_BV, and the software area (fpx_sw_bytes) Linux puts
+/// in the legacy region's reserved bytes of a signal frame: a magic word, the sizes with and
+/// without the magic word that ends the area, and the feature mask.
+const XSAVE_HEADER: usize = 512;
+const SW_MAGIC: usize = 464;
+const SW_EXTENDED_SIZE: usize = 468;
+const SW_XFEATURES: usize = 472;
+const SW_XSTATE_SIZE: usize = 480;
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+/// The component a process uses only once it asked for it (ARCH_REQ_XCOMP_PERM, which the
+/// Sentry does not grant): AMX tile data.
+const XFEATURE_XTILEDATA: u32 = 18;
+
+/// The XSAVE area as this machine lays it out.
+struct XsaveLayout {
+    /// All of it, as NT_X86_XSTATE reads and writes it (the kernel takes back only the whole).
+    full: usize,
+    /// What a signal frame holds: without the dynamic component (under 3 KiB against 11 KiB
+    /// where AMX is enabled), as Linux sizes the frames of a process that did not ask for it.
+    frame: usize,
+    /// The features in a frame.
+    features: u64,
+}
+
+fn xsave_layout() -> &'static XsaveLayout {
+    use std::arch::x86_64::__cpuid_count;
+    static LAYOUT: std::sync::OnceLock<XsaveLayout> = std::sync::OnceLock::new();
+    LAYOUT.get_or_init(|| {
+        // XCR0 holds the user features the kernel enabled. CPUID leaf 0xD: sub-leaf 0 gives the
+        // whole area's size for them (EBX); sub-leaf i gives component i's size (EAX) and
+        // offset (EBX).
+        // SAFETY: XGETBV exists where the kernel offers NT_X86_XSTATE (OSXSAVE); XCR0 is
+        // readable at any privilege level.
+        let features = unsafe { std::arch::x86_64::_xgetbv(0) } & !(1 << XFEATURE_XTILEDATA);
+        let full = __cpuid_count(0xd, 0).ebx as usize;
+        let frame = (2..64)
+            .filter(|&i| features & (1 << i) != 0)
+            .map(|i| __cpuid_count(0xd, i))
+            .map(|c| (c.ebx + c.eax) as usize)
+            .fold(XSAVE_HEADER + 64, usize::max)
+            .min(full);
+        XsaveLayout { full, frame, features }
+    })
+}

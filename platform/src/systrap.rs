@@ -747,9 +747,9 @@ impl StubPool {
     }
 
     /// Takes back the stub of a process that ended, if the pool has room and the stub can
-    /// serve another: it outlives the thread that made it (`lasting`), and has one thread,
-    /// waiting for the Sentry. Its guest mappings go, its
-    /// event becomes a signal frame (as a new stub's first is), and its CPU clocks are noted,
+    /// serve another: it outlives the thread that made it (`lasting`), and has one thread, its
+    /// first (the one PR_SET_PDEATHSIG applies to), waiting for the Sentry. Its guest mappings
+    /// go, its event becomes a signal frame (as a new stub's first is), and its CPU clocks are noted,
     /// so that the next process counts only its own time.
     ///
     /// What else the guest could have changed in its stub is what any guest can do to any
@@ -758,7 +758,11 @@ impl StubPool {
     fn recycle(&self, p: &mut StubProcess) -> bool {
         let alone = {
             let slots = p.slots();
-            p.lasting && slots[0].used && slots[0].driver != 0 && slots.iter().skip(1).all(|s| !s.used)
+            p.lasting
+                && slots[0].used
+                && slots[0].tid == p.pid
+                && slots[0].driver != 0
+                && slots.iter().skip(1).all(|s| !s.used)
         };
         if !alone || self.lock().len() >= POOL_SIZE {
             return false;

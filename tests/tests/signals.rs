@@ -1,7 +1,7 @@
-//! Signal delivery compared with native runs: handlers and their frames, masks, sigaltstack,
-//! queued real-time signals, sigtimedwait, signalfd, blocking calls cut short (EINTR) or
-//! restarted (SA_RESTART), SIGCHLD's siginfo, faults handled in the guest, job control (stops,
-//! SIGCONT to the process or one thread).
+//! Signal delivery compared with native runs: handlers and their frames (with the XSAVE area
+//! as Linux lays it out), masks, sigaltstack, queued real-time signals, sigtimedwait,
+//! signalfd, blocking calls cut short (EINTR) or restarted (SA_RESTART), SIGCHLD's siginfo,
+//! faults handled in the guest, job control (stops, SIGCONT to the process or one thread).
 
 use sandbox_tests::{assert_same, guest};
 
@@ -13,6 +13,11 @@ fn handlers_masks_altstack_eintr_and_restart_match_native() {
 #[test]
 fn segv_retry_queued_signals_signalfd_and_interrupted_sleeps_match_native() {
     assert_same(&guest("signals2"), &[], &[]);
+}
+
+#[test]
+fn signal_frames_and_their_fpu_state_match_native() {
+    assert_same(&guest("sigframe"), &[], &[]);
 }
 
 #[test]

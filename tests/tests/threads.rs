@@ -22,6 +22,13 @@ fn thread_cpu_clocks_match_native() {
     assert_same(&guest("threadclock"), &[], &[]);
 }
 
+/// A process whose first thread exits before the others, then (so that a reused stub would be
+/// the one serving them) children that take a timer signal while they spin.
+#[test]
+fn leader_exit_then_children_match_native() {
+    assert_same(&guest("leaderexit"), &[], &[]);
+}
+
 #[test]
 fn python3_threads_match_native() {
     if !on_path("python3") {
