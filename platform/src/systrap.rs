@@ -177,17 +177,19 @@ const HANDLED_SIGNALS: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, li
 const SA_RESTORER: u64 = 0x0400_0000;
 
 /// How long the Sentry spins on the state word before sleeping on the futex, when the stub
-/// runs on another CPU; and how many `pause` loops the stub spins (~4-16 us: every stub
-/// shares the stubs' CPU, and one spinning through another process's blocking call keeps
-/// that process's stub from running; 2000 loops made a pipe ping-pong 170 us, 800 makes it 65,
-/// with the same getppid).
+/// runs on another CPU; and how many `pause` loops the stub spins (~45 us where a pause takes
+/// 9 ns and a sched_yield 0.15 us: a call the Sentry takes tens of microseconds over, such as
+/// a 64 KiB write, finds its stub awake, where waking a sleeping one on an idle vCPU costs
+/// ~20 us; 800 loops made such writes 1.0-1.1 GiB/s, 3200 2.0-2.1). Every stub shares the
+/// stubs' CPU, so spinners yield (below), and a stub whose call the Sentry sleeps in spins a
+/// 64th as long.
 const SENTRY_SPIN: Duration = Duration::from_micros(20);
 const YIELD_AFTER: Duration = Duration::from_micros(10);
 /// The stub yields every 32 spins past its first 64 (the assembly compares with
 /// STUB_SPIN - 64): a stub of another process with its answer waits for this CPU no longer
 /// (past the first 256 and every 64, a pipe ping-pong took 10.3-10.8 us; so, 7.8-8.0).
-const _: () = assert!(STUB_SPIN - 64 == 736);
-const STUB_SPIN: u32 = 800;
+const _: () = assert!(STUB_SPIN - 64 == 3136);
+const STUB_SPIN: u32 = 3200;
 /// How often a sleeping Sentry thread checks that the stub is still alive.
 const LIVENESS_PERIOD: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 100_000_000 };
 
@@ -359,14 +361,14 @@ std::arch::global_asm!(
     "    dec %ecx",
     "    jz 14f",
     "    cmpl $0, 196(%r12)",             // the Sentry sleeps in the call: yield at every
-    "    je 2f",                          // loop, 1/16 as many, then sleep
-    "    sub $15, %ecx",
+    "    je 2f",                          // loop, 1/64 as many, then sleep
+    "    sub $63, %ecx",
     "    jbe 14f",
     "    jmp 13f",
     "2:",
     "    test $31, %ecx",                 // now and then, after the first 64 loops, let a
     "    jnz 4b",                         // thread waiting for this CPU run
-    "    cmp $736, %ecx",
+    "    cmp $3136, %ecx",
     "    ja 4b",
     "13:",
     "    mov %ecx, %r13d",
