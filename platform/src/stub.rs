@@ -121,7 +121,7 @@ pub fn stub_filter(code: std::ops::Range<u64>, allowed: &[Allowed]) -> Vec<libc:
 /// (forced SSBD and IBPB on every switch), as gVisor does: with them every round trip into the
 /// stub pays a flush (getppid under ptrace: 14.1 us with, 11.2 us without, on a 2-vCPU VM).
 /// Isolation between guest and Sentry rests on their separate address spaces.
-const SECCOMP_FILTER_FLAG_SPEC_ALLOW: libc::c_ulong = 1 << 2;
+pub const SECCOMP_FILTER_FLAG_SPEC_ALLOW: libc::c_ulong = 1 << 2;
 
 /// Signature glibc registers its rseq areas with.
 const RSEQ_SIG: u32 = 0x5305_3053;
@@ -211,8 +211,8 @@ pub struct ChildArgs {
     /// Its registered length.
     pub rseq_len: u32,
     /// Platform-specific words (systrap: the context file's descriptor, the handler's and the
-    /// restorer's addresses, the context's offset in the file).
-    pub extra: [u64; 4],
+    /// restorer's addresses, the context's offset in the file, the entry).
+    pub extra: [u64; 5],
 }
 
 /// Setup steps a child reports by its exit status when it fails.
@@ -299,7 +299,7 @@ pub fn sentry_tid() -> i32 {
 /// Builds the arguments common to every stub. `prog` must outlive the clone.
 pub fn child_args(keep_fds: [i32; 2], code_addr: u64, code: &'static [u8], prog: &libc::sock_fprog) -> ChildArgs {
     let (rseq_area, rseq_len) = current_rseq_area();
-    ChildArgs { parent: std::process::id() as i32, keep_fds, code_addr, code, prog, rseq_area, rseq_len, extra: [0; 4] }
+    ChildArgs { parent: std::process::id() as i32, keep_fds, code_addr, code, prog, rseq_area, rseq_len, extra: [0; 5] }
 }
 
 /// The first steps of every stub: die with the Sentry, forget the Sentry's rseq area, signal

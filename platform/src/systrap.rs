@@ -36,7 +36,9 @@
 //! and kills no stub.
 //!
 //! The context file is writable by guest code (it is in the guest's address space), so the
-//! Sentry treats everything in it as untrusted: pointers are bounds-checked before use.
+//! Sentry treats everything in it as untrusted: pointers are bounds-checked before use. So is
+//! the stub's code reachable by a jump: a stub that runs a guest adds GUEST_FILTER to its
+//! filter, so that the calls only a starting stub makes reach the Sentry from there too.
 
 use std::io;
 use std::ops::Range;
@@ -149,10 +151,11 @@ const THREAD_FLAGS: u64 = (libc::CLONE_VM
 
 /// System calls the stub's code may make: its hand-off, rt_sigreturn, the commands, a new
 /// thread's start (clone, only with THREAD_FLAGS) and end, and a new stub's start (clone with
-/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG) and getppid), a thread's CPU clock, and the
-/// registration that lets [`Platform::membarrier`] reach the stub.
-const STUB_ALLOWED_SYSCALLS: [Allowed; 16] = [
+/// FORK_FLAGS, then prctl(PR_SET_PDEATHSIG), getppid and the filter GUEST_FILTER), a thread's
+/// CPU clock, and the registration that lets [`Platform::membarrier`] reach the stub.
+const STUB_ALLOWED_SYSCALLS: [Allowed; 17] = [
     Allowed(libc::SYS_futex as u32, None),
+    Allowed(libc::SYS_seccomp as u32, Some(libc::SECCOMP_SET_MODE_FILTER as u64)),
     Allowed(libc::SYS_prctl as u32, Some(libc::PR_SET_PDEATHSIG as u64)),
     Allowed(libc::SYS_getppid as u32, None),
     Allowed(libc::SYS_membarrier as u32, Some(crate::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)),
@@ -169,6 +172,35 @@ const STUB_ALLOWED_SYSCALLS: [Allowed; 16] = [
     Allowed(libc::SYS_exit as u32, None),
     Allowed(libc::SYS_clone as u32, Some(THREAD_FLAGS)),
 ];
+
+/// The filter every stub that runs a guest adds to the one above, once it has started: what
+/// only the factory and a starting stub need (a new stub's clone, prctl, getppid, seccomp)
+/// raises SIGSYS even from the stub's code, as every call from elsewhere does. A guest that
+/// jumps to a `syscall` of the stub's code with such a call so asks the Sentry, which serves
+/// it as the guest's own: a stub clone that no Sentry knows and that would outlive the
+/// sandbox cannot be made. Words of a sock_filter each, kept in the stub's code page.
+const GUEST_FILTER: [u64; 11] = {
+    const fn ins(code: u32, jt: u8, jf: u8, k: u32) -> u64 {
+        code as u64 | (jt as u64) << 16 | (jf as u64) << 24 | (k as u64) << 32
+    }
+    const LD_ABS: u32 = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    const JEQ: u32 = libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K;
+    const RET: u32 = libc::BPF_RET | libc::BPF_K;
+    // Jumps count the instructions skipped: ALLOW is at 9, TRAP at 10.
+    [
+        ins(LD_ABS, 0, 0, 0), // nr
+        ins(JEQ, 8, 0, libc::SYS_seccomp as u32),
+        ins(JEQ, 7, 0, libc::SYS_prctl as u32),
+        ins(JEQ, 6, 0, libc::SYS_getppid as u32),
+        ins(JEQ, 0, 4, libc::SYS_clone as u32),
+        ins(LD_ABS, 0, 0, 16), // args[0], low half
+        ins(JEQ, 0, 3, THREAD_FLAGS as u32),
+        ins(LD_ABS, 0, 0, 20), // args[0], high half
+        ins(JEQ, 0, 1, (THREAD_FLAGS >> 32) as u32),
+        ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW),
+        ins(RET, 0, 0, libc::SECCOMP_RET_TRAP),
+    ]
+};
 
 /// The signals the stub's handler takes: traps, faults, and the Sentry's kick.
 const HANDLED_SIGNALS: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, crate::KICK_SIGNAL];
@@ -513,7 +545,7 @@ std::arch::global_asm!(
     "    mov $8, %r10d",
     "    mov $14, %eax",
     "    syscall",
-    "    ud2",                            // ready: the first event, in its own slot
+    "    jmp systrap_guest_entry",        // ready once it runs under GUEST_FILTER
     "16:",
     "    mov $60, %eax",                  // exit
     "    xor %edi, %edi",
@@ -563,15 +595,48 @@ std::arch::global_asm!(
     "    mov $15, %eax",
     "    syscall",
     "    ud2",
+    "systrap_guest_entry:",              // seccomp(SECCOMP_SET_MODE_FILTER, SPEC_ALLOW,
+    "    lea systrap_guest_filter(%rip), %rax", // &{len, GUEST_FILTER}), then the first
+    "    push %rax",                      // event (at the start, as for the factory)
+    "    push ${guest_filter_len}",
+    "    mov $1, %edi",
+    "    mov ${spec_allow}, %esi",
+    "    mov %rsp, %rdx",
+    "    mov $317, %eax",
+    "    syscall",
+    "    add $16, %rsp",
+    "    test %rax, %rax",
+    "    jz systrap_stub_start",
+    "    mov $60, %eax",                  // exit(7), as a stub whose filter failed
+    "    mov $7, %edi",
+    "    syscall",
+    ".p2align 3",
+    "systrap_guest_filter:",
+    "    .quad {f0}, {f1}, {f2}, {f3}, {f4}, {f5}, {f6}, {f7}, {f8}, {f9}, {f10}",
     ".globl systrap_stub_end",
     "systrap_stub_end:",
     ".set systrap_handler_offset, systrap_handler - systrap_stub_start",
     ".set systrap_restorer_offset, systrap_restorer - systrap_stub_start",
     ".set systrap_fast_offset, systrap_fast - systrap_stub_start",
+    ".set systrap_guest_entry_offset, systrap_guest_entry - systrap_stub_start",
     ".globl systrap_handler_offset",
     ".globl systrap_restorer_offset",
     ".globl systrap_fast_offset",
+    ".globl systrap_guest_entry_offset",
     ".popsection",
+    guest_filter_len = const GUEST_FILTER.len(),
+    spec_allow = const stub::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+    f0 = const GUEST_FILTER[0],
+    f1 = const GUEST_FILTER[1],
+    f2 = const GUEST_FILTER[2],
+    f3 = const GUEST_FILTER[3],
+    f4 = const GUEST_FILTER[4],
+    f5 = const GUEST_FILTER[5],
+    f6 = const GUEST_FILTER[6],
+    f7 = const GUEST_FILTER[7],
+    f8 = const GUEST_FILTER[8],
+    f9 = const GUEST_FILTER[9],
+    f10 = const GUEST_FILTER[10],
     options(att_syntax)
 );
 
@@ -581,6 +646,7 @@ extern "C" {
     static systrap_handler_offset: u8;
     static systrap_restorer_offset: u8;
     static systrap_fast_offset: u8;
+    static systrap_guest_entry_offset: u8;
 }
 
 /// The stub code as bytes, and the offsets of the handler, the restorer and the fast path in it.
@@ -830,11 +896,11 @@ impl StubPool {
             }
             drop(ready);
             if factory.is_none() {
-                factory = StubProcess::spawn(spec).map_err(|e| tracing::warn!("no stub factory: {e}")).ok();
+                factory = StubProcess::spawn(spec, false).map_err(|e| tracing::warn!("no stub factory: {e}")).ok();
             }
             let made = match &factory {
                 Some(f) => StubProcess::fork_from(f),
-                None => StubProcess::spawn(spec),
+                None => StubProcess::spawn(spec, true),
             }
             .map(|mut p| {
                 p.lasting = true;
@@ -893,7 +959,7 @@ impl Platform for SystrapPlatform {
     fn new_address_space(&self) -> Result<NewAddressSpace, PlatformError> {
         let mut p = match self.pool.take() {
             Some(p) => p,
-            None => StubProcess::spawn(&self.spec)?,
+            None => StubProcess::spawn(&self.spec, true)?,
         };
         // Filling starts after the first stub is made: the sandbox's start does not wait for it.
         self.pool.start(&self.spec);
@@ -969,7 +1035,8 @@ unsafe impl Sync for StubProcess {}
 impl StubProcess {
     /// A new stub, set up and stripped, waiting in its handler; no Sentry thread drives it yet.
     /// A clone of the Sentry: the first stub, the factory, and any made when the factory fails.
-    fn spawn(p: &Arc<StubSpec>) -> Result<StubProcess, PlatformError> {
+    /// A stub for a `guest` (not the factory) runs under GUEST_FILTER too.
+    fn spawn(p: &Arc<StubSpec>, guest: bool) -> Result<StubProcess, PlatformError> {
         let (ctx_off, ctx) = p.contexts.allocate()?;
         let (code, handler, restorer, _) = stub_code();
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
@@ -977,7 +1044,9 @@ impl StubProcess {
         let mut fds = [p.memory_fd, ctx_fd];
         fds.sort_unstable();
         let mut args = stub::child_args(fds, p.region, code, &prog);
-        args.extra = [ctx_fd as u64, p.region + handler, p.region + restorer, ctx_off];
+        // An absolute symbol: its address is the offset itself.
+        let entry = if guest { &raw const systrap_guest_entry_offset as u64 } else { 0 };
+        args.extra = [ctx_fd as u64, p.region + handler, p.region + restorer, ctx_off, p.region + entry];
         let pid = match stub::clone_stub(&args, stub_child) {
             Ok(pid) => pid,
             Err(e) => {
@@ -1327,7 +1396,7 @@ impl Slot<'_> {
 /// # Safety
 /// Only in a child just cloned by `stub::clone_stub`.
 unsafe fn stub_child(a: &ChildArgs) -> ! {
-    let [ctx_fd, handler, restorer, ctx_off] = a.extra;
+    let [ctx_fd, handler, restorer, ctx_off, entry] = a.extra;
     let ctx_addr = a.code_addr + SLOT_SIZE;
     // SAFETY: we are the stub child; raw system calls on copied data.
     unsafe {
@@ -1358,7 +1427,7 @@ unsafe fn stub_child(a: &ChildArgs) -> ! {
         if stub::sys(libc::SYS_rt_sigprocmask, [libc::SIG_SETMASK as u64, &mask as *const u64 as u64, 0, 8, 0, 0]) != 0 {
             stub::child_fail(12);
         }
-        stub::child_enter(a, a.code_addr)
+        stub::child_enter(a, entry)
     }
 }
 

@@ -9,9 +9,10 @@
      escape_attempts sysenter DIR PID      `sysenter`, i386 mkdir
      escape_attempts vsyscall              time(2) through the legacy vsyscall page, which the
                                            host kernel emulates itself
-     escape_attempts stub-syscall DIR PID CODE [mkdir|kill]
+     escape_attempts stub-syscall DIR PID CODE [mkdir|kill|fork]
                                            jump to a `syscall` instruction in the stub's code page
-                                           (systrap: the command executor's; ptrace: CODE+0x10)
+                                           (systrap: the command executor's; ptrace: CODE+0x10);
+                                           fork: the clone systrap's factory makes stubs with
      escape_attempts stub-command DIR PID CODE CTX
                                            systrap: mkdir written into the context page's command
                                            area, then a jump to the stub's command executor
@@ -215,7 +216,14 @@ static void stub_syscall(unsigned long code, const char *what) {
      after the syscall. */
   static char scratch[8192] __attribute__((aligned(4096)));
   say("jumping to the syscall at +%#lx for %s\n", off, what);
-  if (!strcmp(what, "kill")) {
+  if (!strcmp(what, "fork")) {
+    /* CLONE_PARENT | CLONE_UNTRACED | CLONE_CHILD_CLEARTID | SIGCHLD: a host process that no
+       Sentry knows, with no PR_SET_PDEATHSIG, would outlive the sandbox. */
+    __asm__ volatile("mov %0, %%r12\n\tjmp *%1"
+                     :
+                     : "r"((unsigned long)scratch), "r"(code + off), "a"((long)SYS_clone), "D"(0xa08011L), "S"(0L), "d"(0L)
+                     : "memory", "r12");
+  } else if (!strcmp(what, "kill")) {
     __asm__ volatile("mov %0, %%r12\n\tjmp *%1"
                      :
                      : "r"((unsigned long)scratch), "r"(code + off), "a"((long)SYS_kill), "D"(sleeper), "S"((long)SIGTERM)

@@ -26,6 +26,7 @@
 //! | vsyscall page `time` | emulated, exits 0 | the kernel's vsyscall emulation consults seccomp directly, bypassing PTRACE_SYSEMU: the stub's filter kills it, status 125 with a `sandbox:` line |
 //! | (d) jump to a `syscall` in the stub's code, mkdir or kill | the stub's filter kills it (SIGSYS): status 125, one `sandbox:` line | under PTRACE_SYSEMU the `syscall` is emulated like any other (ENOENT/ENOSYS), then the int3 after it: SIGTRAP, 133 |
 //! | (d) systrap's command executor, mkdir in the command area | the stub's filter kills it: 125 | n/a |
+//! | (d) jump to a `syscall` in the stub's code with the clone systrap's stub factory uses | the guest's own clone, served by the Sentry (a guest child); the guest then runs on in the stub's code (it may hang); no process outlives the sandbox | emulated like any other |
 //! | (d) systrap's fast path: the trampoline a patched site's entry names, and the entry's own `syscall`, for mkdir and kill | the guest's own calls, served by the Sentry: the libc call's result (mkdir), kill an error; exits 0 | n/a (no patching) |
 //! | (e) store into the stub's code | SIGSEGV, 139 | same |
 //! | (e) mprotect/mmap MAP_FIXED of the stub's page | ENOMEM (outside the guest's range); munmap 0 and changes nothing; the store then faults, 139 | same |
@@ -310,7 +311,7 @@ impl Running {
         self.child.id()
     }
 
-    /// Waits for the guest to print `want`.
+    /// Waits for the guest to print a line that starts with `want`.
     fn wait_for_line(&mut self, want: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
@@ -318,7 +319,7 @@ impl Running {
                 .lines
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             {
-                Ok(l) if l == want => return,
+                Ok(l) if l.starts_with(want) => return,
                 Ok(_) => continue,
                 Err(_) => {
                     let _ = self.child.kill();
@@ -898,6 +899,30 @@ fn writes_to_the_systrap_context_page_reach_nothing() {
             "still running: the Sentry ignored the event",
         );
     }
+}
+
+/// The clone a systrap stub factory makes new stubs with, tried from a guest's jump into the
+/// stub's code: no host process may outlive the sandbox (every stub dies with it).
+#[test]
+fn a_stub_clone_from_the_guest_outlives_nothing() {
+    let layout = layout();
+    let code = hex(layout.code());
+    let mut obs = Observers::new("escape-stub-fork");
+    let args = obs.args();
+    let mut r = Running::spawn(sandbox_run(&[], &attempts(), &["stub-syscall", &args[0], &args[1], &code, "fork"]));
+    r.wait_for_line("jumping to the syscall at ", LIMIT);
+    std::thread::sleep(Duration::from_millis(300));
+    let stubs: Vec<u32> = children(r.pid()).into_iter().filter(|&p| is_stub(p)).collect();
+    // The guest may hang in the stub's code it jumped into: the sandbox is ended either way.
+    send("KILL", r.pid());
+    let out = r.finish(LIMIT);
+    obs.assert_untouched("stub-syscall fork", &out);
+    record("stub-syscall fork", &out);
+    let left: Vec<u32> = stubs.into_iter().filter(|&p| !gone(p, Duration::from_secs(5))).collect();
+    for &p in &left {
+        send("KILL", p);
+    }
+    assert!(left.is_empty(), "processes {left:?} outlived their sandbox (killed now)\n{}", out.describe());
 }
 
 // (f) -------------------------------------------------------------------------------------------
