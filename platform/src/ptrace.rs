@@ -122,6 +122,8 @@ enum Stop {
 /// One stub thread of the process, and the Sentry thread tracing it.
 struct StubThread {
     tid: i32,
+    /// 0 until the thread is started (a thread cloned but not yet seized counts as one of the
+    /// process's: another thread's end must not take it for the last).
     tracer: i32,
     /// Signals that arrived during an injection, reported at the next switch.
     pending: Vec<i32>,
@@ -433,12 +435,27 @@ impl Drop for PtraceContext {
 struct PtraceThread {
     p: Arc<StubProcess>,
     tid: i32,
+    started: bool,
+}
+
+impl Drop for PtraceThread {
+    /// A thread never started leaves the process's list (its stub thread stays parked, and
+    /// goes with the process).
+    fn drop(&mut self) {
+        if !self.started {
+            self.p.threads().retain(|t| t.tid != self.tid);
+        }
+    }
 }
 
 impl NewThread for PtraceThread {
-    fn start(self: Box<Self>) -> Result<Box<dyn Context>, PlatformError> {
+    fn start(mut self: Box<Self>) -> Result<Box<dyn Context>, PlatformError> {
         let tracer = stub::sentry_tid();
-        self.p.threads().push(StubThread { tid: self.tid, tracer, pending: Vec::new() });
+        if let Some(t) = self.p.threads().iter_mut().find(|t| t.tid == self.tid) {
+            t.tracer = tracer;
+        }
+        self.started = true;
+        // From here the context owns the thread's entry: its drop ends the thread.
         let ctx = PtraceContext { p: self.p.clone(), tid: self.tid };
         let t = ctx.tracee();
         let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
@@ -577,7 +594,9 @@ impl Context for PtraceContext {
         if r < 0 {
             return Err(PlatformError::Host { op: "clone of a stub thread", source: io::Error::from_raw_os_error(-r as i32) });
         }
-        Ok(Box::new(PtraceThread { p: self.p.clone(), tid: r as i32 }))
+        let tid = r as i32;
+        self.p.threads().push(StubThread { tid, tracer: 0, pending: Vec::new() });
+        Ok(Box::new(PtraceThread { p: self.p.clone(), tid, started: false }))
     }
 }
 

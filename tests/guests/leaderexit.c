@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,13 +46,14 @@ int main(void) {
     if (odd == 0) odd_process();
     int status;
     waitpid(odd, &status, 0);
-    printf("round %d: odd process exited %d\n", round, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    printf("round %d: odd process %s %d\n", round, WIFEXITED(status) ? "exited" : "killed by", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     for (int i = 0; i < 3; i++) {
       fflush(stdout);
       pid_t c = fork();
       if (c == 0) {
         signal(SIGALRM, on_alarm);
-        alarm(1);
+        struct itimerval it = {.it_value = {.tv_usec = 50000}};
+        setitimer(ITIMER_REAL, &it, 0);
         while (!rang) {
         }
         _exit(0);
