@@ -1,7 +1,7 @@
 //! Filesystem syscalls on the sandbox's own tmpfs, compared with the same guest run natively
 //! (in a fresh directory under the host's /tmp, which the guest removes again).
 
-use sandbox_tests::{assert_same, build_guest, Link};
+use sandbox_tests::{assert_same, build_guest, guest, Link};
 
 #[test]
 fn tmpfs_file_operations_same_as_native() {
@@ -9,6 +9,13 @@ fn tmpfs_file_operations_same_as_native() {
         let prog = build_guest("files", link);
         assert_same(&prog, &[], &[]);
     }
+}
+
+/// A write whose source maps the file it writes (overlapping both ways), and a large one, on
+/// a tmpfs: natively /dev/shm, sandboxed the sandbox's own.
+#[test]
+fn writes_from_a_mapping_of_the_same_file_same_as_native() {
+    assert_same(&guest("selfwrite"), &["/dev/shm"], &[]);
 }
 
 #[test]

@@ -39,8 +39,9 @@ use platform::PAGE_SIZE;
 /// sparse memory file, not memory).
 const MAX_SLACK: u64 = 64 << 20;
 
-/// Writes of at least this much back their pages first, in one call (see [`FilePages::write`]).
-const POPULATE_MIN: u64 = 4 * PAGE_SIZE;
+/// Writes of at least this much go through the host's write path (see
+/// [`MemoryFile::write_iov`]); smaller ones are copied, without a system call.
+const HOST_WRITE_MIN: u64 = 4 * PAGE_SIZE;
 
 const PAGE: u64 = PAGE_SIZE;
 
@@ -215,13 +216,14 @@ impl FilePages {
             let pos = off + done;
             let (Some(mf_off), stop) = l.at(pos) else { break };
             let n = (stop - pos).min(total - done);
-            if n >= POPULATE_MIN {
-                // The pages in one call rather than a fault each (2.1 -> 2.7 GiB/s of 64 KiB
-                // writes); what the copy overwrites at once is backed at once either way.
-                let (a, b) = (page_down(mf_off), page_up(mf_off + n).unwrap_or(mf_off + n));
-                self.mf().populate(a, b - a);
+            let src = iov_range(iov, done, n);
+            // A source that maps the destination is copied as Linux does, page by page in
+            // order (a memmove would differ), by the host itself.
+            if n >= HOST_WRITE_MIN || self.mf().overlaps(mf_off, n, &src) {
+                self.mf().write_iov(mf_off, &src)?;
+            } else {
+                self.mf().copy_from_iov(mf_off, &src);
             }
-            self.mf().copy_from_iov(mf_off, &iov_range(iov, done, n));
             done += n;
         }
         l.data.insert(off / PAGE, (off + done).div_ceil(PAGE));

@@ -434,6 +434,34 @@ impl MemoryFile {
         Ok(done)
     }
 
+    /// Writes the iovecs at file offset `off` with the host's pwritev: pages new to the file
+    /// come from the host's shmem write path, which does not zero what it is about to fill (a
+    /// copy through the Sentry's mapping faults in a zeroed page first). `off` plus the
+    /// iovecs' total must lie inside the file.
+    pub fn write_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
+        let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
+        assert!(off.saturating_add(total) <= self.size, "memory file write_iov out of range");
+        let mut done = 0usize;
+        while (done as u64) < total {
+            let rest = skip_iov(iov, done);
+            // SAFETY: each iovec is readable memory (guest memory checked by the memory
+            // manager, or a Sentry buffer) of at least its length; the host reads no more.
+            let n = unsafe { libc::pwritev(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
+            match n {
+                n if n > 0 => done += n as usize,
+                _ if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+                _ => return Err(Errno::EIO),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Whether any of the iovecs lies in the Sentry's mapping of `[off, off+len)`.
+    pub fn overlaps(&self, off: u64, len: u64, iov: &[libc::iovec]) -> bool {
+        let (start, end) = (self.ptr(off) as u64, self.ptr(off) as u64 + len);
+        iov.iter().any(|v| (v.iov_base as u64) < end && start < v.iov_base as u64 + v.iov_len as u64)
+    }
+
     /// Copies from file offset `off` into the iovecs (as memmove: they may be windows of the
     /// same pages). `off` plus the iovecs' total must lie inside the file.
     pub fn copy_to_iov(&self, off: u64, iov: &[libc::iovec]) {
