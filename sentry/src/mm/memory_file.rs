@@ -416,22 +416,7 @@ impl MemoryFile {
     /// read of a tmpfs hole leaves it on Linux). Returns the bytes read; `off` plus the
     /// iovecs' total must lie inside the file.
     pub fn read_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
-        let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
-        assert!(off.saturating_add(total) <= self.size, "memory file read_iov out of range");
-        let mut done = 0usize;
-        while (done as u64) < total {
-            let rest = skip_iov(iov, done);
-            // SAFETY: each iovec is writable memory (guest memory checked by the memory
-            // manager, or a Sentry buffer) of at least its length; the host writes no more.
-            let n = unsafe { libc::preadv(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
-            match n {
-                n if n > 0 => done += n as usize,
-                0 => break,
-                _ if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
-                _ => return Err(Errno::EIO),
-            }
-        }
-        Ok(done)
+        self.host_io(off, iov, false)
     }
 
     /// Writes the iovecs at file offset `off` with the host's pwritev: pages new to the file
@@ -439,17 +424,25 @@ impl MemoryFile {
     /// copy through the Sentry's mapping faults in a zeroed page first). `off` plus the
     /// iovecs' total must lie inside the file.
     pub fn write_iov(&self, off: u64, iov: &[libc::iovec]) -> Result<usize, Errno> {
+        self.host_io(off, iov, true)
+    }
+
+    /// preadv or pwritev of the whole of `iov` at `off`, resumed after short transfers.
+    fn host_io(&self, off: u64, iov: &[libc::iovec], write: bool) -> Result<usize, Errno> {
         let total: u64 = iov.iter().map(|v| v.iov_len as u64).sum();
-        assert!(off.saturating_add(total) <= self.size, "memory file write_iov out of range");
+        assert!(off.saturating_add(total) <= self.size, "memory file I/O out of range");
         let mut done = 0usize;
         while (done as u64) < total {
             let rest = skip_iov(iov, done);
-            // SAFETY: each iovec is readable memory (guest memory checked by the memory
-            // manager, or a Sentry buffer) of at least its length; the host reads no more.
-            let n = unsafe { libc::pwritev(self.fd.as_raw_fd(), rest.as_ptr(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t) };
+            let (fd, n, at) = (self.fd.as_raw_fd(), rest.len().min(1024) as i32, (off + done as u64) as libc::off_t);
+            // SAFETY: each iovec is memory of at least its length (guest memory checked by the
+            // memory manager, or a Sentry buffer), writable for a read; the host touches no
+            // more.
+            let n = unsafe { if write { libc::pwritev(fd, rest.as_ptr(), n, at) } else { libc::preadv(fd, rest.as_ptr(), n, at) } };
             match n {
                 n if n > 0 => done += n as usize,
-                _ if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+                0 => break,
+                _ if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
                 _ => return Err(Errno::EIO),
             }
         }
