@@ -15,11 +15,10 @@
 //! nothing. Spinners yield now and then, so that a thread waiting for their CPU (another
 //! process's Sentry thread or stub) runs; a Sentry thread about to sleep in a call it serves
 //! (an empty pipe, a wait) tells the stub, which then yields at every turn and sleeps sooner
-//! (sleeping at once made a pipe ping-pong 48 us where a yielding wait makes it 10.5: the
-//! other side's answer comes within microseconds, and a sleeping stub costs a vCPU wake-up
-//! to reach). Address-space operations
-//! are commands the Sentry writes into the context page and the stub executes from its code
-//! page, the only place its filter lets system calls through.
+//! (sleeping at once made a pipe ping-pong 54 us where yielding waits make it 8: the other
+//! side's answer comes within microseconds, and a sleeping stub costs a vCPU wake-up to
+//! reach). Address-space operations are commands the Sentry writes into the context page and
+//! the stub executes from its code page, the only place its filter lets system calls through.
 //!
 //! Guest threads are threads of the stub process. Each has a slot of the context file: its
 //! context page, then its signal stack. Slots are aligned to their size, so the handler finds
@@ -827,8 +826,8 @@ impl StubPool {
     /// Takes back the stub of a process that ended, if the pool has room and the stub can
     /// serve another: it outlives the thread that made it (`lasting`), and has one thread, its
     /// first (the one PR_SET_PDEATHSIG applies to), waiting for the Sentry. Its guest mappings
-    /// go, its event becomes a signal frame (as a new stub's first is), and its CPU clocks are noted,
-    /// so that the next process counts only its own time.
+    /// go, its event becomes a signal frame (as a new stub's first is), and its CPU clocks are
+    /// noted, so that the next process counts only its own time.
     ///
     /// What else the guest could have changed in its stub is what any guest can do to any
     /// other through the known gap in the stub's filter (README): map the memory or context
