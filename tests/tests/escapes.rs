@@ -26,7 +26,7 @@
 //! | vsyscall page `time` | emulated, exits 0 | the kernel's vsyscall emulation consults seccomp directly, bypassing PTRACE_SYSEMU: the stub's filter kills it, status 125 with a `sandbox:` line |
 //! | (d) jump to a `syscall` in the stub's code, mkdir or kill | the stub's filter kills it (SIGSYS): status 125, one `sandbox:` line | under PTRACE_SYSEMU the `syscall` is emulated like any other (ENOENT/ENOSYS), then the int3 after it: SIGTRAP, 133 |
 //! | (d) systrap's command executor, mkdir in the command area | the stub's filter kills it: 125 | n/a |
-//! | (d) jump to a `syscall` in the stub's code with the clone systrap's stub factory uses | the guest's own clone, served by the Sentry (a guest child); the guest then runs on in the stub's code (it may hang); no process outlives the sandbox | emulated like any other |
+//! | (d) jump to a `syscall` in the stub's code with the clone systrap's stub factory uses | the guest's own clone, served by the Sentry (ENOSYS: CLONE_PARENT is not modelled); the guest then runs on in the stub's code (it may hang); no process outlives the sandbox | emulated like any other |
 //! | (d) systrap's fast path: the trampoline a patched site's entry names, and the entry's own `syscall`, for mkdir and kill | the guest's own calls, served by the Sentry: the libc call's result (mkdir), kill an error; exits 0 | n/a (no patching) |
 //! | (e) store into the stub's code | SIGSEGV, 139 | same |
 //! | (e) mprotect/mmap MAP_FIXED of the stub's page | ENOMEM (outside the guest's range); munmap 0 and changes nothing; the store then faults, 139 | same |

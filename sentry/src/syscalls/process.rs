@@ -25,7 +25,7 @@ use crate::vfs::inode::FileType;
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::FORK, handler: sys_fork, support: Support::Full, note: "" },
     Registration { nr: nr::VFORK, handler: sys_vfork, support: Support::Partial, note: "the child gets a copy of the parent's memory; the parent waits until it execs or exits" },
-    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "processes (fork-like, CLONE_VFORK, CLONE_PIDFD) and threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD with the usual flags); a process sharing memory without CLONE_VFORK or CLONE_THREAD is ENOSYS" },
+    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "processes (fork-like, CLONE_VFORK, CLONE_PIDFD) and threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD with the usual flags); a process sharing memory without CLONE_VFORK or CLONE_THREAD, namespace flags and CLONE_PARENT are ENOSYS" },
     Registration { nr: nr::CLONE3, handler: sys_clone3, support: Support::Partial, note: "as clone; no set_tid, no CLONE_INTO_CGROUP" },
     Registration { nr: nr::PIDFD_OPEN, handler: sys_pidfd_open, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
@@ -50,6 +50,10 @@ const CLONE_PARENT_SETTID: u64 = 0x100000;
 const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
 const CLONE_PIDFD: u64 = 0x1000;
+const CLONE_PARENT: u64 = 0x8000;
+/// CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET: namespaces, which the
+/// Sentry does not model (unshare and setns are ENOSYS too).
+const CLONE_NEW_NAMESPACES: u64 = 0x2_0000 | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000;
 
 /// Everything a forked child starts with.
 struct ChildStart {
@@ -76,6 +80,13 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     // Linux's checks: threads share dispositions, which need a shared address space.
     if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0) || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0) {
         return Err(Errno::EINVAL);
+    }
+    // What the Sentry does not model is refused and reported, never ignored: a child in the
+    // caller's namespaces, or the caller's own child, is not what was asked for.
+    let unmodelled = CLONE_NEW_NAMESPACES | if flags & CLONE_THREAD == 0 { CLONE_PARENT } else { 0 };
+    if flags & unmodelled != 0 {
+        t.kernel.audit.unsupported_command("clone flags", flags);
+        return Err(Errno::ENOSYS);
     }
     if flags & CLONE_THREAD != 0 {
         if flags & CLONE_PIDFD != 0 {
