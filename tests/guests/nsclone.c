@@ -1,5 +1,5 @@
 /* clone(2) and clone3(2) with what the sandbox does not model: each namespace flag, and
-   CLONE_PARENT. Prints each result's errno name (a child that is made exits at once). In the
+   CLONE_PARENT, CLONE_FS and CLONE_FILES for a process. Prints each result's errno name (a child that is made exits at once). In the
    sandbox every one is ENOSYS, counted in the audit's unsupported commands; natively (root)
    they succeed, so this guest is not compared with a native run. */
 #define _GNU_SOURCE
@@ -25,6 +25,7 @@ int main(void) {
       {"CLONE_NEWUTS", CLONE_NEWUTS},       {"CLONE_NEWIPC", CLONE_NEWIPC},
       {"CLONE_NEWUSER", CLONE_NEWUSER},     {"CLONE_NEWPID", CLONE_NEWPID},
       {"CLONE_NEWNET", CLONE_NEWNET},       {"CLONE_PARENT", CLONE_PARENT},
+      {"CLONE_FS", CLONE_FS},               {"CLONE_FILES", CLONE_FILES},
   };
   setvbuf(stdout, NULL, _IONBF, 0);
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {

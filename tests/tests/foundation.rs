@@ -532,22 +532,22 @@ fn bad_pointers_are_efault_as_natively() {
     );
 }
 
-/// Namespaces and CLONE_PARENT are refused (ENOSYS) and reported, not ignored: a child made
-/// without them would not be what the guest asked for.
+/// Namespaces, and a process's CLONE_PARENT, CLONE_FS and CLONE_FILES, are refused (ENOSYS)
+/// and reported, not ignored: a child made without them would not be what the guest asked for.
 #[test]
 fn clone_flags_not_modelled_are_enosys_and_audited() {
     let dir = TempDir::new("audit-clone");
     let report = dir.join("audit.json");
     let report_arg = report.to_str().expect("UTF-8 temp path");
     let out = run(&mut sandbox_run(&["--audit", report_arg], &guest("nsclone"), &[]));
-    let names = ["NEWNS", "NEWCGROUP", "NEWUTS", "NEWIPC", "NEWUSER", "NEWPID", "NEWNET", "PARENT"];
+    let names = ["NEWNS", "NEWCGROUP", "NEWUTS", "NEWIPC", "NEWUSER", "NEWPID", "NEWNET", "PARENT", "FS", "FILES"];
     let mut want: String = names.iter().map(|n| format!("CLONE_{n}: ENOSYS\n")).collect();
     want.push_str("clone3 CLONE_NEWPID: ENOSYS\nplain fork: made\n");
     assert_eq!((out.status(), out.stdout_str()), (0, want), "{}", out.describe());
     let audit = read_json(&report);
     let commands = audit["unsupported_commands"].as_array().unwrap_or_else(|| panic!("{audit:#}"));
     let clone_flags: u64 = commands.iter().filter(|c| c["syscall"] == "clone flags").filter_map(|c| c["count"].as_u64()).sum();
-    assert_eq!(clone_flags, 9, "{audit:#}");
+    assert_eq!(clone_flags, 11, "{audit:#}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ use crate::vfs::inode::FileType;
 pub const HANDLERS: &[Registration] = &[
     Registration { nr: nr::FORK, handler: sys_fork, support: Support::Full, note: "" },
     Registration { nr: nr::VFORK, handler: sys_vfork, support: Support::Partial, note: "the child gets a copy of the parent's memory; the parent waits until it execs or exits" },
-    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "processes (fork-like, CLONE_VFORK, CLONE_PIDFD) and threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD with the usual flags); a process sharing memory without CLONE_VFORK or CLONE_THREAD, namespace flags and CLONE_PARENT are ENOSYS" },
+    Registration { nr: nr::CLONE, handler: sys_clone, support: Support::Partial, note: "processes (fork-like, CLONE_VFORK, CLONE_PIDFD) and threads (CLONE_VM|CLONE_SIGHAND|CLONE_THREAD with the usual flags); a process sharing memory without CLONE_VFORK or CLONE_THREAD, namespace flags, and a process's CLONE_PARENT, CLONE_FS or CLONE_FILES are ENOSYS" },
     Registration { nr: nr::CLONE3, handler: sys_clone3, support: Support::Partial, note: "as clone; no set_tid, no CLONE_INTO_CGROUP" },
     Registration { nr: nr::PIDFD_OPEN, handler: sys_pidfd_open, support: Support::Full, note: "" },
     Registration { nr: nr::EXECVE, handler: sys_execve, support: Support::Full, note: "" },
@@ -82,8 +82,9 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
         return Err(Errno::EINVAL);
     }
     // What the Sentry does not model is refused and reported, never ignored: a child in the
-    // caller's namespaces, or the caller's own child, is not what was asked for.
-    let unmodelled = CLONE_NEW_NAMESPACES | if flags & CLONE_THREAD == 0 { CLONE_PARENT } else { 0 };
+    // caller's namespaces, the caller's own child, or a process with its own copy of the
+    // descriptor table or working directory it was to share, is not what was asked for.
+    let unmodelled = CLONE_NEW_NAMESPACES | if flags & CLONE_THREAD == 0 { CLONE_PARENT | CLONE_FS | CLONE_FILES } else { 0 };
     if flags & unmodelled != 0 {
         t.kernel.audit.unsupported_command("clone flags", flags);
         return Err(Errno::ENOSYS);
