@@ -539,9 +539,7 @@ impl Context for PtraceContext {
         // As a signal frame has it (the systrap platform's come from real ones): without the
         // dynamic component, the software area filled in, the end marked.
         buf.truncate(x.frame);
-        let word = |buf: &[u8], at: usize| u64::from_le_bytes(buf[at..at + 8].try_into().unwrap_or_default());
-        let in_use = word(&buf, XSAVE_HEADER) & x.features;
-        buf[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&in_use.to_le_bytes());
+        keep_features(&mut buf, x.features);
         buf[SW_MAGIC..SW_MAGIC + 4].copy_from_slice(&FP_XSTATE_MAGIC1.to_le_bytes());
         buf[SW_EXTENDED_SIZE..SW_EXTENDED_SIZE + 4].copy_from_slice(&(x.frame as u32 + 4).to_le_bytes());
         buf[SW_XFEATURES..SW_XFEATURES + 8].copy_from_slice(&x.features.to_le_bytes());
@@ -557,10 +555,7 @@ impl Context for PtraceContext {
         let mut full = vec![0u8; x.full];
         let n = state.0.len().min(x.frame);
         full[..n].copy_from_slice(&state.0[..n]);
-        if n >= XSAVE_HEADER + 8 {
-            let bv = u64::from_le_bytes(full[XSAVE_HEADER..XSAVE_HEADER + 8].try_into().unwrap_or_default()) & x.features;
-            full[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&bv.to_le_bytes());
-        }
+        keep_features(&mut full, x.features);
         let mut iov = libc::iovec { iov_base: full.as_mut_ptr().cast(), iov_len: full.len() };
         self.tracee().ptrace(libc::PTRACE_SETREGSET, NT_X86_XSTATE, &mut iov as *mut _ as u64, "PTRACE_SETREGSET")
     }
@@ -615,6 +610,15 @@ const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
 /// The component a process uses only once it asked for it (ARCH_REQ_XCOMP_PERM, which the
 /// Sentry does not grant): AMX tile data.
 const XFEATURE_XTILEDATA: u32 = 18;
+
+/// Clears the XSTATE_BV bits of the XSAVE area `buf` outside `features` (what is cleared is in
+/// its initial state).
+fn keep_features(buf: &mut [u8], features: u64) {
+    if let Some(bv) = buf.get_mut(XSAVE_HEADER..XSAVE_HEADER + 8) {
+        let v = u64::from_le_bytes(bv.try_into().unwrap_or_default()) & features;
+        bv.copy_from_slice(&v.to_le_bytes());
+    }
+}
 
 /// The XSAVE area as this machine lays it out.
 struct XsaveLayout {

@@ -648,8 +648,17 @@ extern "C" {
     static systrap_guest_entry_offset: u8;
 }
 
-/// The stub code as bytes, and the offsets of the handler, the restorer and the fast path in it.
-fn stub_code() -> (&'static [u8], u64, u64, u64) {
+/// The stub code as bytes, and where its entry points are in it.
+struct StubCode {
+    bytes: &'static [u8],
+    handler: u64,
+    restorer: u64,
+    fast: u64,
+    /// Where a stub that runs a guest starts: it adds GUEST_FILTER, then takes its first event.
+    guest_entry: u64,
+}
+
+fn stub_code() -> StubCode {
     // SAFETY: the symbols delimit the assembly above, which is in this binary's text; the
     // offsets are absolute symbols whose addresses are the numbers themselves.
     unsafe {
@@ -657,8 +666,13 @@ fn stub_code() -> (&'static [u8], u64, u64, u64) {
         let end = &raw const systrap_stub_end;
         let len = end as usize - start as usize;
         assert!(len as u64 <= PAGE_SIZE, "the systrap stub code must fit in a page");
-        let code = std::slice::from_raw_parts(start, len);
-        (code, &raw const systrap_handler_offset as u64, &raw const systrap_restorer_offset as u64, &raw const systrap_fast_offset as u64)
+        StubCode {
+            bytes: std::slice::from_raw_parts(start, len),
+            handler: &raw const systrap_handler_offset as u64,
+            restorer: &raw const systrap_restorer_offset as u64,
+            fast: &raw const systrap_fast_offset as u64,
+            guest_entry: &raw const systrap_guest_entry_offset as u64,
+        }
     }
 }
 
@@ -968,8 +982,7 @@ impl Platform for SystrapPlatform {
     }
 
     fn fast_path(&self) -> Option<crate::patch::FastPath> {
-        let (_, _, _, fast) = stub_code();
-        self.spec.patching.then_some(crate::patch::FastPath { trampoline: self.spec.region + fast, cookie: self.spec.cookie, cookie_offset: OFF_COOKIE as u32 })
+        self.spec.patching.then_some(crate::patch::FastPath { trampoline: self.spec.region + stub_code().fast, cookie: self.spec.cookie, cookie_offset: OFF_COOKIE as u32 })
     }
 }
 
@@ -1037,15 +1050,14 @@ impl StubProcess {
     /// A stub for a `guest` (not the factory) runs under GUEST_FILTER too.
     fn spawn(p: &Arc<StubSpec>, guest: bool) -> Result<StubProcess, PlatformError> {
         let (ctx_off, ctx) = p.contexts.allocate()?;
-        let (code, handler, restorer, _) = stub_code();
+        let code = stub_code();
         let prog = libc::sock_fprog { len: p.filter.len() as u16, filter: p.filter.as_ptr().cast_mut() };
         let ctx_fd = p.contexts.fd.as_raw_fd();
         let mut fds = [p.memory_fd, ctx_fd];
         fds.sort_unstable();
-        let mut args = stub::child_args(fds, p.region, code, &prog);
-        // An absolute symbol: its address is the offset itself.
-        let entry = if guest { &raw const systrap_guest_entry_offset as u64 } else { 0 };
-        args.extra = [ctx_fd as u64, p.region + handler, p.region + restorer, ctx_off, p.region + entry];
+        let mut args = stub::child_args(fds, p.region, code.bytes, &prog);
+        let entry = if guest { code.guest_entry } else { 0 };
+        args.extra = [ctx_fd as u64, p.region + code.handler, p.region + code.restorer, ctx_off, p.region + entry];
         let pid = match stub::clone_stub(&args, stub_child) {
             Ok(pid) => pid,
             Err(e) => {

@@ -83,9 +83,11 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
     }
     // What the Sentry does not model is refused and reported, never ignored: a child in the
     // caller's namespaces, the caller's own child, or a process with its own copy of the
-    // descriptor table or working directory it was to share, is not what was asked for.
-    let unmodelled = CLONE_NEW_NAMESPACES | if flags & CLONE_THREAD == 0 { CLONE_PARENT | CLONE_FS | CLONE_FILES } else { 0 };
-    if flags & unmodelled != 0 {
+    // memory (outside a vfork), descriptor table or working directory it was to share, is not
+    // what was asked for.
+    let process_only = if flags & CLONE_THREAD == 0 { CLONE_PARENT | CLONE_FS | CLONE_FILES } else { 0 };
+    let unshared_vm = if flags & (CLONE_THREAD | CLONE_VFORK) == 0 { CLONE_VM } else { 0 };
+    if flags & (CLONE_NEW_NAMESPACES | process_only | unshared_vm) != 0 {
         t.kernel.audit.unsupported_command("clone flags", flags);
         return Err(Errno::ENOSYS);
     }
@@ -94,10 +96,6 @@ fn new_process(t: &mut Task, flags: u64, stack: u64, parent_tid: u64, child_tid:
             return Err(Errno::EINVAL);
         }
         return new_thread(t, flags, stack, parent_tid, child_tid, tls);
-    }
-    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
-        t.kernel.audit.unsupported_command("clone flags", flags);
-        return Err(Errno::ENOSYS);
     }
     let vfork = flags & CLONE_VFORK != 0;
     if nproc_reached(t) {
